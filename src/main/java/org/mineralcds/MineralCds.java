@@ -1,0 +1,7 @@
+package org.mineralcds;
+
+public final class MineralCds {
+  private MineralCds() {}
+
+  public static void main(String[] args) {}
+}

@@ -1,0 +1,43 @@
+package org.mineralcds.clinical;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the service knows about one analyte: its display name, canonical unit, accepted unit
+ * spellings with their factors, and the fallback limits.
+ *
+ * @param units normalised unit spelling (see {@link #normaliseUnit}) to factor
+ * @param defaultRange fallback adult interval, or null when the analyte has none
+ * @param criticalLimits institution-configurable critical limits, or null
+ */
+public record AnalyteSpec(
+    Analyte analyte,
+    String name,
+    String canonicalUnit,
+    Map<String, UnitFactor> units,
+    Limits defaultRange,
+    Limits criticalLimits) {
+
+  public AnalyteSpec {
+    units = Map.copyOf(units);
+  }
+
+  /** The factor to canonical units for a unit spelling, if the spelling is known. */
+  public Optional<UnitFactor> factorFor(String unit) {
+    if (unit == null || unit.isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(units.get(normaliseUnit(unit)));
+  }
+
+  /** Case-insensitive, spaces removed, micro sign read as "u": "µIU/mL" and "uiu/ml" match. */
+  public static String normaliseUnit(String unit) {
+    return unit.trim()
+        .replace('\u00b5', 'u')
+        .replace('\u03bc', 'u')
+        .replace(" ", "")
+        .toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,113 @@
+package org.mineralcds.clinical;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Recognises drugs in medication codings and text: by RxNorm ingredient code, by ATC code (the
+ * ingredient's own code, or a class prefix), or by ingredient, alias or brand name appearing as
+ * whole words in a display or text. Name matching is what makes SCD/SBD product codes and free-text
+ * medications work without an RxNorm terminology server.
+ */
+public final class DrugCatalog {
+
+  public static final String RXNORM_SYSTEM = "http://www.nlm.nih.gov/research/umls/rxnorm";
+  public static final String ATC_SYSTEM = "http://www.whocc.no/atc";
+  private static final Pattern NON_WORD = Pattern.compile("[^a-z0-9]+");
+
+  private final List<DrugClass> classes;
+  private final Map<String, Ingredient> byRxnorm = new LinkedHashMap<>();
+  private final Map<String, Ingredient> byAtc = new LinkedHashMap<>();
+  private final Map<String, Ingredient> byName = new LinkedHashMap<>();
+
+  public DrugCatalog(List<DrugClass> classes, List<Ingredient> ingredients) {
+    this.classes = List.copyOf(classes);
+    for (Ingredient ingredient : ingredients) {
+      if (ingredient.rxnorm() != null) {
+        putUnique(byRxnorm, ingredient.rxnorm(), ingredient, "RxNorm code");
+      }
+      if (ingredient.atc() != null) {
+        putUnique(byAtc, ingredient.atc(), ingredient, "ATC code");
+      }
+      putUnique(byName, words(ingredient.name()), ingredient, "name");
+      for (String alias : ingredient.aliases()) {
+        putUnique(byName, words(alias), ingredient, "alias");
+      }
+      for (String brand : ingredient.brands()) {
+        putUnique(byName, words(brand), ingredient, "brand");
+      }
+    }
+  }
+
+  private static void putUnique(
+      Map<String, Ingredient> map, String key, Ingredient ingredient, String what) {
+    Ingredient previous = map.putIfAbsent(key, ingredient);
+    if (previous != null && previous != ingredient) {
+      throw new IllegalArgumentException(
+          what + " '" + key + "' given to both " + previous.name() + " and " + ingredient.name());
+    }
+  }
+
+  public List<DrugClass> classes() {
+    return classes;
+  }
+
+  /** Every ingredient recognised in the codings and texts of one medication. */
+  public Set<Ingredient> recognise(List<CodeRef> codings, List<String> texts) {
+    Set<Ingredient> found = new LinkedHashSet<>();
+    List<String> names = new ArrayList<>(texts);
+    for (CodeRef coding : codings) {
+      if (coding.code() != null && RXNORM_SYSTEM.equals(coding.system())) {
+        Ingredient i = byRxnorm.get(coding.code().trim());
+        if (i != null) {
+          found.add(i);
+        }
+      }
+      if (coding.code() != null && ATC_SYSTEM.equals(coding.system())) {
+        found.addAll(byAtcCode(coding.code().trim().toUpperCase(Locale.ROOT)));
+      }
+      if (coding.display() != null) {
+        names.add(coding.display());
+      }
+    }
+    for (String text : names) {
+      if (text == null) {
+        continue;
+      }
+      String padded = " " + words(text) + " ";
+      for (Map.Entry<String, Ingredient> e : byName.entrySet()) {
+        if (padded.contains(" " + e.getKey() + " ")) {
+          found.add(e.getValue());
+        }
+      }
+    }
+    return found;
+  }
+
+  private List<Ingredient> byAtcCode(String atc) {
+    Ingredient exact = byAtc.get(atc);
+    if (exact != null) {
+      return List.of(exact);
+    }
+    // A class-level ATC code (e.g. C03CA) names the class but not the ingredient: represent it
+    // by a synthetic ingredient carrying the class, so class effects still apply.
+    for (DrugClass drugClass : classes) {
+      for (String prefix : drugClass.atcPrefixes()) {
+        if (atc.startsWith(prefix)) {
+          return List.of(new Ingredient(drugClass.name(), null, atc, List.of(), List.of(), drugClass));
+        }
+      }
+    }
+    return List.of();
+  }
+
+  static String words(String text) {
+    return NON_WORD.matcher(text.toLowerCase(Locale.ROOT)).replaceAll(" ").trim();
+  }
+}

@@ -1,0 +1,742 @@
+package org.mineralcds.knowledge;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.AnalyteSpec;
+import org.mineralcds.clinical.ConditionCatalog;
+import org.mineralcds.clinical.ConditionSet;
+import org.mineralcds.clinical.Direction;
+import org.mineralcds.clinical.DrugCatalog;
+import org.mineralcds.clinical.DrugClass;
+import org.mineralcds.clinical.Ingredient;
+import org.mineralcds.clinical.LabCatalog;
+import org.mineralcds.clinical.Limits;
+import org.mineralcds.clinical.LoincEntry;
+import org.mineralcds.clinical.UnitFactor;
+import org.mineralcds.rules.AnalyteRule;
+import org.mineralcds.rules.Band;
+import org.mineralcds.rules.CalciumMeasure;
+import org.mineralcds.rules.CalciumPolicy;
+import org.mineralcds.rules.Citation;
+import org.mineralcds.rules.Companion;
+import org.mineralcds.rules.Indicator;
+import org.mineralcds.rules.RuleAnalyte;
+import org.mineralcds.rules.RuleSet;
+import org.mineralcds.rules.Suggest;
+import org.mineralcds.rules.TestSpec;
+import org.mineralcds.rules.Threshold;
+import org.mineralcds.rules.Topics;
+import org.mineralcds.rules.When;
+import org.mineralcds.rules.Wording;
+
+/**
+ * Loads and validates hooks/&lt;service-id&gt;/*.yaml. Every problem found is reported at once, with
+ * the file, the rule or entry, and the field, so a reviewer can fix the data in one pass.
+ */
+public final class KnowledgeLoader {
+
+  static final List<String> FILES =
+      List.of(
+          "service.yaml",
+          "sources.yaml",
+          "analytes.yaml",
+          "drugs.yaml",
+          "conditions.yaml",
+          "tests.yaml",
+          "rules.yaml");
+
+  private static final Set<String> EFFECT_KEYS =
+      Set.of("potassium", "magnesium", "calcium", "pth", "tsh", "vitamin-d");
+  private static final Pattern LOINC = Pattern.compile("\\d{1,7}-\\d");
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+  private final List<String> problems = new ArrayList<>();
+  private final Map<String, JsonNode> documents = new HashMap<>();
+
+  private KnowledgeLoader() {}
+
+  /** Loads the copy packaged in the jar under hooks/&lt;serviceId&gt;/. */
+  public static Knowledge fromClasspath(String serviceId) {
+    return load(
+        name -> {
+          String path = "hooks/" + serviceId + "/" + name;
+          try (InputStream in = KnowledgeLoader.class.getClassLoader().getResourceAsStream(path)) {
+            if (in == null) {
+              throw new IOException("missing on the classpath: " + path);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+          }
+        });
+  }
+
+  /** Loads from a directory, e.g. a working copy of hooks/mineral-balance being edited. */
+  public static Knowledge fromDirectory(Path directory) {
+    return load(name -> Files.readString(directory.resolve(name)));
+  }
+
+  /** Reads one knowledge file by name. */
+  @FunctionalInterface
+  public interface FileSource {
+    String read(String name) throws IOException;
+  }
+
+  public static Knowledge load(FileSource source) {
+    KnowledgeLoader loader = new KnowledgeLoader();
+    for (String name : FILES) {
+      try {
+        loader.documents.put(name, YAML.readTree(source.read(name)));
+      } catch (IOException e) {
+        loader.problems.add(name + ": cannot be read: " + e.getMessage());
+      }
+    }
+    if (!loader.problems.isEmpty()) {
+      throw new KnowledgeException(loader.problems);
+    }
+    Knowledge knowledge = loader.build();
+    if (!loader.problems.isEmpty()) {
+      throw new KnowledgeException(loader.problems);
+    }
+    return knowledge;
+  }
+
+  private Knowledge build() {
+    Map<String, Citation> citations = citations();
+    Map<Analyte, AnalyteSpec> specs = new EnumMap<>(Analyte.class);
+    List<LoincEntry> codes = new ArrayList<>();
+    Map<Analyte, String> prefetchKeys = new EnumMap<>(Analyte.class);
+    analytes(citations, specs, codes, prefetchKeys);
+    ServiceDefinition service = service(codes, prefetchKeys);
+    DrugCatalog drugs = drugs(citations);
+    ConditionCatalog conditions = conditions();
+    Map<String, TestSpec> tests = tests();
+    RuleSet rules = rules(citations, tests, specs);
+    if (!problems.isEmpty()) {
+      return null;
+    }
+    return new Knowledge(service, new LabCatalog(specs, codes), drugs, conditions, rules);
+  }
+
+  // ---- sources.yaml -------------------------------------------------------------------------
+
+  private Map<String, Citation> citations() {
+    Map<String, Citation> result = new LinkedHashMap<>();
+    JsonNode sources = documents.get("sources.yaml").path("sources");
+    if (!sources.isObject() || sources.isEmpty()) {
+      problems.add("sources.yaml: 'sources' must be a non-empty map");
+      return result;
+    }
+    sources
+        .properties().forEach(
+            e -> {
+              String where = "sources.yaml: source " + e.getKey();
+              String title = text(e.getValue(), "title", where);
+              String url = text(e.getValue(), "url", where);
+              if (url != null && !url.startsWith("https://") && !url.startsWith("http://")) {
+                problems.add(where + ": field 'url' must be an http(s) URL");
+              }
+              result.put(e.getKey(), new Citation(e.getKey(), title, url));
+            });
+    return result;
+  }
+
+  private Citation citation(Map<String, Citation> citations, JsonNode node, String field, String where) {
+    String key = text(node, field, where);
+    if (key == null) {
+      return null;
+    }
+    Citation citation = citations.get(key);
+    if (citation == null) {
+      problems.add(where + ": field '" + field + "' names unknown source '" + key + "'");
+    }
+    return citation;
+  }
+
+  // ---- analytes.yaml ------------------------------------------------------------------------
+
+  private void analytes(
+      Map<String, Citation> citations,
+      Map<Analyte, AnalyteSpec> specs,
+      List<LoincEntry> codes,
+      Map<Analyte, String> prefetchKeys) {
+    JsonNode analytes = documents.get("analytes.yaml").path("analytes");
+    for (Analyte analyte : Analyte.values()) {
+      JsonNode node = analytes.path(analyte.key());
+      String where = "analytes.yaml: analyte " + analyte.key();
+      if (!node.isObject()) {
+        problems.add(where + ": missing");
+        continue;
+      }
+      String name = text(node, "name", where);
+      String canonical = text(node, "canonicalUnit", where);
+      prefetchKeys.put(analyte, text(node, "prefetchKey", where));
+      Map<String, UnitFactor> units = new HashMap<>();
+      JsonNode unitNode = node.path("units");
+      if (!unitNode.isObject() || unitNode.isEmpty()) {
+        problems.add(where + ": field 'units' must be a non-empty map");
+      }
+      unitNode
+          .properties().forEach(
+              u -> {
+                try {
+                  UnitFactor factor = UnitFactor.parse(u.getValue().asText());
+                  UnitFactor previous = units.put(AnalyteSpec.normaliseUnit(u.getKey()), factor);
+                  if (previous != null && !previous.equals(factor)) {
+                    problems.add(where + ": unit '" + u.getKey() + "' given two different factors");
+                  }
+                } catch (RuntimeException ex) {
+                  problems.add(where + ": unit '" + u.getKey() + "' has an invalid factor");
+                }
+              });
+      if (canonical != null) {
+        UnitFactor identity = units.get(AnalyteSpec.normaliseUnit(canonical));
+        if (identity == null
+            || identity.apply(BigDecimal.ONE).compareTo(BigDecimal.ONE) != 0) {
+          problems.add(where + ": the canonical unit must be listed in 'units' with factor 1");
+        }
+      }
+      Limits defaultRange = limits(node.get("defaultRange"), citations, where + ": defaultRange");
+      Limits critical = limits(node.get("criticalLimits"), citations, where + ": criticalLimits");
+      JsonNode loinc = node.path("loinc");
+      if (!loinc.isArray() || loinc.isEmpty()) {
+        problems.add(where + ": field 'loinc' must be a non-empty list");
+      }
+      for (JsonNode code : loinc) {
+        String c = text(code, "code", where + ": loinc entry");
+        if (c != null && !isValidLoinc(c)) {
+          problems.add(where + ": LOINC code '" + c + "' fails the LOINC check digit");
+        }
+        String whenMissing = code.hasNonNull("unitWhenMissing") ? code.get("unitWhenMissing").asText() : null;
+        if (whenMissing != null && !units.containsKey(AnalyteSpec.normaliseUnit(whenMissing))) {
+          problems.add(where + ": code " + c + ": unitWhenMissing '" + whenMissing + "' is not in 'units'");
+        }
+        codes.add(new LoincEntry(c, analyte, text(code, "display", where + ": code " + c), whenMissing));
+      }
+      if (name != null && canonical != null) {
+        specs.put(analyte, new AnalyteSpec(analyte, name, canonical, units, defaultRange, critical));
+      }
+    }
+    Set<String> seen = new HashSet<>();
+    for (LoincEntry entry : codes) {
+      if (entry.code() != null && !seen.add(entry.code())) {
+        problems.add("analytes.yaml: LOINC code " + entry.code() + " is listed under two analytes");
+      }
+    }
+  }
+
+  private Limits limits(JsonNode node, Map<String, Citation> citations, String where) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    BigDecimal low = number(node, "low", where, false);
+    BigDecimal high = number(node, "high", where, false);
+    if (low == null && high == null) {
+      problems.add(where + ": needs 'low' or 'high'");
+    }
+    if (low != null && high != null && low.compareTo(high) >= 0) {
+      problems.add(where + ": 'low' must be below 'high'");
+    }
+    Citation source = citation(citations, node, "source", where);
+    return new Limits(low, high, source == null ? null : source.key());
+  }
+
+  /** LOINC check digit: the mod-10 (Luhn) algorithm over the digits before the hyphen. */
+  static boolean isValidLoinc(String code) {
+    if (!LOINC.matcher(code).matches()) {
+      return false;
+    }
+    String payload = code.substring(0, code.indexOf('-'));
+    int sum = 0;
+    for (int i = 0; i < payload.length(); i++) {
+      int digit = payload.charAt(payload.length() - 1 - i) - '0';
+      if (i % 2 == 0) {
+        digit *= 2;
+        if (digit > 9) {
+          digit -= 9;
+        }
+      }
+      sum += digit;
+    }
+    int check = (10 - sum % 10) % 10;
+    return check == code.charAt(code.length() - 1) - '0';
+  }
+
+  // ---- service.yaml -------------------------------------------------------------------------
+
+  private ServiceDefinition service(List<LoincEntry> codes, Map<Analyte, String> prefetchKeys) {
+    JsonNode node = documents.get("service.yaml");
+    String where = "service.yaml";
+    String id = text(node, "id", where);
+    String hook = text(node, "hook", where);
+    String title = text(node, "title", where);
+    String description = text(node, "description", where);
+    String usage = node.hasNonNull("usageRequirements") ? node.get("usageRequirements").asText() : null;
+    Map<String, String> prefetch = new LinkedHashMap<>();
+    JsonNode templates = node.path("prefetch");
+    if (!templates.isObject() || templates.isEmpty()) {
+      problems.add(where + ": field 'prefetch' must be a non-empty map");
+    }
+    templates.properties().forEach(e -> prefetch.put(e.getKey(), e.getValue().asText()));
+    Set<String> required = new LinkedHashSet<>();
+    for (JsonNode key : node.path("requiredKeys")) {
+      if (!prefetch.containsKey(key.asText())) {
+        problems.add(where + ": requiredKeys names '" + key.asText() + "', which is not a prefetch key");
+      }
+      required.add(key.asText());
+    }
+    for (LoincEntry entry : codes) {
+      String key = prefetchKeys.get(entry.analyte());
+      String template = key == null ? null : prefetch.get(key);
+      if (template == null) {
+        problems.add(
+            "analytes.yaml: analyte " + entry.analyte().key() + ": prefetchKey '" + key + "' is not a prefetch key");
+      } else if (!template.matches(".*[=,]http://loinc\\.org\\|" + Pattern.quote(entry.code()) + "([,&].*|$)")) {
+        problems.add(
+            where + ": prefetch '" + key + "' does not query LOINC " + entry.code() + " (" + entry.analyte().key() + ")");
+      }
+    }
+    return new ServiceDefinition(id, hook, title, description, usage, prefetch, required);
+  }
+
+  // ---- drugs.yaml ---------------------------------------------------------------------------
+
+  private DrugCatalog drugs(Map<String, Citation> citations) {
+    List<DrugClass> classes = new ArrayList<>();
+    List<Ingredient> ingredients = new ArrayList<>();
+    JsonNode node = documents.get("drugs.yaml").path("classes");
+    if (!node.isObject() || node.isEmpty()) {
+      problems.add("drugs.yaml: 'classes' must be a non-empty map");
+    }
+    node.properties().forEach(
+            e -> {
+              String where = "drugs.yaml: class " + e.getKey();
+              JsonNode c = e.getValue();
+              Map<String, Direction> effects = new HashMap<>();
+              c.path("effects")
+                  .properties().forEach(
+                      effect -> {
+                        if (!EFFECT_KEYS.contains(effect.getKey())) {
+                          problems.add(where + ": effect on unknown analyte '" + effect.getKey() + "'");
+                        }
+                        Direction d = direction(effect.getValue().asText(), where + ": effects." + effect.getKey());
+                        if (d != null) {
+                          effects.put(effect.getKey(), d);
+                        }
+                      });
+              Citation source = citation(citations, c, "source", where);
+              DrugClass drugClass =
+                  new DrugClass(
+                      e.getKey(),
+                      text(c, "name", where),
+                      strings(c.path("atcPrefixes")),
+                      effects,
+                      source == null ? null : source.key());
+              classes.add(drugClass);
+              if (!c.path("members").isArray() || c.path("members").isEmpty()) {
+                problems.add(where + ": field 'members' must be a non-empty list");
+              }
+              for (JsonNode m : c.path("members")) {
+                String name = text(m, "name", where + ": member");
+                String rxnorm = m.hasNonNull("rxnorm") ? m.get("rxnorm").asText() : null;
+                if (rxnorm != null && !rxnorm.matches("\\d+")) {
+                  problems.add(where + ": member " + name + ": rxnorm must be digits");
+                }
+                ingredients.add(
+                    new Ingredient(
+                        name,
+                        rxnorm,
+                        m.hasNonNull("atc") ? m.get("atc").asText() : null,
+                        strings(m.path("aliases")),
+                        strings(m.path("brands")),
+                        drugClass));
+              }
+            });
+    try {
+      return new DrugCatalog(classes, ingredients);
+    } catch (IllegalArgumentException ex) {
+      problems.add("drugs.yaml: " + ex.getMessage());
+      return null;
+    }
+  }
+
+  // ---- conditions.yaml ----------------------------------------------------------------------
+
+  private ConditionCatalog conditions() {
+    List<ConditionSet> sets = new ArrayList<>();
+    documents
+        .get("conditions.yaml")
+        .path("sets")
+        .properties().forEach(
+            e -> {
+              String where = "conditions.yaml: set " + e.getKey();
+              JsonNode s = e.getValue();
+              List<String> prefixes = strings(s.path("icd10cmPrefixes"));
+              Set<String> snomed = new HashSet<>(strings(s.path("snomed")));
+              if (prefixes.isEmpty() && snomed.isEmpty()) {
+                problems.add(where + ": needs icd10cmPrefixes or snomed codes");
+              }
+              sets.add(
+                  new ConditionSet(
+                      e.getKey(),
+                      text(s, "name", where),
+                      prefixes,
+                      snomed,
+                      analytes(s.path("relevantTo"), where + ": relevantTo")));
+            });
+    return new ConditionCatalog(sets);
+  }
+
+  // ---- tests.yaml ---------------------------------------------------------------------------
+
+  private Map<String, TestSpec> tests() {
+    Map<String, TestSpec> tests = new LinkedHashMap<>();
+    documents
+        .get("tests.yaml")
+        .path("tests")
+        .properties().forEach(
+            e -> {
+              String where = "tests.yaml: test " + e.getKey();
+              JsonNode t = e.getValue();
+              String loinc = text(t, "loinc", where);
+              if (loinc != null && !isValidLoinc(loinc)) {
+                problems.add(where + ": LOINC code '" + loinc + "' fails the LOINC check digit");
+              }
+              Analyte analyte = analyte(text(t, "analyte", where), where + ": analyte");
+              tests.put(
+                  e.getKey(),
+                  new TestSpec(e.getKey(), loinc, text(t, "display", where), text(t, "label", where), analyte));
+            });
+    return tests;
+  }
+
+  // ---- rules.yaml ---------------------------------------------------------------------------
+
+  private RuleSet rules(
+      Map<String, Citation> citations, Map<String, TestSpec> tests, Map<Analyte, AnalyteSpec> specs) {
+    JsonNode doc = documents.get("rules.yaml");
+    JsonNode ca = doc.path("calcium");
+    String caWhere = "rules.yaml: calcium";
+    CalciumPolicy calcium =
+        new CalciumPolicy(
+            positiveInt(ca, "preferIonizedWithinDays", caWhere),
+            positiveInt(ca, "albuminWithinHours", caWhere),
+            number(ca, "correctWhenAlbuminBelow", caWhere, true),
+            number(ca, "referenceAlbumin", caWhere, true),
+            number(ca, "factorPerGramPerDeciliter", caWhere, true),
+            citation(citations, ca, "source", caWhere),
+            citation(citations, ca, "caveatSource", caWhere));
+    List<AnalyteRule> rules = new ArrayList<>();
+    Set<String> bandIds = new HashSet<>();
+    Set<String> ruleAnalytes = new HashSet<>();
+    for (JsonNode r : doc.path("rules")) {
+      String analyteKey = text(r, "analyte", "rules.yaml: rule");
+      String where = "rules.yaml: analyte " + analyteKey;
+      if (analyteKey == null) {
+        continue;
+      }
+      if (!ruleAnalytes.add(analyteKey)) {
+        problems.add(where + ": appears twice; put all its bands in one list");
+      }
+      RuleAnalyte analyte;
+      try {
+        analyte = RuleAnalyte.parse(analyteKey);
+      } catch (IllegalArgumentException ex) {
+        problems.add(where + ": " + ex.getMessage());
+        continue;
+      }
+      String effectKey = text(r, "effectKey", where);
+      if (effectKey != null && !EFFECT_KEYS.contains(effectKey)) {
+        problems.add(where + ": effectKey '" + effectKey + "' is not one of " + EFFECT_KEYS);
+      }
+      List<Analyte> context = new ArrayList<>(analytes(r.path("context"), where + ": context"));
+      List<Band> bands = new ArrayList<>();
+      for (JsonNode b : r.path("bands")) {
+        Band band = band(b, analyte, citations, tests, specs, where);
+        if (band != null) {
+          if (!bandIds.add(band.id())) {
+            problems.add("rules.yaml: rule id '" + band.id() + "' is used twice");
+          }
+          bands.add(band);
+        }
+      }
+      if (bands.isEmpty()) {
+        problems.add(where + ": needs at least one band");
+      }
+      rules.add(new AnalyteRule(analyte, effectKey, context, bands));
+    }
+    return new RuleSet(rules, calcium, tests, citations);
+  }
+
+  private Band band(
+      JsonNode b,
+      RuleAnalyte analyte,
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, AnalyteSpec> specs,
+      String analyteWhere) {
+    String id = text(b, "id", analyteWhere + ": band");
+    String where = "rules.yaml: rule " + id;
+    String topic = text(b, "topic", where);
+    if (topic != null && !Topics.CODES.contains(topic)) {
+      problems.add(where + ": field 'topic' is not a contract topic code: " + topic);
+    }
+    Indicator indicator = indicator(b, "indicator", where, true);
+    Indicator withDrug = indicator(b, "indicatorWithDrug", where, false);
+    Direction drugEffect =
+        b.hasNonNull("drugEffect") ? direction(b.get("drugEffect").asText(), where + ": drugEffect") : null;
+    if (withDrug != null && drugEffect == null) {
+      problems.add(where + ": field 'indicatorWithDrug' needs 'drugEffect'");
+    }
+    String summary = text(b, "summary", where);
+    if (summary != null) {
+      checkSummary(summary, where);
+    }
+    List<Suggest> suggest = new ArrayList<>();
+    for (JsonNode s : b.path("suggest")) {
+      String testId = text(s, "test", where + ": suggest");
+      TestSpec test = tests.get(testId);
+      if (testId != null && test == null) {
+        problems.add(where + ": suggest names unknown test '" + testId + "'");
+      }
+      int days = positiveInt(s, "notWithinDays", where + ": suggest " + testId);
+      if (test != null) {
+        suggest.add(new Suggest(test, days));
+      }
+    }
+    List<Citation> sources = new ArrayList<>();
+    if (!b.path("sources").isArray() || b.path("sources").isEmpty()) {
+      problems.add(where + ": field 'sources' must list at least one source");
+    }
+    for (JsonNode s : b.path("sources")) {
+      Citation c = citations.get(s.asText());
+      if (c == null) {
+        problems.add(where + ": field 'sources' names unknown source '" + s.asText() + "'");
+      } else {
+        sources.add(c);
+      }
+    }
+    String review = text(b, "review", where);
+    if (review != null && !Set.of("draft", "reviewed").contains(review)) {
+      problems.add(where + ": field 'review' must be draft or reviewed");
+    }
+    When when = when(b.path("when"), analyte, where);
+    int lookback = positiveInt(b, "lookbackDays", where);
+    if (id == null || when == null || topic == null || indicator == null || summary == null) {
+      return null;
+    }
+    return new Band(
+        id,
+        when,
+        lookback,
+        topic,
+        indicator,
+        withDrug,
+        drugEffect,
+        b.path("appliesToChildren").asBoolean(false),
+        summary,
+        text(b, "meaning", where),
+        text(b, "action", where),
+        suggest,
+        sources,
+        review);
+  }
+
+  private void checkSummary(String summary, String where) {
+    Set<String> unknown = new LinkedHashSet<>(Wording.placeholders(summary));
+    unknown.removeAll(Wording.SUMMARY_PLACEHOLDERS);
+    if (!unknown.isEmpty()) {
+      problems.add(where + ": field 'summary' uses unknown placeholders " + unknown);
+      return;
+    }
+    // The longest realistic value, unit and measure; the drug clause is dropped by the renderer
+    // when it would make the summary too long, so it is not counted here.
+    String sample =
+        Wording.fill(
+            summary,
+            Map.of(
+                "value", "<0.005",
+                "unit", "mL/min/{1.73_m2}",
+                "date", "2026-11-20",
+                "measure", "albumin-corrected",
+                "whileOn", ""));
+    if (sample.length() > Wording.MAX_SUMMARY_LENGTH) {
+      problems.add(
+          where + ": field 'summary' can reach " + sample.length() + " characters (limit 139)");
+    }
+  }
+
+  private When when(JsonNode w, RuleAnalyte analyte, String where) {
+    String at = where + ": when";
+    if (!w.isObject()) {
+      problems.add(at + ": missing");
+      return null;
+    }
+    Set<String> allowed = Set.of("critical", "below", "atLeast", "above", "atMost", "measures", "companion");
+    w.fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (!allowed.contains(f)) {
+                problems.add(at + ": unknown field '" + f + "'");
+              }
+            });
+    Direction critical = w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
+    Threshold below = threshold(w, "below", at, true);
+    Threshold atLeast = threshold(w, "atLeast", at, false);
+    Threshold above = threshold(w, "above", at, true);
+    Threshold atMost = threshold(w, "atMost", at, false);
+    Set<CalciumMeasure> measures = new HashSet<>();
+    for (JsonNode m : w.path("measures")) {
+      if (!(analyte instanceof RuleAnalyte.Calcium)) {
+        problems.add(at + ".measures: only calcium rules have measures");
+      }
+      try {
+        measures.add(CalciumMeasure.fromKey(m.asText()));
+      } catch (IllegalArgumentException ex) {
+        problems.add(at + ".measures: " + ex.getMessage());
+      }
+    }
+    Companion companion = null;
+    JsonNode c = w.get("companion");
+    if (c != null) {
+      Analyte companionAnalyte = analyte(text(c, "analyte", at + ".companion"), at + ".companion.analyte");
+      Direction is = direction(text(c, "is", at + ".companion"), at + ".companion.is");
+      int within = positiveInt(c, "withinDays", at + ".companion");
+      companion = companionAnalyte == null || is == null ? null : new Companion(companionAnalyte, is, within);
+    }
+    try {
+      return new When(critical, below, atLeast, above, atMost, measures, companion);
+    } catch (IllegalArgumentException ex) {
+      problems.add(at + ": " + ex.getMessage());
+      return null;
+    }
+  }
+
+  private Threshold threshold(JsonNode w, String field, String where, boolean rangeAllowed) {
+    JsonNode node = w.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if ("range".equals(node.asText())) {
+      if (!rangeAllowed) {
+        problems.add(where + "." + field + ": 'range' is only allowed with below or above");
+        return null;
+      }
+      return new Threshold.Range();
+    }
+    if (!node.isNumber()) {
+      problems.add(where + "." + field + ": must be a number or 'range'");
+      return null;
+    }
+    return new Threshold.Value(node.decimalValue());
+  }
+
+  // ---- small readers ------------------------------------------------------------------------
+
+  private String text(JsonNode node, String field, String where) {
+    JsonNode value = node == null ? null : node.get(field);
+    if (value == null || value.isNull() || !value.isValueNode() || value.asText().isBlank()) {
+      problems.add(where + ": field '" + field + "' is required");
+      return null;
+    }
+    return value.asText();
+  }
+
+  private BigDecimal number(JsonNode node, String field, String where, boolean required) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      if (required) {
+        problems.add(where + ": field '" + field + "' is required");
+      }
+      return null;
+    }
+    if (!value.isNumber()) {
+      problems.add(where + ": field '" + field + "' must be a number");
+      return null;
+    }
+    return value.decimalValue();
+  }
+
+  private int positiveInt(JsonNode node, String field, String where) {
+    JsonNode value = node.get(field);
+    if (value == null || !value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() <= 0) {
+      problems.add(where + ": field '" + field + "' must be a positive whole number");
+      return 1;
+    }
+    return value.asInt();
+  }
+
+  private Indicator indicator(JsonNode node, String field, String where, boolean required) {
+    if (!node.hasNonNull(field)) {
+      if (required) {
+        problems.add(where + ": field '" + field + "' is required");
+      }
+      return null;
+    }
+    try {
+      return Indicator.fromCode(node.get(field).asText());
+    } catch (IllegalArgumentException ex) {
+      problems.add(where + ": field '" + field + "': " + ex.getMessage());
+      return null;
+    }
+  }
+
+  private Direction direction(String text, String where) {
+    if ("low".equals(text)) {
+      return Direction.LOW;
+    }
+    if ("high".equals(text)) {
+      return Direction.HIGH;
+    }
+    problems.add(where + ": must be low or high, not '" + text + "'");
+    return null;
+  }
+
+  private Analyte analyte(String key, String where) {
+    if (key == null) {
+      return null;
+    }
+    return Analyte.fromKey(key)
+        .orElseGet(
+            () -> {
+              problems.add(where + ": unknown analyte '" + key + "'");
+              return null;
+            });
+  }
+
+  private Set<Analyte> analytes(JsonNode list, String where) {
+    Set<Analyte> result = new LinkedHashSet<>();
+    for (JsonNode n : list) {
+      Analyte a = analyte(n.asText(), where);
+      if (a != null) {
+        result.add(a);
+      }
+    }
+    return result;
+  }
+
+  private static List<String> strings(JsonNode list) {
+    List<String> result = new ArrayList<>();
+    list.forEach(n -> result.add(n.asText()));
+    return result;
+  }
+}

@@ -1,0 +1,22 @@
+package org.mineralcds.rules;
+
+import java.util.List;
+import java.util.Map;
+
+/** The validated rules, with the tests and citations they refer to. */
+public record RuleSet(
+    List<AnalyteRule> rules,
+    CalciumPolicy calcium,
+    Map<String, TestSpec> tests,
+    Map<String, Citation> citations) {
+
+  public RuleSet {
+    rules = List.copyOf(rules);
+    tests = Map.copyOf(tests);
+    citations = Map.copyOf(citations);
+  }
+
+  public List<Band> bands() {
+    return rules.stream().flatMap(r -> r.bands().stream()).toList();
+  }
+}

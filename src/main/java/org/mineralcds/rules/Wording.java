@@ -1,0 +1,41 @@
+package org.mineralcds.rules;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Fills card wording templates: "{value} {unit}" with the finding's values. */
+public final class Wording {
+
+  public static final Set<String> SUMMARY_PLACEHOLDERS =
+      Set.of("value", "unit", "date", "measure", "whileOn");
+  public static final int MAX_SUMMARY_LENGTH = 139;
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z]+)}");
+
+  private Wording() {}
+
+  public static String fill(String template, Map<String, String> values) {
+    Matcher m = PLACEHOLDER.matcher(template);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String value = values.get(m.group(1));
+      if (value == null) {
+        throw new IllegalArgumentException("no value for {" + m.group(1) + "} in: " + template);
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  public static Set<String> placeholders(String template) {
+    Set<String> names = new TreeSet<>();
+    Matcher m = PLACEHOLDER.matcher(template);
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    return names;
+  }
+}
