@@ -1,7 +1,158 @@
 package org.mineralcds;
 
-public final class MineralCds {
-  private MineralCds() {}
+import ca.uhn.fhir.context.FhirContext;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ContextHandler;
+import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.mineralcds.cards.CardRenderer;
+import org.mineralcds.config.ConfigLoader;
+import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.demo.ScenarioFhirServer;
+import org.mineralcds.demo.ScenarioStore;
+import org.mineralcds.fhir.FhirServerPolicy;
+import org.mineralcds.fhir.HapiFhirFetcher;
+import org.mineralcds.fhir.PatientDataLoader;
+import org.mineralcds.fhir.R4Mapper;
+import org.mineralcds.hook.HookJson;
+import org.mineralcds.http.CdsHooksHandler;
+import org.mineralcds.knowledge.Knowledge;
+import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.rules.Evaluator;
+import org.mineralcds.service.MineralBalanceService;
 
-  public static void main(String[] args) {}
+/** Entry point and composition root: every object is built here with {@code new}. */
+public final class MineralCds implements AutoCloseable {
+
+  public static final String SERVICE_ID = "mineral-balance";
+
+  private final Server server;
+  private final ExecutorService fetchPool;
+
+  private MineralCds(Server server, ExecutorService fetchPool) {
+    this.server = server;
+    this.fetchPool = fetchPool;
+  }
+
+  public static void main(String[] args) {
+    ServiceConfig config;
+    try {
+      config = ConfigLoader.load(args, System.getenv());
+    } catch (ConfigLoader.ConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    try {
+      MineralCds app = start(config, Clock.systemUTC());
+      Runtime.getRuntime().addShutdownHook(new Thread(app::close, "shutdown"));
+      System.out.println("mineral-cds listening on " + app.baseUrl());
+    } catch (RuntimeException e) {
+      System.err.println("mineral-cds failed to start: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  /** Builds and starts the service; {@code clock} is the service's notion of now. */
+  public static MineralCds start(ServiceConfig config, Clock clock) {
+    Knowledge knowledge =
+        config.knowledgeDir() == null
+            ? KnowledgeLoader.fromClasspath(SERVICE_ID)
+            : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+    FhirContext fhir = FhirContext.forR4Cached();
+    ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
+    PatientDataLoader loader =
+        new PatientDataLoader(
+            fhir,
+            knowledge.service(),
+            new HapiFhirFetcher(fhir, config.fhirConnectTimeout(), config.fhirReadTimeout()),
+            new FhirServerPolicy(config.allowedFhirServers()),
+            new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
+            fetchPool,
+            clock,
+            config.hookDeadline(),
+            config.maxFhirPages());
+    MineralBalanceService service =
+        new MineralBalanceService(
+            knowledge.service(),
+            loader,
+            new Evaluator(knowledge.rules(), knowledge.labs()),
+            new CardRenderer(knowledge.labs(), knowledge.rules()),
+            clock);
+    CdsHooksHandler hooks =
+        new CdsHooksHandler(
+            Map.of(SERVICE_ID, service),
+            HookJson.newMapper(),
+            config.corsAllowedOrigins(),
+            config.maxBodyBytes(),
+            true);
+
+    QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+    threads.setName("http");
+    Server server = new Server(threads);
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost(config.host());
+    connector.setPort(config.port());
+    server.addConnector(connector);
+    ContextHandlerCollection contexts = new ContextHandlerCollection();
+    contexts.addHandler(new ContextHandler(hooks, "/"));
+    if (config.demo()) {
+      int shift =
+          (int) ChronoUnit.DAYS.between(ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+      contexts.addHandler(ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
+    }
+    server.setHandler(contexts);
+    server.setStopTimeout(10_000);
+    try {
+      server.start();
+    } catch (Exception e) {
+      fetchPool.shutdownNow();
+      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+    }
+    return new MineralCds(server, fetchPool);
+  }
+
+  /** The base URL, e.g. http://127.0.0.1:8080 (127.0.0.1 when bound to all interfaces). */
+  public String baseUrl() {
+    ServerConnector connector = (ServerConnector) server.getConnectors()[0];
+    String host = connector.getHost();
+    if (host == null || host.equals("0.0.0.0") || host.equals("::")) {
+      host = "127.0.0.1";
+    }
+    return "http://" + host + ":" + connector.getLocalPort();
+  }
+
+  public int port() {
+    return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      fetchPool.shutdownNow();
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String name) {
+    AtomicInteger counter = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + counter.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
 }

@@ -285,9 +285,10 @@ public final class CardRenderer {
   }
 
   private static String plain(BigDecimal value) {
-    BigDecimal rounded =
-        value.scale() > 2 ? value.setScale(2, RoundingMode.HALF_UP) : value;
-    return rounded.stripTrailingZeros().toPlainString();
+    // Converted values carry many digits; reported and configured ones keep their own precision.
+    return value.scale() > 2
+        ? value.setScale(2, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString()
+        : value.toPlainString();
   }
 
   private static String capitalise(String s) {

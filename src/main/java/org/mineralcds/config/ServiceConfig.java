@@ -1,0 +1,43 @@
+package org.mineralcds.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every setting the service reads, in one place (see {@link ConfigLoader} for names and defaults).
+ *
+ * @param knowledgeDir directory holding hooks/&lt;service-id&gt;/ files to use instead of the
+ *     packaged copy, or null
+ * @param demo serve the embedded FHIR server with the scenario patients at /fhir
+ */
+public record ServiceConfig(
+    String host,
+    int port,
+    List<String> corsAllowedOrigins,
+    List<String> allowedFhirServers,
+    Duration fhirConnectTimeout,
+    Duration fhirReadTimeout,
+    Duration hookDeadline,
+    int maxBodyBytes,
+    int maxFhirPages,
+    Path knowledgeDir,
+    boolean demo) {
+
+  public ServiceConfig {
+    corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
+    allowedFhirServers = List.copyOf(allowedFhirServers);
+  }
+
+  public ServiceConfig withPort(int newPort) {
+    return new ServiceConfig(
+        host, newPort, corsAllowedOrigins, allowedFhirServers, fhirConnectTimeout, fhirReadTimeout,
+        hookDeadline, maxBodyBytes, maxFhirPages, knowledgeDir, demo);
+  }
+
+  public ServiceConfig withDemo(boolean enabled) {
+    return new ServiceConfig(
+        host, port, corsAllowedOrigins, allowedFhirServers, fhirConnectTimeout, fhirReadTimeout,
+        hookDeadline, maxBodyBytes, maxFhirPages, knowledgeDir, enabled);
+  }
+}

@@ -1,0 +1,280 @@
+package org.mineralcds.demo;
+
+import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.OptionalParam;
+import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.Search;
+import ca.uhn.fhir.rest.annotation.Sort;
+import ca.uhn.fhir.rest.api.SortOrderEnum;
+import ca.uhn.fhir.rest.api.SortSpec;
+import ca.uhn.fhir.rest.param.DateRangeParam;
+import ca.uhn.fhir.rest.param.ReferenceParam;
+import ca.uhn.fhir.rest.param.TokenOrListParam;
+import ca.uhn.fhir.rest.param.TokenParam;
+import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.util.Comparator;
+import java.util.Date;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.CodeableConcept;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateTimeType;
+import org.hl7.fhir.r4.model.IdType;
+import org.hl7.fhir.r4.model.Medication;
+import org.hl7.fhir.r4.model.MedicationRequest;
+import org.hl7.fhir.r4.model.MedicationStatement;
+import org.hl7.fhir.r4.model.Observation;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Period;
+import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
+import org.hl7.fhir.r4.model.ServiceRequest;
+
+/**
+ * HAPI resource providers over a {@link ScenarioStore}, answering the searches the service's own
+ * prefetch templates use: patient, code, status, clinical-status, category, date, _sort and
+ * _count (paged by the server's paging provider).
+ */
+final class ScenarioProviders {
+
+  private ScenarioProviders() {}
+
+  static List<IResourceProvider> all(ScenarioStore store) {
+    return List.of(
+        new PatientProvider(store),
+        new MedicationProvider(store),
+        new ObservationProvider(store),
+        new MedicationRequestProvider(store),
+        new MedicationStatementProvider(store),
+        new ConditionProvider(store),
+        new ServiceRequestProvider(store));
+  }
+
+  abstract static class Base<T extends Resource> implements IResourceProvider {
+    final ScenarioStore store;
+    final Class<T> type;
+
+    Base(ScenarioStore store, Class<T> type) {
+      this.store = store;
+      this.type = type;
+    }
+
+    @Override
+    public Class<? extends IBaseResource> getResourceType() {
+      return type;
+    }
+
+    T readById(IdType id) {
+      Resource r = store.get(type.getSimpleName(), id.getIdPart());
+      if (r == null) {
+        throw new ResourceNotFoundException(id);
+      }
+      return type.cast(r);
+    }
+
+    Stream<T> stream() {
+      return store.all(type.getSimpleName()).stream().map(type::cast);
+    }
+  }
+
+  static boolean refers(Reference ref, ReferenceParam param) {
+    if (param == null) {
+      return true;
+    }
+    return ref != null && ref.hasReference() && ref.getReferenceElement().getIdPart().equals(param.getIdPart());
+  }
+
+  static boolean matches(TokenOrListParam tokens, Function<String, Boolean> plainMatch, List<CodeableConcept> concepts) {
+    if (tokens == null) {
+      return true;
+    }
+    for (TokenParam token : tokens.getValuesAsQueryTokens()) {
+      if (concepts != null) {
+        for (CodeableConcept concept : concepts) {
+          if (concept.getCoding().stream()
+              .anyMatch(c -> token.getValue().equals(c.getCode())
+                  && (token.getSystem() == null || token.getSystem().equals(c.getSystem())))) {
+            return true;
+          }
+        }
+      }
+      if (plainMatch != null && plainMatch.apply(token.getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static boolean inRange(DateRangeParam range, Date when) {
+    if (range == null) {
+      return true;
+    }
+    if (when == null) {
+      return false;
+    }
+    Date low = range.getLowerBoundAsInstant();
+    Date high = range.getUpperBoundAsInstant();
+    return (low == null || !when.before(low)) && (high == null || !when.after(high));
+  }
+
+  static Date effective(Observation o) {
+    if (o.getEffective() instanceof DateTimeType dt) {
+      return dt.getValue();
+    }
+    if (o.getEffective() instanceof Period p) {
+      return p.hasEnd() ? p.getEnd() : p.getStart();
+    }
+    return o.getIssued();
+  }
+
+  public static final class PatientProvider extends Base<Patient> {
+    PatientProvider(ScenarioStore store) {
+      super(store, Patient.class);
+    }
+
+    @Read
+    public Patient read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<Patient> search() {
+      return stream().toList();
+    }
+  }
+
+  public static final class MedicationProvider extends Base<Medication> {
+    MedicationProvider(ScenarioStore store) {
+      super(store, Medication.class);
+    }
+
+    @Read
+    public Medication read(@IdParam IdType id) {
+      return readById(id);
+    }
+  }
+
+  public static final class ObservationProvider extends Base<Observation> {
+    ObservationProvider(ScenarioStore store) {
+      super(store, Observation.class);
+    }
+
+    @Read
+    public Observation read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<Observation> search(
+        @OptionalParam(name = "patient") ReferenceParam patient,
+        @OptionalParam(name = "subject") ReferenceParam subject,
+        @OptionalParam(name = "code") TokenOrListParam code,
+        @OptionalParam(name = "category") TokenOrListParam category,
+        @OptionalParam(name = "status") TokenOrListParam status,
+        @OptionalParam(name = "date") DateRangeParam date,
+        @Sort SortSpec sort) {
+      Stream<Observation> s =
+          stream()
+              .filter(o -> refers(o.getSubject(), patient) && refers(o.getSubject(), subject))
+              .filter(o -> matches(code, null, List.of(o.getCode())))
+              .filter(o -> matches(category, null, o.getCategory()))
+              .filter(o -> matches(status, v -> o.hasStatus() && v.equals(o.getStatus().toCode()), null))
+              .filter(o -> inRange(date, effective(o)));
+      if (sort != null && "date".equals(sort.getParamName())) {
+        Comparator<Observation> byDate =
+            Comparator.comparing(ScenarioProviders::effective, Comparator.nullsFirst(Comparator.naturalOrder()));
+        s = s.sorted(sort.getOrder() == SortOrderEnum.DESC ? byDate.reversed() : byDate);
+      }
+      return s.toList();
+    }
+  }
+
+  public static final class MedicationRequestProvider extends Base<MedicationRequest> {
+    MedicationRequestProvider(ScenarioStore store) {
+      super(store, MedicationRequest.class);
+    }
+
+    @Read
+    public MedicationRequest read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<MedicationRequest> search(
+        @OptionalParam(name = "patient") ReferenceParam patient,
+        @OptionalParam(name = "status") TokenOrListParam status) {
+      return stream()
+          .filter(m -> refers(m.getSubject(), patient))
+          .filter(m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
+          .toList();
+    }
+  }
+
+  public static final class MedicationStatementProvider extends Base<MedicationStatement> {
+    MedicationStatementProvider(ScenarioStore store) {
+      super(store, MedicationStatement.class);
+    }
+
+    @Read
+    public MedicationStatement read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<MedicationStatement> search(
+        @OptionalParam(name = "patient") ReferenceParam patient,
+        @OptionalParam(name = "status") TokenOrListParam status) {
+      return stream()
+          .filter(m -> refers(m.getSubject(), patient))
+          .filter(m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
+          .toList();
+    }
+  }
+
+  public static final class ConditionProvider extends Base<Condition> {
+    ConditionProvider(ScenarioStore store) {
+      super(store, Condition.class);
+    }
+
+    @Read
+    public Condition read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<Condition> search(
+        @OptionalParam(name = "patient") ReferenceParam patient,
+        @OptionalParam(name = "clinical-status") TokenOrListParam clinicalStatus,
+        @OptionalParam(name = "category") TokenOrListParam category) {
+      return stream()
+          .filter(c -> refers(c.getSubject(), patient))
+          .filter(c -> matches(clinicalStatus, null, List.of(c.getClinicalStatus())))
+          .filter(c -> matches(category, null, c.getCategory()))
+          .toList();
+    }
+  }
+
+  public static final class ServiceRequestProvider extends Base<ServiceRequest> {
+    ServiceRequestProvider(ScenarioStore store) {
+      super(store, ServiceRequest.class);
+    }
+
+    @Read
+    public ServiceRequest read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<ServiceRequest> search(
+        @OptionalParam(name = "patient") ReferenceParam patient,
+        @OptionalParam(name = "status") TokenOrListParam status) {
+      return stream()
+          .filter(r -> refers(r.getSubject(), patient))
+          .filter(r -> matches(status, v -> r.hasStatus() && v.equals(r.getStatus().toCode()), null))
+          .toList();
+    }
+  }
+}

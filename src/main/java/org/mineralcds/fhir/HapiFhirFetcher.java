@@ -1,0 +1,110 @@
+package org.mineralcds.fhir;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
+import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
+import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
+import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * {@link FhirFetcher} on HAPI's generic client: no capability-statement round trip, bounded
+ * connect and read timeouts, pooled connections reused across calls, and the bearer token attached
+ * per call.
+ */
+public final class HapiFhirFetcher implements FhirFetcher {
+
+  private final FhirContext fhir;
+
+  public HapiFhirFetcher(FhirContext fhir, Duration connectTimeout, Duration readTimeout) {
+    this.fhir = fhir;
+    IRestfulClientFactory factory = fhir.getRestfulClientFactory();
+    factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
+    factory.setConnectTimeout((int) connectTimeout.toMillis());
+    factory.setConnectionRequestTimeout((int) connectTimeout.toMillis());
+    factory.setSocketTimeout((int) readTimeout.toMillis());
+    factory.setPoolMaxTotal(64);
+    factory.setPoolMaxPerRoute(32);
+  }
+
+  @Override
+  public List<Resource> fetch(String fhirServer, String accessToken, String relativeUrl, int maxPages) {
+    IGenericClient client = client(fhirServer, accessToken);
+    String url = base(fhirServer) + relativeUrl;
+    try {
+      if (!relativeUrl.contains("?")) {
+        String type = relativeUrl.substring(0, relativeUrl.indexOf('/'));
+        Class<? extends Resource> resourceType =
+            fhir.getResourceDefinition(type).getImplementingClass().asSubclass(Resource.class);
+        return List.of(client.fetchResourceFromUrl(resourceType, url));
+      }
+      Bundle first = client.fetchResourceFromUrl(Bundle.class, url);
+      List<Resource> resources = new ArrayList<>(entries(first));
+      resources.addAll(follow(client, fhirServer, first, maxPages - 1));
+      return resources;
+    } catch (ResourceNotFoundException | ResourceGoneException e) {
+      return List.of();
+    } catch (BaseServerResponseException e) {
+      throw new FhirFetchException("FHIR server answered HTTP " + e.getStatusCode(), e);
+    } catch (RuntimeException e) {
+      throw new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  @Override
+  public List<Resource> remainingPages(
+      String fhirServer, String accessToken, Bundle firstPage, int maxPages) {
+    try {
+      return follow(client(fhirServer, accessToken), fhirServer, firstPage, maxPages);
+    } catch (BaseServerResponseException e) {
+      throw new FhirFetchException("FHIR server answered HTTP " + e.getStatusCode(), e);
+    } catch (RuntimeException e) {
+      throw new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  private List<Resource> follow(IGenericClient client, String fhirServer, Bundle page, int pages) {
+    List<Resource> resources = new ArrayList<>();
+    Bundle current = page;
+    for (int i = 0; i < pages && current.getLink(Bundle.LINK_NEXT) != null; i++) {
+      String next = current.getLink(Bundle.LINK_NEXT).getUrl();
+      // The token may only go to the server it was issued for.
+      if (!next.toLowerCase(Locale.ROOT).startsWith(base(fhirServer).toLowerCase(Locale.ROOT))) {
+        break;
+      }
+      current = client.fetchResourceFromUrl(Bundle.class, next);
+      resources.addAll(entries(current));
+    }
+    return resources;
+  }
+
+  private IGenericClient client(String fhirServer, String accessToken) {
+    IGenericClient client = fhir.newRestfulGenericClient(fhirServer);
+    if (accessToken != null) {
+      client.registerInterceptor(new BearerTokenAuthInterceptor(accessToken));
+    }
+    return client;
+  }
+
+  static List<Resource> entries(Bundle bundle) {
+    List<Resource> resources = new ArrayList<>();
+    for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+      if (entry.getResource() != null) {
+        resources.add(entry.getResource());
+      }
+    }
+    return resources;
+  }
+
+  private static String base(String fhirServer) {
+    return fhirServer.endsWith("/") ? fhirServer : fhirServer + "/";
+  }
+}

@@ -1,0 +1,19 @@
+package org.mineralcds.service;
+
+import org.mineralcds.hook.Feedback;
+import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.HookResponse;
+import org.mineralcds.hook.ServiceDescriptor;
+
+/** One CDS service: its discovery entry, its hook call and its feedback. Thread-safe. */
+public interface CdsService {
+
+  ServiceDescriptor descriptor();
+
+  /**
+   * @throws org.mineralcds.hook.HookError for calls that cannot be answered with cards
+   */
+  HookResponse call(HookRequest request);
+
+  void feedback(Feedback feedback);
+}

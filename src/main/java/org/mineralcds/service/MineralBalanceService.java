@@ -1,0 +1,101 @@
+package org.mineralcds.service;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.mineralcds.cards.CardRenderer;
+import org.mineralcds.fhir.PatientData;
+import org.mineralcds.fhir.PatientDataLoader;
+import org.mineralcds.hook.Card;
+import org.mineralcds.hook.Feedback;
+import org.mineralcds.hook.HookError;
+import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.HookResponse;
+import org.mineralcds.hook.ServiceDescriptor;
+import org.mineralcds.knowledge.ServiceDefinition;
+import org.mineralcds.rules.Evaluator;
+import org.mineralcds.rules.Finding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The mineral-balance service on patient-view: load the record, evaluate the rules, render cards.
+ * Logs one line per call with the hookInstance, the rule ids fired and timings, never tokens or
+ * patient data.
+ */
+public final class MineralBalanceService implements CdsService {
+
+  private static final Logger LOG = LoggerFactory.getLogger("mineralcds.hook");
+
+  private final ServiceDefinition definition;
+  private final PatientDataLoader loader;
+  private final Evaluator evaluator;
+  private final CardRenderer renderer;
+  private final Clock clock;
+
+  public MineralBalanceService(
+      ServiceDefinition definition,
+      PatientDataLoader loader,
+      Evaluator evaluator,
+      CardRenderer renderer,
+      Clock clock) {
+    this.definition = definition;
+    this.loader = loader;
+    this.evaluator = evaluator;
+    this.renderer = renderer;
+    this.clock = clock;
+  }
+
+  @Override
+  public ServiceDescriptor descriptor() {
+    return new ServiceDescriptor(
+        definition.hook(),
+        definition.title(),
+        definition.description(),
+        definition.id(),
+        definition.prefetch(),
+        definition.usageRequirements());
+  }
+
+  @Override
+  public HookResponse call(HookRequest request) {
+    long started = System.nanoTime();
+    if (!definition.hook().equals(request.hook())) {
+      throw HookError.badRequest(
+          "Service '" + definition.id() + "' answers the '" + definition.hook() + "' hook, not '" + request.hook() + "'.");
+    }
+    String patientId = request.contextString("patientId");
+    if (patientId == null || patientId.isBlank()) {
+      throw HookError.badRequest("'context.patientId' is required for " + definition.hook() + ".");
+    }
+    PatientData data = loader.load(request, patientId);
+    long loaded = System.nanoTime();
+    List<Finding> findings = evaluator.evaluate(data.record(), clock.instant());
+    List<Card> cards = renderer.render(findings, patientId, request.hookInstance());
+    long done = System.nanoTime();
+    LOG.info(
+        "hook call hookInstance={} service={} outcome=ok rules=[{}] cards={} prefetched={} fetched={} loadMs={} evalMs={}",
+        request.hookInstance(),
+        definition.id(),
+        findings.stream().map(f -> f.band().id()).collect(Collectors.joining(",")),
+        cards.size(),
+        data.prefetched().size(),
+        data.fetched().size(),
+        (loaded - started) / 1_000_000,
+        (done - loaded) / 1_000_000);
+    return HookResponse.of(cards);
+  }
+
+  @Override
+  public void feedback(Feedback feedback) {
+    for (Feedback.Item item : feedback.items()) {
+      LOG.info(
+          "feedback service={} card={} outcome={} acceptedSuggestions={} overrideReason={}",
+          definition.id(),
+          item.card(),
+          item.outcome(),
+          item.acceptedSuggestions().size(),
+          item.overrideReason() == null ? "-" : item.overrideReason().code());
+    }
+  }
+}
