@@ -77,7 +77,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
     for (int i = 0; i < pages && current.getLink(Bundle.LINK_NEXT) != null; i++) {
       String next = current.getLink(Bundle.LINK_NEXT).getUrl();
       // The token may only go to the server it was issued for.
-      if (!next.toLowerCase(Locale.ROOT).startsWith(base(fhirServer).toLowerCase(Locale.ROOT))) {
+      if (!sameServer(fhirServer, next)) {
         break;
       }
       current = client.fetchResourceFromUrl(Bundle.class, next);
@@ -102,6 +102,14 @@ public final class HapiFhirFetcher implements FhirFetcher {
       }
     }
     return resources;
+  }
+
+  /** True when {@code url} is under the fhirServer base: "base/...", "base?..." or "base". */
+  static boolean sameServer(String fhirServer, String url) {
+    String base = fhirServer.endsWith("/") ? fhirServer.substring(0, fhirServer.length() - 1) : fhirServer;
+    String b = base.toLowerCase(Locale.ROOT);
+    String u = url.toLowerCase(Locale.ROOT);
+    return u.equals(b) || u.startsWith(b + "/") || u.startsWith(b + "?");
   }
 
   private static String base(String fhirServer) {
