@@ -108,8 +108,11 @@ public final class MineralCds implements AutoCloseable {
     contexts.addHandler(new ContextHandler(hooks, "/"));
     if (config.demo()) {
       int shift =
-          (int) ChronoUnit.DAYS.between(ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-      contexts.addHandler(ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
+          (int)
+              ChronoUnit.DAYS.between(
+                  ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+      contexts.addHandler(
+          ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
     }
     server.setHandler(contexts);
     server.setStopTimeout(10_000);
@@ -117,7 +120,8 @@ public final class MineralCds implements AutoCloseable {
       server.start();
     } catch (Exception e) {
       fetchPool.shutdownNow();
-      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     return new MineralCds(server, fetchPool);
   }

@@ -42,8 +42,8 @@ import org.mineralcds.rules.Wording;
  * summary under 140 characters; a markdown detail with values, dates, the range used, drug causes,
  * what to do and the evidence; and one suggestion that orders every missing test.
  *
- * <p>Card and suggestion uuids are derived from the hookInstance and the rule id, so they are unique
- * per call and the same for the same call whichever data path supplied the data.
+ * <p>Card and suggestion uuids are derived from the hookInstance and the rule id, so they are
+ * unique per call and the same for the same call whichever data path supplied the data.
  */
 public final class CardRenderer {
 
@@ -58,7 +58,10 @@ public final class CardRenderer {
   private static final List<Coding> OVERRIDE_REASONS =
       List.of(
           new Coding(OVERRIDE_SYSTEM, "already-addressed", "Already addressed"),
-          new Coding(OVERRIDE_SYSTEM, "not-clinically-relevant", "Not clinically relevant for this patient"),
+          new Coding(
+              OVERRIDE_SYSTEM,
+              "not-clinically-relevant",
+              "Not clinically relevant for this patient"),
           new Coding(OVERRIDE_SYSTEM, "result-not-trusted", "Result not trusted (e.g. haemolysed)"),
           new Coding(OVERRIDE_SYSTEM, "patient-declined", "Patient declined"));
 
@@ -162,18 +165,16 @@ public final class CardRenderer {
           .append(v.basis().get(0).reportedValue())
           .append(" ")
           .append(unitOf(v.basis().get(0).reportedUnit(), spec))
-          .append("; Payne: Ca + 0.8 × (4.0 − albumin)). Correction agrees poorly with ionized"
-              + " calcium, especially when eGFR is below 60: measure ionized calcium to confirm.\n\n");
+          .append(
+              "; Payne: Ca + 0.8 × (4.0 − albumin)). Correction agrees poorly with ionized"
+                  + " calcium, especially when eGFR is below 60: measure ionized calcium to confirm.\n\n");
     }
     if (!f.drugCauses().isEmpty()) {
       md.append("**Possible drug contribution:** ");
       List<String> parts = new ArrayList<>();
       for (DrugCause cause : f.drugCauses()) {
         parts.add(
-            cause.medication().description()
-                + " ("
-                + cause.ingredient().drugClass().name()
-                + ")");
+            cause.medication().description() + " (" + cause.ingredient().drugClass().name() + ")");
       }
       md.append(String.join("; ", new LinkedHashSet<>(parts)))
           .append(". Review whether it should continue at this dose.\n\n");
@@ -189,7 +190,10 @@ public final class CardRenderer {
     if (!f.conditions().isEmpty()) {
       md.append("**On the problem list:** ");
       md.append(
-          f.conditions().stream().map(CardRenderer::describe).distinct().collect(Collectors.joining("; ")));
+          f.conditions().stream()
+              .map(CardRenderer::describe)
+              .distinct()
+              .collect(Collectors.joining("; ")));
       md.append(".\n\n");
     }
     md.append("**What to do:** ").append(f.band().action());
@@ -203,7 +207,8 @@ public final class CardRenderer {
     Set<DataGap> gaps = f.gaps();
     if (!gaps.isEmpty()) {
       md.append("**Not available for this evaluation:** ")
-          .append(gaps.stream().sorted().map(DataGap::description).collect(Collectors.joining("; ")))
+          .append(
+              gaps.stream().sorted().map(DataGap::description).collect(Collectors.joining("; ")))
           .append(".\n\n");
     }
     md.append("**Evidence:** ");
@@ -261,7 +266,8 @@ public final class CardRenderer {
     StringBuilder s = new StringBuilder();
     RangeUsed used = v.range();
     if (used == null) {
-      s.append("No reference range applies (none sent by the lab; adult defaults are not used for children).");
+      s.append(
+          "No reference range applies (none sent by the lab; adult defaults are not used for children).");
     } else if (used.origin() == RangeUsed.Origin.LAB_FLAG) {
       s.append("Judged by the lab's own flag (no numeric range sent).");
     } else {
@@ -272,7 +278,9 @@ public final class CardRenderer {
               : " (default adult range; the lab sent none).");
     }
     if (v.critical() != null) {
-      s.append(" Critical limits: ").append(range(v.critical().asRange(), v.canonicalUnit())).append(".");
+      s.append(" Critical limits: ")
+          .append(range(v.critical().asRange(), v.canonicalUnit()))
+          .append(".");
     }
     return s.toString();
   }
@@ -281,7 +289,9 @@ public final class CardRenderer {
     if (r.low() != null && r.high() != null) {
       return plain(r.low()) + "–" + plain(r.high()) + " " + unit;
     }
-    return r.low() != null ? "≥ " + plain(r.low()) + " " + unit : "≤ " + plain(r.high()) + " " + unit;
+    return r.low() != null
+        ? "≥ " + plain(r.low()) + " " + unit
+        : "≤ " + plain(r.high()) + " " + unit;
   }
 
   private static String plain(BigDecimal value) {
@@ -314,7 +324,8 @@ public final class CardRenderer {
         "Order "
             + f.suggestions().stream().map(s -> s.test().label()).collect(Collectors.joining(", "));
     return List.of(
-        new Suggestion(label, uuid(hookInstance, "suggestion", f.band().id()), Boolean.TRUE, actions));
+        new Suggestion(
+            label, uuid(hookInstance, "suggestion", f.band().id()), Boolean.TRUE, actions));
   }
 
   private static ObjectNode serviceRequest(SuggestedTest test, String patientId) {

@@ -11,7 +11,11 @@ import java.util.Set;
  * @param sets the condition sets its codes belong to
  */
 public record ConditionRecord(
-    String reference, String description, List<CodeRef> codes, Instant recorded, Set<ConditionSet> sets) {
+    String reference,
+    String description,
+    List<CodeRef> codes,
+    Instant recorded,
+    Set<ConditionSet> sets) {
 
   public ConditionRecord {
     codes = List.copyOf(codes);

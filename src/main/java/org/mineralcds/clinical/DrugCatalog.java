@@ -100,7 +100,8 @@ public final class DrugCatalog {
     for (DrugClass drugClass : classes) {
       for (String prefix : drugClass.atcPrefixes()) {
         if (atc.startsWith(prefix)) {
-          return List.of(new Ingredient(drugClass.name(), null, atc, List.of(), List.of(), drugClass));
+          return List.of(
+              new Ingredient(drugClass.name(), null, atc, List.of(), List.of(), drugClass));
         }
       }
     }

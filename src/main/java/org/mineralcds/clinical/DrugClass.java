@@ -9,7 +9,11 @@ import java.util.Map;
  * @param effects effect key (potassium, magnesium, calcium, pth, tsh, vitamin-d) to direction
  */
 public record DrugClass(
-    String id, String name, List<String> atcPrefixes, Map<String, Direction> effects, String source) {
+    String id,
+    String name,
+    List<String> atcPrefixes,
+    Map<String, Direction> effects,
+    String source) {
 
   public DrugClass {
     atcPrefixes = List.copyOf(atcPrefixes);

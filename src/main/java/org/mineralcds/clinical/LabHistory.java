@@ -87,7 +87,10 @@ public final class LabHistory {
   /** The result nearest in time to {@code when}, at most {@code maxDistanceSeconds} away. */
   public Optional<LabResult> nearest(Analyte analyte, Instant when, long maxDistanceSeconds) {
     return all(analyte).stream()
-        .filter(r -> Math.abs(r.effective().getEpochSecond() - when.getEpochSecond()) <= maxDistanceSeconds)
+        .filter(
+            r ->
+                Math.abs(r.effective().getEpochSecond() - when.getEpochSecond())
+                    <= maxDistanceSeconds)
         .min(
             Comparator.comparingLong(
                 r -> Math.abs(r.effective().getEpochSecond() - when.getEpochSecond())));

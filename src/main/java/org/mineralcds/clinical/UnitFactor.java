@@ -28,7 +28,8 @@ public record UnitFactor(BigDecimal multiplier, BigDecimal divisor) {
       return new UnitFactor(new BigDecimal(t), BigDecimal.ONE);
     }
     return new UnitFactor(
-        new BigDecimal(t.substring(0, slash).trim()), new BigDecimal(t.substring(slash + 1).trim()));
+        new BigDecimal(t.substring(0, slash).trim()),
+        new BigDecimal(t.substring(slash + 1).trim()));
   }
 
   public BigDecimal apply(BigDecimal value) {

@@ -72,7 +72,8 @@ public final class ConfigLoader {
         value = arg.substring(eq + 1);
       }
       if (!values.containsKey(name)) {
-        problems.add("unknown option " + name + " (known: " + String.join(", ", values.keySet()) + ")");
+        problems.add(
+            "unknown option " + name + " (known: " + String.join(", ", values.keySet()) + ")");
         continue;
       }
       if (value == null) {
@@ -93,9 +94,12 @@ public final class ConfigLoader {
         problems.add("--allowed-fhir-servers: '" + server + "' is not an http(s) URL");
       }
     }
-    Duration connect = Duration.ofMillis(integer(values, "--fhir-connect-timeout-ms", 1, 60_000, problems));
-    Duration read = Duration.ofMillis(integer(values, "--fhir-read-timeout-ms", 1, 120_000, problems));
-    Duration deadline = Duration.ofMillis(integer(values, "--hook-deadline-ms", 1, 120_000, problems));
+    Duration connect =
+        Duration.ofMillis(integer(values, "--fhir-connect-timeout-ms", 1, 60_000, problems));
+    Duration read =
+        Duration.ofMillis(integer(values, "--fhir-read-timeout-ms", 1, 120_000, problems));
+    Duration deadline =
+        Duration.ofMillis(integer(values, "--hook-deadline-ms", 1, 120_000, problems));
     int maxBody = integer(values, "--max-body-bytes", 1024, Integer.MAX_VALUE, problems);
     int maxPages = integer(values, "--max-fhir-pages", 1, 1000, problems);
     String dir = values.get("--knowledge-dir");
@@ -111,11 +115,21 @@ public final class ConfigLoader {
       throw new ConfigException(problems);
     }
     return new ServiceConfig(
-        host, port, cors, fhirServers, connect, read, deadline, maxBody, maxPages, knowledgeDir,
+        host,
+        port,
+        cors,
+        fhirServers,
+        connect,
+        read,
+        deadline,
+        maxBody,
+        maxPages,
+        knowledgeDir,
         Boolean.parseBoolean(demo));
   }
 
-  private static int integer(Map<String, String> values, String name, int min, int max, List<String> problems) {
+  private static int integer(
+      Map<String, String> values, String name, int min, int max, List<String> problems) {
     String v = values.get(name);
     try {
       int n = Integer.parseInt(v.trim());

@@ -31,13 +31,31 @@ public record ServiceConfig(
 
   public ServiceConfig withPort(int newPort) {
     return new ServiceConfig(
-        host, newPort, corsAllowedOrigins, allowedFhirServers, fhirConnectTimeout, fhirReadTimeout,
-        hookDeadline, maxBodyBytes, maxFhirPages, knowledgeDir, demo);
+        host,
+        newPort,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo);
   }
 
   public ServiceConfig withDemo(boolean enabled) {
     return new ServiceConfig(
-        host, port, corsAllowedOrigins, allowedFhirServers, fhirConnectTimeout, fhirReadTimeout,
-        hookDeadline, maxBodyBytes, maxFhirPages, knowledgeDir, enabled);
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        enabled);
   }
 }

@@ -23,7 +23,8 @@ public final class ScenarioFhirServer {
   }
 
   /** A servlet context at {@code contextPath} (e.g. "/fhir") serving the store. */
-  public static ServletContextHandler context(String contextPath, FhirContext fhir, ScenarioStore store) {
+  public static ServletContextHandler context(
+      String contextPath, FhirContext fhir, ScenarioStore store) {
     ServletContextHandler context = new ServletContextHandler(contextPath);
     context.addServlet(new ServletHolder(restfulServer(fhir, store)), "/*");
     return context;

@@ -35,8 +35,8 @@ import org.hl7.fhir.r4.model.ServiceRequest;
 
 /**
  * HAPI resource providers over a {@link ScenarioStore}, answering the searches the service's own
- * prefetch templates use: patient, code, status, clinical-status, category, date, _sort and
- * _count (paged by the server's paging provider).
+ * prefetch templates use: patient, code, status, clinical-status, category, date, _sort and _count
+ * (paged by the server's paging provider).
  */
 final class ScenarioProviders {
 
@@ -84,10 +84,15 @@ final class ScenarioProviders {
     if (param == null) {
       return true;
     }
-    return ref != null && ref.hasReference() && ref.getReferenceElement().getIdPart().equals(param.getIdPart());
+    return ref != null
+        && ref.hasReference()
+        && ref.getReferenceElement().getIdPart().equals(param.getIdPart());
   }
 
-  static boolean matches(TokenOrListParam tokens, Function<String, Boolean> plainMatch, List<CodeableConcept> concepts) {
+  static boolean matches(
+      TokenOrListParam tokens,
+      Function<String, Boolean> plainMatch,
+      List<CodeableConcept> concepts) {
     if (tokens == null) {
       return true;
     }
@@ -95,8 +100,11 @@ final class ScenarioProviders {
       if (concepts != null) {
         for (CodeableConcept concept : concepts) {
           if (concept.getCoding().stream()
-              .anyMatch(c -> token.getValue().equals(c.getCode())
-                  && (token.getSystem() == null || token.getSystem().equals(c.getSystem())))) {
+              .anyMatch(
+                  c ->
+                      token.getValue().equals(c.getCode())
+                          && (token.getSystem() == null
+                              || token.getSystem().equals(c.getSystem())))) {
             return true;
           }
         }
@@ -181,11 +189,14 @@ final class ScenarioProviders {
               .filter(o -> refers(o.getSubject(), patient) && refers(o.getSubject(), subject))
               .filter(o -> matches(code, null, List.of(o.getCode())))
               .filter(o -> matches(category, null, o.getCategory()))
-              .filter(o -> matches(status, v -> o.hasStatus() && v.equals(o.getStatus().toCode()), null))
+              .filter(
+                  o ->
+                      matches(status, v -> o.hasStatus() && v.equals(o.getStatus().toCode()), null))
               .filter(o -> inRange(date, effective(o)));
       if (sort != null && "date".equals(sort.getParamName())) {
         Comparator<Observation> byDate =
-            Comparator.comparing(ScenarioProviders::effective, Comparator.nullsFirst(Comparator.naturalOrder()));
+            Comparator.comparing(
+                ScenarioProviders::effective, Comparator.nullsFirst(Comparator.naturalOrder()));
         s = s.sorted(sort.getOrder() == SortOrderEnum.DESC ? byDate.reversed() : byDate);
       }
       return s.toList();
@@ -208,7 +219,8 @@ final class ScenarioProviders {
         @OptionalParam(name = "status") TokenOrListParam status) {
       return stream()
           .filter(m -> refers(m.getSubject(), patient))
-          .filter(m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
+          .filter(
+              m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
           .toList();
     }
   }
@@ -229,7 +241,8 @@ final class ScenarioProviders {
         @OptionalParam(name = "status") TokenOrListParam status) {
       return stream()
           .filter(m -> refers(m.getSubject(), patient))
-          .filter(m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
+          .filter(
+              m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
           .toList();
     }
   }
@@ -273,7 +286,8 @@ final class ScenarioProviders {
         @OptionalParam(name = "status") TokenOrListParam status) {
       return stream()
           .filter(r -> refers(r.getSubject(), patient))
-          .filter(r -> matches(status, v -> r.hasStatus() && v.equals(r.getStatus().toCode()), null))
+          .filter(
+              r -> matches(status, v -> r.hasStatus() && v.equals(r.getStatus().toCode()), null))
           .toList();
     }
   }

@@ -73,7 +73,8 @@ public final class ScenarioStore {
         continue;
       }
       if (shiftDays != 0) {
-        for (BaseDateTimeType date : terser.getAllPopulatedChildElementsOfType(resource, BaseDateTimeType.class)) {
+        for (BaseDateTimeType date :
+            terser.getAllPopulatedChildElementsOfType(resource, BaseDateTimeType.class)) {
           if (date.getValue() != null) {
             date.add(Calendar.DATE, shiftDays);
           }

@@ -4,7 +4,9 @@ import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
-/** Reads from the EHR's FHIR server with the token the EHR granted. Implementations are thread-safe. */
+/**
+ * Reads from the EHR's FHIR server with the token the EHR granted. Implementations are thread-safe.
+ */
 public interface FhirFetcher {
 
   /**
@@ -16,5 +18,6 @@ public interface FhirFetcher {
   List<Resource> fetch(String fhirServer, String accessToken, String relativeUrl, int maxPages);
 
   /** Follows the {@code next} links of a bundle the EHR sent, on the same server only. */
-  List<Resource> remainingPages(String fhirServer, String accessToken, Bundle firstPage, int maxPages);
+  List<Resource> remainingPages(
+      String fhirServer, String accessToken, Bundle firstPage, int maxPages);
 }

@@ -16,9 +16,9 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
- * {@link FhirFetcher} on HAPI's generic client: no capability-statement round trip, bounded
- * connect and read timeouts, pooled connections reused across calls, and the bearer token attached
- * per call.
+ * {@link FhirFetcher} on HAPI's generic client: no capability-statement round trip, bounded connect
+ * and read timeouts, pooled connections reused across calls, and the bearer token attached per
+ * call.
  */
 public final class HapiFhirFetcher implements FhirFetcher {
 
@@ -36,7 +36,8 @@ public final class HapiFhirFetcher implements FhirFetcher {
   }
 
   @Override
-  public List<Resource> fetch(String fhirServer, String accessToken, String relativeUrl, int maxPages) {
+  public List<Resource> fetch(
+      String fhirServer, String accessToken, String relativeUrl, int maxPages) {
     IGenericClient client = client(fhirServer, accessToken);
     String url = base(fhirServer) + relativeUrl;
     try {
@@ -106,7 +107,8 @@ public final class HapiFhirFetcher implements FhirFetcher {
 
   /** True when {@code url} is under the fhirServer base: "base/...", "base?..." or "base". */
   static boolean sameServer(String fhirServer, String url) {
-    String base = fhirServer.endsWith("/") ? fhirServer.substring(0, fhirServer.length() - 1) : fhirServer;
+    String base =
+        fhirServer.endsWith("/") ? fhirServer.substring(0, fhirServer.length() - 1) : fhirServer;
     String b = base.toLowerCase(Locale.ROOT);
     String u = url.toLowerCase(Locale.ROOT);
     return u.equals(b) || u.startsWith(b + "/") || u.startsWith(b + "?");

@@ -141,7 +141,8 @@ public final class PatientDataLoader {
 
   private List<Resource> morePages(HookRequest request, String key, Bundle bundle) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
-      LOG.info("prefetch key {} has more pages but no usable fhirServer; using the first page", key);
+      LOG.info(
+          "prefetch key {} has more pages but no usable fhirServer; using the first page", key);
       return List.of();
     }
     try {
@@ -154,12 +155,16 @@ public final class PatientDataLoader {
 
   /** Fetches the missing keys in parallel; returns the keys that could not be obtained. */
   private List<String> fetchMissing(
-      HookRequest request, List<String> missing, Map<String, Resource> resources, long deadlineNanos) {
+      HookRequest request,
+      List<String> missing,
+      Map<String, Resource> resources,
+      long deadlineNanos) {
     if (missing.isEmpty()) {
       return List.of();
     }
     if (request.fhirServer() == null) {
-      return requireOptional(missing, "no prefetch was sent for them and the request has no fhirServer");
+      return requireOptional(
+          missing, "no prefetch was sent for them and the request has no fhirServer");
     }
     if (!policy.permits(request.fhirServer())) {
       throw new HookError(
@@ -179,7 +184,8 @@ public final class PatientDataLoader {
         continue;
       }
       String token = token(request);
-      futures.put(key, pool.submit(() -> fetcher.fetch(request.fhirServer(), token, url, maxPages)));
+      futures.put(
+          key, pool.submit(() -> fetcher.fetch(request.fhirServer(), token, url, maxPages)));
     }
     for (Map.Entry<String, Future<List<Resource>>> e : futures.entrySet()) {
       try {
@@ -216,7 +222,8 @@ public final class PatientDataLoader {
     return keys;
   }
 
-  private void resolveMedications(HookRequest request, Map<String, Resource> resources, long deadlineNanos) {
+  private void resolveMedications(
+      HookRequest request, Map<String, Resource> resources, long deadlineNanos) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       return;
     }
@@ -230,7 +237,9 @@ public final class PatientDataLoader {
       }
       if (ref != null && ref.hasReference() && !ref.getReference().startsWith("#")) {
         String relative = R4Mapper.relativeReference(ref.getReference());
-        if (relative.startsWith("Medication/") && !resources.containsKey(relative) && !unresolved.contains(relative)) {
+        if (relative.startsWith("Medication/")
+            && !resources.containsKey(relative)
+            && !unresolved.contains(relative)) {
           unresolved.add(relative);
         }
       }
@@ -242,7 +251,8 @@ public final class PatientDataLoader {
     }
     for (Future<List<Resource>> f : futures) {
       try {
-        f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS).forEach(r -> add(resources, r));
+        f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
+            .forEach(r -> add(resources, r));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException | CancellationException e) {
@@ -266,7 +276,10 @@ public final class PatientDataLoader {
       return;
     }
     String id = resource.getIdElement().hasIdPart() ? resource.getIdElement().getIdPart() : null;
-    String key = id == null ? resource.fhirType() + "#" + System.identityHashCode(resource) : resource.fhirType() + "/" + id;
+    String key =
+        id == null
+            ? resource.fhirType() + "#" + System.identityHashCode(resource)
+            : resource.fhirType() + "/" + id;
     pool.putIfAbsent(key, resource);
   }
 
@@ -287,14 +300,16 @@ public final class PatientDataLoader {
     return gaps;
   }
 
-  private PatientRecord record(String patientId, Map<String, Resource> resources, Set<DataGap> gaps) {
+  private PatientRecord record(
+      String patientId, Map<String, Resource> resources, Set<DataGap> gaps) {
     Instant now = clock.instant();
     Map<String, Medication> medications = new LinkedHashMap<>();
-    resources.forEach((k, r) -> {
-      if (r instanceof Medication m) {
-        medications.put(k, m);
-      }
-    });
+    resources.forEach(
+        (k, r) -> {
+          if (r instanceof Medication m) {
+            medications.put(k, m);
+          }
+        });
     List<org.mineralcds.clinical.LabResult> labs = new ArrayList<>();
     List<org.mineralcds.clinical.MedicationExposure> meds = new ArrayList<>();
     List<org.mineralcds.clinical.ConditionRecord> conditions = new ArrayList<>();

@@ -8,10 +8,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Renders a prefetch template into a relative FHIR URL with an encoded query: {@code
- * {{context.x}}} for first-level primitive context members, {@code {{userPractitionerId}}}-style
- * tokens derived from context.userId, and the sandbox's {@code {{today()}}} / {@code {{today() - N
- * days}}}.
+ * Renders a prefetch template into a relative FHIR URL with an encoded query: {@code {{context.x}}}
+ * for first-level primitive context members, {@code {{userPractitionerId}}}-style tokens derived
+ * from context.userId, and the sandbox's {@code {{today()}}} / {@code {{today() - N days}}}.
  */
 public final class PrefetchTemplate {
 
@@ -48,10 +47,12 @@ public final class PrefetchTemplate {
         return today.toString();
       }
       long days = Long.parseLong(today_.group(2));
-      return (today_.group(1).equals("-") ? today.minusDays(days) : today.plusDays(days)).toString();
+      return (today_.group(1).equals("-") ? today.minusDays(days) : today.plusDays(days))
+          .toString();
     }
     String userId = context.path("userId").asText("");
-    for (String type : new String[] {"Practitioner", "PractitionerRole", "Patient", "RelatedPerson"}) {
+    for (String type :
+        new String[] {"Practitioner", "PractitionerRole", "Patient", "RelatedPerson"}) {
       if (token.equals("user" + type + "Id") && userId.startsWith(type + "/")) {
         return userId.substring(type.length() + 1);
       }

@@ -51,10 +51,10 @@ import org.mineralcds.clinical.UnitFactor;
 
 /**
  * Maps FHIR R4 resources to the plain domain records, once, at the boundary. Everything the rules
- * rely on is settled here: LOINC family by system and code in any coding position (components
- * too), units converted to canonical with exact factors (unknown unit: value ignored), statuses
- * filtered, censored values kept censored, the lab's referenceRange and flags, and clinical time
- * from effective[x].
+ * rely on is settled here: LOINC family by system and code in any coding position (components too),
+ * units converted to canonical with exact factors (unknown unit: value ignored), statuses filtered,
+ * censored values kept censored, the lab's referenceRange and flags, and clinical time from
+ * effective[x].
  */
 public final class R4Mapper {
 
@@ -91,18 +91,28 @@ public final class R4Mapper {
       return List.of();
     }
     List<LabResult> results = new ArrayList<>();
-    String reference = obs.hasIdElement() && obs.getIdElement().hasIdPart()
-        ? "Observation/" + obs.getIdElement().getIdPart()
-        : null;
+    String reference =
+        obs.hasIdElement() && obs.getIdElement().hasIdPart()
+            ? "Observation/" + obs.getIdElement().getIdPart()
+            : null;
     String identity = identity(obs);
     loinc(obs.getCode())
-        .flatMap(entry -> result(entry, obs.getValue(), obs, reference, identity, status.get(), time.get()))
+        .flatMap(
+            entry ->
+                result(entry, obs.getValue(), obs, reference, identity, status.get(), time.get()))
         .ifPresent(results::add);
     for (Observation.ObservationComponentComponent component : obs.getComponent()) {
       Optional<LoincEntry> entry = loinc(component.getCode());
       if (entry.isPresent() && !component.hasDataAbsentReason()) {
         String componentIdentity = identity == null ? null : identity + "#" + entry.get().code();
-        result(entry.get(), component.getValue(), obs, reference, componentIdentity, status.get(), time.get())
+        result(
+                entry.get(),
+                component.getValue(),
+                obs,
+                reference,
+                componentIdentity,
+                status.get(),
+                time.get())
             .ifPresent(results::add);
       }
     }
@@ -149,7 +159,8 @@ public final class R4Mapper {
     String unitCode;
     if (value instanceof Quantity q && q.hasValue()) {
       number = q.getValue();
-      comparator = q.hasComparator() ? Comparator.fromSymbol(q.getComparator().toCode()) : Comparator.EXACT;
+      comparator =
+          q.hasComparator() ? Comparator.fromSymbol(q.getComparator().toCode()) : Comparator.EXACT;
       unitCode = q.getCode();
       unitText = q.getUnit();
     } else if (value != null && value.isPrimitive() && value.fhirType().equals("string")) {
@@ -200,7 +211,8 @@ public final class R4Mapper {
     return s == null || s.isBlank();
   }
 
-  private static ReferenceRange labRange(Observation obs, AnalyteSpec spec, UnitFactor resultFactor) {
+  private static ReferenceRange labRange(
+      Observation obs, AnalyteSpec spec, UnitFactor resultFactor) {
     for (Observation.ObservationReferenceRangeComponent range : obs.getReferenceRange()) {
       boolean normalType =
           !range.hasType()
@@ -250,7 +262,8 @@ public final class R4Mapper {
     Set<Interpretation> flags = EnumSet.noneOf(Interpretation.class);
     for (CodeableConcept concept : obs.getInterpretation()) {
       for (Coding coding : concept.getCoding()) {
-        if ((V3_INTERPRETATION.equals(coding.getSystem()) || V2_INTERPRETATION.equals(coding.getSystem()))
+        if ((V3_INTERPRETATION.equals(coding.getSystem())
+                || V2_INTERPRETATION.equals(coding.getSystem()))
             && coding.getCode() != null) {
           Interpretation.fromCode(coding.getCode().trim()).ifPresent(flags::add);
         }
@@ -268,7 +281,9 @@ public final class R4Mapper {
     return null;
   }
 
-  /** Collection time: effective[x] (a period's end, else its start); report time as a last resort. */
+  /**
+   * Collection time: effective[x] (a period's end, else its start); report time as a last resort.
+   */
   private record Clock(Instant instant, boolean dateOnly) {}
 
   private static Optional<Clock> clinicalTime(Observation obs) {
@@ -294,7 +309,8 @@ public final class R4Mapper {
   }
 
   private static Clock time(BaseDateTimeType value) {
-    if (value.getPrecision().ordinal() <= ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY.ordinal()) {
+    if (value.getPrecision().ordinal()
+        <= ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY.ordinal()) {
       return new Clock(localDate(value).atStartOfDay(ZoneOffset.UTC).toInstant(), true);
     }
     return new Clock(value.getValue().toInstant(), false);
@@ -308,20 +324,23 @@ public final class R4Mapper {
 
   // ---- Medications --------------------------------------------------------------------------
 
-  public Optional<MedicationExposure> medication(MedicationRequest request, Map<String, Medication> medications) {
+  public Optional<MedicationExposure> medication(
+      MedicationRequest request, Map<String, Medication> medications) {
     if (request.hasStatus()
         && request.getStatus() != MedicationRequest.MedicationRequestStatus.ACTIVE
         && request.getStatus() != MedicationRequest.MedicationRequestStatus.ONHOLD) {
       return Optional.empty();
     }
-    if (request.hasIntent() && request.getIntent() == MedicationRequest.MedicationRequestIntent.PROPOSAL) {
+    if (request.hasIntent()
+        && request.getIntent() == MedicationRequest.MedicationRequestIntent.PROPOSAL) {
       return Optional.empty();
     }
     Instant start = request.hasAuthoredOn() ? request.getAuthoredOn().toInstant() : null;
     return exposure("MedicationRequest", request, request.getMedication(), start, medications);
   }
 
-  public Optional<MedicationExposure> medication(MedicationStatement statement, Map<String, Medication> medications) {
+  public Optional<MedicationExposure> medication(
+      MedicationStatement statement, Map<String, Medication> medications) {
     if (statement.hasStatus()
         && statement.getStatus() != MedicationStatement.MedicationStatementStatus.ACTIVE
         && statement.getStatus() != MedicationStatement.MedicationStatementStatus.INTENDED
@@ -336,11 +355,16 @@ public final class R4Mapper {
     } else if (statement.hasDateAsserted()) {
       start = statement.getDateAsserted().toInstant();
     }
-    return exposure("MedicationStatement", statement, statement.getMedication(), start, medications);
+    return exposure(
+        "MedicationStatement", statement, statement.getMedication(), start, medications);
   }
 
   private Optional<MedicationExposure> exposure(
-      String type, Resource source, Type medication, Instant start, Map<String, Medication> medications) {
+      String type,
+      Resource source,
+      Type medication,
+      Instant start,
+      Map<String, Medication> medications) {
     List<CodeRef> codings = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     if (medication instanceof CodeableConcept concept) {
@@ -358,22 +382,33 @@ public final class R4Mapper {
       }
     }
     String description =
-        texts.stream().filter(t -> t != null && !t.isBlank()).findFirst()
-            .orElse(codings.stream().map(CodeRef::display).filter(d -> d != null).findFirst().orElse("medication"));
-    String ref = source.hasIdElement() && source.getIdElement().hasIdPart()
-        ? type + "/" + source.getIdElement().getIdPart()
-        : null;
-    return Optional.of(new MedicationExposure(ref, description, start, drugs.recognise(codings, texts)));
+        texts.stream()
+            .filter(t -> t != null && !t.isBlank())
+            .findFirst()
+            .orElse(
+                codings.stream()
+                    .map(CodeRef::display)
+                    .filter(d -> d != null)
+                    .findFirst()
+                    .orElse("medication"));
+    String ref =
+        source.hasIdElement() && source.getIdElement().hasIdPart()
+            ? type + "/" + source.getIdElement().getIdPart()
+            : null;
+    return Optional.of(
+        new MedicationExposure(ref, description, start, drugs.recognise(codings, texts)));
   }
 
-  private static Medication resolve(Reference reference, Resource source, Map<String, Medication> medications) {
+  private static Medication resolve(
+      Reference reference, Resource source, Map<String, Medication> medications) {
     String ref = reference.getReference();
     if (ref == null) {
       return null;
     }
     if (ref.startsWith("#") && source instanceof org.hl7.fhir.r4.model.DomainResource domain) {
       for (Resource contained : domain.getContained()) {
-        if (contained instanceof Medication m && ref.substring(1).equals(m.getIdElement().getIdPart())) {
+        if (contained instanceof Medication m
+            && ref.substring(1).equals(m.getIdElement().getIdPart())) {
           return m;
         }
       }
@@ -389,7 +424,8 @@ public final class R4Mapper {
       if (parts[i].equals("_history")) {
         continue;
       }
-      if (!parts[i].isEmpty() && Character.isUpperCase(parts[i].charAt(0))
+      if (!parts[i].isEmpty()
+          && Character.isUpperCase(parts[i].charAt(0))
           && (i + 2 >= parts.length || parts[i + 2].equals("_history"))) {
         return parts[i] + "/" + parts[i + 1];
       }
@@ -410,11 +446,13 @@ public final class R4Mapper {
 
   public Optional<ConditionRecord> condition(Condition condition) {
     if (condition.hasClinicalStatus()
-        && condition.getClinicalStatus().getCoding().stream().noneMatch(c -> ACTIVE_CONDITION.contains(c.getCode()))) {
+        && condition.getClinicalStatus().getCoding().stream()
+            .noneMatch(c -> ACTIVE_CONDITION.contains(c.getCode()))) {
       return Optional.empty();
     }
     if (condition.hasVerificationStatus()
-        && condition.getVerificationStatus().getCoding().stream().anyMatch(c -> REFUTED.contains(c.getCode()))) {
+        && condition.getVerificationStatus().getCoding().stream()
+            .anyMatch(c -> REFUTED.contains(c.getCode()))) {
       return Optional.empty();
     }
     List<CodeRef> codes = new ArrayList<>();
@@ -430,8 +468,12 @@ public final class R4Mapper {
         texts.isEmpty()
             ? codes.stream().map(CodeRef::display).filter(d -> d != null).findFirst().orElse(null)
             : texts.get(0);
-    String ref = condition.getIdElement().hasIdPart() ? "Condition/" + condition.getIdElement().getIdPart() : null;
-    return Optional.of(new ConditionRecord(ref, description, codes, recorded, conditions.recognise(codes)));
+    String ref =
+        condition.getIdElement().hasIdPart()
+            ? "Condition/" + condition.getIdElement().getIdPart()
+            : null;
+    return Optional.of(
+        new ConditionRecord(ref, description, codes, recorded, conditions.recognise(codes)));
   }
 
   public Optional<PendingOrder> pendingOrder(ServiceRequest request) {
@@ -448,15 +490,19 @@ public final class R4Mapper {
     if (loinc.isEmpty()) {
       return Optional.empty();
     }
-    String ref = request.getIdElement().hasIdPart() ? "ServiceRequest/" + request.getIdElement().getIdPart() : null;
+    String ref =
+        request.getIdElement().hasIdPart()
+            ? "ServiceRequest/" + request.getIdElement().getIdPart()
+            : null;
     Instant authored = request.hasAuthoredOn() ? request.getAuthoredOn().toInstant() : null;
     return Optional.of(new PendingOrder(ref, loinc, authored));
   }
 
   public Demographics demographics(Patient patient) {
-    LocalDate birth = patient.hasBirthDateElement() && patient.getBirthDateElement().hasValue()
-        ? localDate(patient.getBirthDateElement())
-        : null;
+    LocalDate birth =
+        patient.hasBirthDateElement() && patient.getBirthDateElement().hasValue()
+            ? localDate(patient.getBirthDateElement())
+            : null;
     return new Demographics(birth, patient.hasGender() ? patient.getGender().toCode() : null);
   }
 }

@@ -51,7 +51,11 @@ public record Feedback(List<Item> items) {
       if (override != null && !override.isNull()) {
         JsonNode r = override.get("reason");
         if (r != null && r.isObject()) {
-          reason = new Coding(r.path("system").asText(null), r.path("code").asText(null), r.path("display").asText(null));
+          reason =
+              new Coding(
+                  r.path("system").asText(null),
+                  r.path("code").asText(null),
+                  r.path("display").asText(null));
         }
         comment = override.hasNonNull("userComment") ? override.get("userComment").asText() : null;
         if (reason == null && comment == null) {

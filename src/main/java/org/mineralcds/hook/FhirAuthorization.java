@@ -5,10 +5,21 @@ package org.mineralcds.hook;
  * the fhirServer it came with and never logged; {@link #toString()} leaves it out.
  */
 public record FhirAuthorization(
-    String accessToken, String tokenType, Long expiresIn, String scope, String subject, String patient) {
+    String accessToken,
+    String tokenType,
+    Long expiresIn,
+    String scope,
+    String subject,
+    String patient) {
 
   @Override
   public String toString() {
-    return "FhirAuthorization[tokenType=" + tokenType + ", scope=" + scope + ", subject=" + subject + "]";
+    return "FhirAuthorization[tokenType="
+        + tokenType
+        + ", scope="
+        + scope
+        + ", subject="
+        + subject
+        + "]";
   }
 }

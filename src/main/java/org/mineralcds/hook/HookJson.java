@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /**
- * The JSON settings of the wire model: strict output (no null, "", [] or {} members, per the
- * spec's JSON rules; {@code cards} and {@code services} are the exceptions) and lenient input.
+ * The JSON settings of the wire model: strict output (no null, "", [] or {} members, per the spec's
+ * JSON rules; {@code cards} and {@code services} are the exceptions) and lenient input.
  */
 public final class HookJson {
 

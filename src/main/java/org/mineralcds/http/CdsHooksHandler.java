@@ -92,12 +92,14 @@ public final class CdsHooksHandler extends Handler.Abstract {
       writeOutcome(response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
     } catch (RuntimeException e) {
       LOG.error("unexpected error on {} {}: {}", method, path, e.getClass().getName(), e);
-      writeOutcome(response, callback, 500, "exception", "The service failed to process the request.");
+      writeOutcome(
+          response, callback, 500, "exception", "The service failed to process the request.");
     }
     return true;
   }
 
-  private void route(String path, String method, Request request, Response response, Callback callback) {
+  private void route(
+      String path, String method, Request request, Response response, Callback callback) {
     String rest = path.substring(PREFIX.length());
     if (rest.isEmpty() || rest.equals("/")) {
       requireMethod(method, "GET");
@@ -109,7 +111,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
     String[] parts = rest.substring(1).split("/", -1);
     CdsService service = services.get(parts[0]);
     if (service == null || parts.length > 2 || parts.length == 2 && !parts[1].equals("feedback")) {
-      throw new HttpProblem(404, "not-found", "No CDS service at " + path + ". Discovery is at " + PREFIX + ".");
+      throw new HttpProblem(
+          404, "not-found", "No CDS service at " + path + ". Discovery is at " + PREFIX + ".");
     }
     requireMethod(method, "POST");
     JsonNode body = readJson(request);
@@ -129,7 +132,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
     long declared = request.getLength();
     if (declared > maxBodyBytes) {
-      throw new HttpProblem(413, "too-costly", "The request body is larger than " + maxBodyBytes + " bytes.");
+      throw new HttpProblem(
+          413, "too-costly", "The request body is larger than " + maxBodyBytes + " bytes.");
     }
     byte[] bytes;
     try (InputStream in = Content.Source.asInputStream(request)) {
@@ -138,7 +142,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
       throw new HttpProblem(400, "invalid", "The request body could not be read.");
     }
     if (bytes.length > maxBodyBytes) {
-      throw new HttpProblem(413, "too-costly", "The request body is larger than " + maxBodyBytes + " bytes.");
+      throw new HttpProblem(
+          413, "too-costly", "The request body is larger than " + maxBodyBytes + " bytes.");
     }
     if (bytes.length == 0) {
       throw new HttpProblem(400, "invalid", "The request body is empty.");
@@ -147,7 +152,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
       return json.readTree(bytes);
     } catch (JsonProcessingException e) {
       throw new HttpProblem(
-          400, "invalid", "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ").");
+          400,
+          "invalid",
+          "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ").");
     } catch (IOException e) {
       throw new HttpProblem(400, "invalid", "The request body is not valid JSON.");
     }
@@ -167,13 +174,17 @@ public final class CdsHooksHandler extends Handler.Abstract {
       return;
     }
     response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
-    response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
+    response
+        .getHeaders()
+        .put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
     response.getHeaders().put(HttpHeader.ACCESS_CONTROL_MAX_AGE, "600");
   }
 
   private static void requireMethod(String method, String allowed) {
     if (!method.equals(allowed)) {
-      HttpProblem p = new HttpProblem(405, "not-supported", method + " is not allowed here; use " + allowed + ".");
+      HttpProblem p =
+          new HttpProblem(
+              405, "not-supported", method + " is not allowed here; use " + allowed + ".");
       p.allow = allowed + ", OPTIONS";
       throw p;
     }
@@ -196,10 +207,16 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
   }
 
-  private void writeOutcome(Response response, Callback callback, int status, String code, String message) {
+  private void writeOutcome(
+      Response response, Callback callback, int status, String code, String message) {
     ObjectNode outcome = json.createObjectNode();
     outcome.put("resourceType", "OperationOutcome");
-    outcome.putArray("issue").addObject().put("severity", "error").put("code", code).put("diagnostics", message);
+    outcome
+        .putArray("issue")
+        .addObject()
+        .put("severity", "error")
+        .put("code", code)
+        .put("diagnostics", message);
     write(response, callback, status, outcome.toString(), "application/fhir+json");
   }
 
@@ -207,7 +224,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
     write(response, callback, status, body, "application/json");
   }
 
-  private static void write(Response response, Callback callback, int status, String body, String type) {
+  private static void write(
+      Response response, Callback callback, int status, String body, String type) {
     response.setStatus(status);
     if (body.isEmpty()) {
       callback.succeeded();

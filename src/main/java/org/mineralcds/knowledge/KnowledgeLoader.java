@@ -49,8 +49,8 @@ import org.mineralcds.rules.When;
 import org.mineralcds.rules.Wording;
 
 /**
- * Loads and validates hooks/&lt;service-id&gt;/*.yaml. Every problem found is reported at once, with
- * the file, the rule or entry, and the field, so a reviewer can fix the data in one pass.
+ * Loads and validates hooks/&lt;service-id&gt;/*.yaml. Every problem found is reported at once,
+ * with the file, the rule or entry, and the field, so a reviewer can fix the data in one pass.
  */
 public final class KnowledgeLoader {
 
@@ -68,8 +68,7 @@ public final class KnowledgeLoader {
       Set.of("potassium", "magnesium", "calcium", "pth", "tsh", "vitamin-d");
   private static final Pattern LOINC = Pattern.compile("\\d{1,7}-\\d");
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory())
-          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
   private final List<String> problems = new ArrayList<>();
   private final Map<String, JsonNode> documents = new HashMap<>();
@@ -147,7 +146,8 @@ public final class KnowledgeLoader {
       return result;
     }
     sources
-        .properties().forEach(
+        .properties()
+        .forEach(
             e -> {
               String where = "sources.yaml: source " + e.getKey();
               String title = text(e.getValue(), "title", where);
@@ -160,7 +160,8 @@ public final class KnowledgeLoader {
     return result;
   }
 
-  private Citation citation(Map<String, Citation> citations, JsonNode node, String field, String where) {
+  private Citation citation(
+      Map<String, Citation> citations, JsonNode node, String field, String where) {
     String key = text(node, field, where);
     if (key == null) {
       return null;
@@ -196,7 +197,8 @@ public final class KnowledgeLoader {
         problems.add(where + ": field 'units' must be a non-empty map");
       }
       unitNode
-          .properties().forEach(
+          .properties()
+          .forEach(
               u -> {
                 try {
                   UnitFactor factor = UnitFactor.parse(u.getValue().asText());
@@ -210,8 +212,7 @@ public final class KnowledgeLoader {
               });
       if (canonical != null) {
         UnitFactor identity = units.get(AnalyteSpec.normaliseUnit(canonical));
-        if (identity == null
-            || identity.apply(BigDecimal.ONE).compareTo(BigDecimal.ONE) != 0) {
+        if (identity == null || identity.apply(BigDecimal.ONE).compareTo(BigDecimal.ONE) != 0) {
           problems.add(where + ": the canonical unit must be listed in 'units' with factor 1");
         }
       }
@@ -226,14 +227,18 @@ public final class KnowledgeLoader {
         if (c != null && !isValidLoinc(c)) {
           problems.add(where + ": LOINC code '" + c + "' fails the LOINC check digit");
         }
-        String whenMissing = code.hasNonNull("unitWhenMissing") ? code.get("unitWhenMissing").asText() : null;
+        String whenMissing =
+            code.hasNonNull("unitWhenMissing") ? code.get("unitWhenMissing").asText() : null;
         if (whenMissing != null && !units.containsKey(AnalyteSpec.normaliseUnit(whenMissing))) {
-          problems.add(where + ": code " + c + ": unitWhenMissing '" + whenMissing + "' is not in 'units'");
+          problems.add(
+              where + ": code " + c + ": unitWhenMissing '" + whenMissing + "' is not in 'units'");
         }
-        codes.add(new LoincEntry(c, analyte, text(code, "display", where + ": code " + c), whenMissing));
+        codes.add(
+            new LoincEntry(c, analyte, text(code, "display", where + ": code " + c), whenMissing));
       }
       if (name != null && canonical != null) {
-        specs.put(analyte, new AnalyteSpec(analyte, name, canonical, units, defaultRange, critical));
+        specs.put(
+            analyte, new AnalyteSpec(analyte, name, canonical, units, defaultRange, critical));
       }
     }
     Set<String> seen = new HashSet<>();
@@ -290,7 +295,8 @@ public final class KnowledgeLoader {
     String hook = text(node, "hook", where);
     String title = text(node, "title", where);
     String description = text(node, "description", where);
-    String usage = node.hasNonNull("usageRequirements") ? node.get("usageRequirements").asText() : null;
+    String usage =
+        node.hasNonNull("usageRequirements") ? node.get("usageRequirements").asText() : null;
     Map<String, String> prefetch = new LinkedHashMap<>();
     JsonNode templates = node.path("prefetch");
     if (!templates.isObject() || templates.isEmpty()) {
@@ -300,7 +306,8 @@ public final class KnowledgeLoader {
     Set<String> required = new LinkedHashSet<>();
     for (JsonNode key : node.path("requiredKeys")) {
       if (!prefetch.containsKey(key.asText())) {
-        problems.add(where + ": requiredKeys names '" + key.asText() + "', which is not a prefetch key");
+        problems.add(
+            where + ": requiredKeys names '" + key.asText() + "', which is not a prefetch key");
       }
       required.add(key.asText());
     }
@@ -309,10 +316,22 @@ public final class KnowledgeLoader {
       String template = key == null ? null : prefetch.get(key);
       if (template == null) {
         problems.add(
-            "analytes.yaml: analyte " + entry.analyte().key() + ": prefetchKey '" + key + "' is not a prefetch key");
-      } else if (!template.matches(".*[=,]http://loinc\\.org\\|" + Pattern.quote(entry.code()) + "([,&].*|$)")) {
+            "analytes.yaml: analyte "
+                + entry.analyte().key()
+                + ": prefetchKey '"
+                + key
+                + "' is not a prefetch key");
+      } else if (!template.matches(
+          ".*[=,]http://loinc\\.org\\|" + Pattern.quote(entry.code()) + "([,&].*|$)")) {
         problems.add(
-            where + ": prefetch '" + key + "' does not query LOINC " + entry.code() + " (" + entry.analyte().key() + ")");
+            where
+                + ": prefetch '"
+                + key
+                + "' does not query LOINC "
+                + entry.code()
+                + " ("
+                + entry.analyte().key()
+                + ")");
       }
     }
     return new ServiceDefinition(id, hook, title, description, usage, prefetch, required);
@@ -327,18 +346,23 @@ public final class KnowledgeLoader {
     if (!node.isObject() || node.isEmpty()) {
       problems.add("drugs.yaml: 'classes' must be a non-empty map");
     }
-    node.properties().forEach(
+    node.properties()
+        .forEach(
             e -> {
               String where = "drugs.yaml: class " + e.getKey();
               JsonNode c = e.getValue();
               Map<String, Direction> effects = new HashMap<>();
               c.path("effects")
-                  .properties().forEach(
+                  .properties()
+                  .forEach(
                       effect -> {
                         if (!EFFECT_KEYS.contains(effect.getKey())) {
-                          problems.add(where + ": effect on unknown analyte '" + effect.getKey() + "'");
+                          problems.add(
+                              where + ": effect on unknown analyte '" + effect.getKey() + "'");
                         }
-                        Direction d = direction(effect.getValue().asText(), where + ": effects." + effect.getKey());
+                        Direction d =
+                            direction(
+                                effect.getValue().asText(), where + ": effects." + effect.getKey());
                         if (d != null) {
                           effects.put(effect.getKey(), d);
                         }
@@ -386,7 +410,8 @@ public final class KnowledgeLoader {
     documents
         .get("conditions.yaml")
         .path("sets")
-        .properties().forEach(
+        .properties()
+        .forEach(
             e -> {
               String where = "conditions.yaml: set " + e.getKey();
               JsonNode s = e.getValue();
@@ -413,7 +438,8 @@ public final class KnowledgeLoader {
     documents
         .get("tests.yaml")
         .path("tests")
-        .properties().forEach(
+        .properties()
+        .forEach(
             e -> {
               String where = "tests.yaml: test " + e.getKey();
               JsonNode t = e.getValue();
@@ -424,7 +450,12 @@ public final class KnowledgeLoader {
               Analyte analyte = analyte(text(t, "analyte", where), where + ": analyte");
               tests.put(
                   e.getKey(),
-                  new TestSpec(e.getKey(), loinc, text(t, "display", where), text(t, "label", where), analyte));
+                  new TestSpec(
+                      e.getKey(),
+                      loinc,
+                      text(t, "display", where),
+                      text(t, "label", where),
+                      analyte));
             });
     return tests;
   }
@@ -432,7 +463,9 @@ public final class KnowledgeLoader {
   // ---- rules.yaml ---------------------------------------------------------------------------
 
   private RuleSet rules(
-      Map<String, Citation> citations, Map<String, TestSpec> tests, Map<Analyte, AnalyteSpec> specs) {
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, AnalyteSpec> specs) {
     JsonNode doc = documents.get("rules.yaml");
     JsonNode ca = doc.path("calcium");
     String caWhere = "rules.yaml: calcium";
@@ -503,7 +536,9 @@ public final class KnowledgeLoader {
     Indicator indicator = indicator(b, "indicator", where, true);
     Indicator withDrug = indicator(b, "indicatorWithDrug", where, false);
     Direction drugEffect =
-        b.hasNonNull("drugEffect") ? direction(b.get("drugEffect").asText(), where + ": drugEffect") : null;
+        b.hasNonNull("drugEffect")
+            ? direction(b.get("drugEffect").asText(), where + ": drugEffect")
+            : null;
     if (withDrug != null && drugEffect == null) {
       problems.add(where + ": field 'indicatorWithDrug' needs 'drugEffect'");
     }
@@ -591,7 +626,8 @@ public final class KnowledgeLoader {
       problems.add(at + ": missing");
       return null;
     }
-    Set<String> allowed = Set.of("critical", "below", "atLeast", "above", "atMost", "measures", "companion");
+    Set<String> allowed =
+        Set.of("critical", "below", "atLeast", "above", "atMost", "measures", "companion");
     w.fieldNames()
         .forEachRemaining(
             f -> {
@@ -599,7 +635,8 @@ public final class KnowledgeLoader {
                 problems.add(at + ": unknown field '" + f + "'");
               }
             });
-    Direction critical = w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
+    Direction critical =
+        w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
     Threshold below = threshold(w, "below", at, true);
     Threshold atLeast = threshold(w, "atLeast", at, false);
     Threshold above = threshold(w, "above", at, true);
@@ -618,10 +655,14 @@ public final class KnowledgeLoader {
     Companion companion = null;
     JsonNode c = w.get("companion");
     if (c != null) {
-      Analyte companionAnalyte = analyte(text(c, "analyte", at + ".companion"), at + ".companion.analyte");
+      Analyte companionAnalyte =
+          analyte(text(c, "analyte", at + ".companion"), at + ".companion.analyte");
       Direction is = direction(text(c, "is", at + ".companion"), at + ".companion.is");
       int within = positiveInt(c, "withinDays", at + ".companion");
-      companion = companionAnalyte == null || is == null ? null : new Companion(companionAnalyte, is, within);
+      companion =
+          companionAnalyte == null || is == null
+              ? null
+              : new Companion(companionAnalyte, is, within);
     }
     try {
       return new When(critical, below, atLeast, above, atMost, measures, companion);
@@ -678,7 +719,10 @@ public final class KnowledgeLoader {
 
   private int positiveInt(JsonNode node, String field, String where) {
     JsonNode value = node.get(field);
-    if (value == null || !value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() <= 0) {
+    if (value == null
+        || !value.canConvertToInt()
+        || !value.isIntegralNumber()
+        || value.asInt() <= 0) {
       problems.add(where + ": field '" + field + "' must be a positive whole number");
       return 1;
     }

@@ -21,8 +21,9 @@ public enum CalciumMeasure {
       case "ionized" -> IONIZED;
       case "corrected" -> CORRECTED;
       case "total" -> TOTAL;
-      default -> throw new IllegalArgumentException(
-          "unknown calcium measure '" + key + "' (ionized|corrected|total)");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown calcium measure '" + key + "' (ionized|corrected|total)");
     };
   }
 }

@@ -4,8 +4,8 @@ import java.math.BigDecimal;
 
 /**
  * How the calcium value is chosen: ionized when measured at the same draw as (or after) the latest
- * total calcium and within {@code preferIonizedWithinDays}; else total calcium corrected for albumin
- * (Payne) when an albumin within {@code albuminWithinHours} is below {@code
+ * total calcium and within {@code preferIonizedWithinDays}; else total calcium corrected for
+ * albumin (Payne) when an albumin within {@code albuminWithinHours} is below {@code
  * correctWhenAlbuminBelow}; else total calcium.
  */
 public record CalciumPolicy(

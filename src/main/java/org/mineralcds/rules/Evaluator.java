@@ -12,7 +12,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.mineralcds.clinical.Analyte;
 import org.mineralcds.clinical.ConditionRecord;
-import org.mineralcds.clinical.DataGap;
 import org.mineralcds.clinical.Direction;
 import org.mineralcds.clinical.Ingredient;
 import org.mineralcds.clinical.LabCatalog;
@@ -120,7 +119,9 @@ public final class Evaluator {
       Companion companion, AssessedValue v, LabHistory history, boolean child) {
     long window = Duration.ofDays(companion.withinDays()).toSeconds();
     return history.all(companion.analyte()).stream()
-        .filter(r -> Math.abs(r.effective().getEpochSecond() - v.effective().getEpochSecond()) <= window)
+        .filter(
+            r ->
+                Math.abs(r.effective().getEpochSecond() - v.effective().getEpochSecond()) <= window)
         .findFirst()
         .map(r -> assessor.position(assessor.assess(r, child)))
         .map(p -> p == (companion.is() == Direction.LOW ? Position.BELOW : Position.ABOVE))
@@ -155,7 +156,10 @@ public final class Evaluator {
     Set<Analyte> relevant = calciumAware(value.analyte());
     List<ConditionRecord> conditions =
         patient.conditions().stream()
-            .filter(c -> c.sets().stream().anyMatch(s -> s.relevantTo().stream().anyMatch(relevant::contains)))
+            .filter(
+                c ->
+                    c.sets().stream()
+                        .anyMatch(s -> s.relevantTo().stream().anyMatch(relevant::contains)))
             .toList();
     return new Finding(
         band,
@@ -194,11 +198,7 @@ public final class Evaluator {
   }
 
   private List<SuggestedTest> suggestions(
-      Band band,
-      AssessedValue value,
-      List<PendingOrder> pending,
-      LabHistory history,
-      Instant now) {
+      Band band, AssessedValue value, List<PendingOrder> pending, LabHistory history, Instant now) {
     LabResult reason = value.primary();
     String reasonDisplay =
         catalog.spec(value.analyte()).name()
@@ -210,7 +210,9 @@ public final class Evaluator {
     for (Suggest suggest : band.suggest()) {
       Analyte analyte = suggest.test().analyte();
       boolean resulted =
-          history.latestSince(analyte, now.minus(Duration.ofDays(suggest.notWithinDays()))).isPresent();
+          history
+              .latestSince(analyte, now.minus(Duration.ofDays(suggest.notWithinDays())))
+              .isPresent();
       Set<String> family = new HashSet<>(catalog.codesOf(analyte));
       family.add(suggest.test().loinc());
       boolean ordered =

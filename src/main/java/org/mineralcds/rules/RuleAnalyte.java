@@ -4,8 +4,8 @@ import java.util.Optional;
 import org.mineralcds.clinical.Analyte;
 
 /**
- * What a rule looks at: one lab analyte, or calcium, which is resolved to ionized, albumin-corrected
- * or total calcium per {@link CalciumPolicy}.
+ * What a rule looks at: one lab analyte, or calcium, which is resolved to ionized,
+ * albumin-corrected or total calcium per {@link CalciumPolicy}.
  */
 public sealed interface RuleAnalyte {
 

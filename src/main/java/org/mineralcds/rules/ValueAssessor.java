@@ -54,7 +54,9 @@ final class ValueAssessor {
     } else if (!child && spec.defaultRange() != null) {
       range =
           new RangeUsed(
-              spec.defaultRange().asRange(), RangeUsed.Origin.DEFAULT, spec.defaultRange().source());
+              spec.defaultRange().asRange(),
+              RangeUsed.Origin.DEFAULT,
+              spec.defaultRange().source());
     } else {
       range = null;
     }
@@ -81,7 +83,8 @@ final class ValueAssessor {
     Optional<LabResult> total = history.latest(Analyte.CALCIUM_TOTAL);
     if (ionized.isPresent()) {
       Instant ionizedAt = ionized.get().effective();
-      boolean recent = !ionizedAt.isBefore(now.minus(Duration.ofDays(calcium.preferIonizedWithinDays())));
+      boolean recent =
+          !ionizedAt.isBefore(now.minus(Duration.ofDays(calcium.preferIonizedWithinDays())));
       boolean notOlderThanTotal =
           total.isEmpty() || !ionizedAt.isBefore(total.get().effective().minus(Duration.ofDays(1)));
       if (recent && notOlderThanTotal || total.isEmpty()) {
@@ -122,7 +125,9 @@ final class ValueAssessor {
           child || spec.defaultRange() == null
               ? null
               : new RangeUsed(
-                  spec.defaultRange().asRange(), RangeUsed.Origin.DEFAULT, spec.defaultRange().source());
+                  spec.defaultRange().asRange(),
+                  RangeUsed.Origin.DEFAULT,
+                  spec.defaultRange().source());
     }
     return new AssessedValue(
         Analyte.CALCIUM_TOTAL,

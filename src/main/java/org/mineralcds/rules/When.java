@@ -4,8 +4,8 @@ import java.util.Set;
 import org.mineralcds.clinical.Direction;
 
 /**
- * A band's condition; every part that is present must hold. Absent parts are null (or an empty
- * set for measures).
+ * A band's condition; every part that is present must hold. Absent parts are null (or an empty set
+ * for measures).
  */
 public record When(
     Direction critical,

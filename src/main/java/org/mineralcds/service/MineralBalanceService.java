@@ -62,7 +62,13 @@ public final class MineralBalanceService implements CdsService {
     long started = System.nanoTime();
     if (!definition.hook().equals(request.hook())) {
       throw HookError.badRequest(
-          "Service '" + definition.id() + "' answers the '" + definition.hook() + "' hook, not '" + request.hook() + "'.");
+          "Service '"
+              + definition.id()
+              + "' answers the '"
+              + definition.hook()
+              + "' hook, not '"
+              + request.hook()
+              + "'.");
     }
     String patientId = request.contextString("patientId");
     if (patientId == null || patientId.isBlank()) {

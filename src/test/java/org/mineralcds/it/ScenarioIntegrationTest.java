@@ -30,8 +30,8 @@ import org.mineralcds.fhir.PrefetchTemplate;
  * Every scenario of fhir-resources/ through the service's real HTTP stack, once with all data in
  * prefetch (built the way the CDS Hooks sandbox builds it: each discovery template run against the
  * FHIR server) and once with the service fetching from a real HAPI FHIR server. Both must give the
- * same cards, the expected topics, and the golden response in hooks/mineral-balance/examples/.
- * Run with -Dgolden.update=true to rewrite the golden files after a reviewed change.
+ * same cards, the expected topics, and the golden response in hooks/mineral-balance/examples/. Run
+ * with -Dgolden.update=true to rewrite the golden files after a reviewed change.
  */
 class ScenarioIntegrationTest {
 
@@ -89,7 +89,8 @@ class ScenarioIntegrationTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    ObjectNode body = request("hypokalemia-on-furosemide", "http://127.0.0.1:" + closedPort + "/fhir", null);
+    ObjectNode body =
+        request("hypokalemia-on-furosemide", "http://127.0.0.1:" + closedPort + "/fhir", null);
     HttpResponse<String> response = TestServers.post(serviceUrl(), body.toString());
     assertThat(response.statusCode()).isEqualTo(412);
     JsonNode outcome = TestServers.JSON.readTree(response.body());
@@ -151,7 +152,9 @@ class ScenarioIntegrationTest {
   private static ObjectNode request(String scenario, String fhirServer, ObjectNode prefetch) {
     ObjectNode body = TestServers.JSON.createObjectNode();
     body.put("hook", "patient-view");
-    body.put("hookInstance", UUID.nameUUIDFromBytes(scenario.getBytes(StandardCharsets.UTF_8)).toString());
+    body.put(
+        "hookInstance",
+        UUID.nameUUIDFromBytes(scenario.getBytes(StandardCharsets.UTF_8)).toString());
     if (fhirServer != null) {
       body.put("fhirServer", fhirServer);
       ObjectNode auth = body.putObject("fhirAuthorization");
@@ -173,12 +176,17 @@ class ScenarioIntegrationTest {
   /** What a sandbox-like EHR sends: every discovery template, rendered and run. */
   private static ObjectNode prefetchFor(String scenario) throws Exception {
     ObjectNode prefetch = TestServers.JSON.createObjectNode();
-    JsonNode context = TestServers.JSON.createObjectNode().put("patientId", scenario).put("userId", "Practitioner/example");
+    JsonNode context =
+        TestServers.JSON
+            .createObjectNode()
+            .put("patientId", scenario)
+            .put("userId", "Practitioner/example");
     Iterator<Map.Entry<String, JsonNode>> templates =
         discovery.path("services").get(0).path("prefetch").properties().iterator();
     while (templates.hasNext()) {
       Map.Entry<String, JsonNode> t = templates.next();
-      String url = PrefetchTemplate.render(t.getValue().asText(), context, LocalDate.of(2026, 11, 20));
+      String url =
+          PrefetchTemplate.render(t.getValue().asText(), context, LocalDate.of(2026, 11, 20));
       prefetch.set(t.getKey(), TestServers.getJson(fhir.base() + "/" + url));
     }
     return prefetch;
@@ -192,13 +200,16 @@ class ScenarioIntegrationTest {
 
   private static List<String> topics(JsonNode response) {
     List<String> topics = new ArrayList<>();
-    response.path("cards").forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
+    response
+        .path("cards")
+        .forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
     return topics;
   }
 
   private static List<String> expectedTopics(String scenario) throws Exception {
     JsonNode index =
-        TestServers.JSON.readTree(Path.of("fhir-resources/scenarios/expected-topics.json").toFile());
+        TestServers.JSON.readTree(
+            Path.of("fhir-resources/scenarios/expected-topics.json").toFile());
     List<String> expected = new ArrayList<>();
     index.path(scenario).forEach(t -> expected.add(t.asText()));
     return expected;
@@ -223,13 +234,15 @@ class ScenarioIntegrationTest {
           assertThat(sr.path("resourceType").asText()).isEqualTo("ServiceRequest");
           assertThat(sr.path("status").asText()).isEqualTo("draft");
           assertThat(sr.path("intent").asText()).isEqualTo("proposal");
-          assertThat(sr.path("code").path("coding").get(0).path("system").asText()).isEqualTo("http://loinc.org");
+          assertThat(sr.path("code").path("coding").get(0).path("system").asText())
+              .isEqualTo("http://loinc.org");
         }
       }
     }
   }
 
-  private static void compareWithGolden(String scenario, ObjectNode request, JsonNode response) throws Exception {
+  private static void compareWithGolden(String scenario, ObjectNode request, JsonNode response)
+      throws Exception {
     Path requestFile = EXAMPLES.resolve(scenario + ".request.json");
     Path responseFile = EXAMPLES.resolve(scenario + ".response.json");
     ObjectNode stableRequest = request.deepCopy();
@@ -240,7 +253,9 @@ class ScenarioIntegrationTest {
       Files.writeString(responseFile, pretty(response));
       return;
     }
-    assertThat(responseFile).as("golden response; run with -Dgolden.update=true after review").exists();
+    assertThat(responseFile)
+        .as("golden response; run with -Dgolden.update=true after review")
+        .exists();
     assertThat(response).isEqualTo(TestServers.JSON.readTree(responseFile.toFile()));
     assertThat(stableRequest).isEqualTo(TestServers.JSON.readTree(requestFile.toFile()));
   }

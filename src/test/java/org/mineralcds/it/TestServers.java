@@ -31,7 +31,8 @@ final class TestServers {
   static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
   static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private TestServers() {}
 
@@ -66,7 +67,8 @@ final class TestServers {
       connector.setHost("127.0.0.1");
       connector.setPort(0);
       server.addConnector(connector);
-      Handler fhirHandler = ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, 0));
+      Handler fhirHandler =
+          ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, 0));
       server.setHandler(
           new Handler.Wrapper(fhirHandler) {
             @Override
@@ -81,7 +83,9 @@ final class TestServers {
     }
 
     String base() {
-      return "http://127.0.0.1:" + ((ServerConnector) server.getConnectors()[0]).getLocalPort() + "/fhir";
+      return "http://127.0.0.1:"
+          + ((ServerConnector) server.getConnectors()[0]).getLocalPort()
+          + "/fhir";
     }
 
     @Override
@@ -94,7 +98,8 @@ final class TestServers {
     }
   }
 
-  static HttpResponse<String> post(String url, String body) throws IOException, InterruptedException {
+  static HttpResponse<String> post(String url, String body)
+      throws IOException, InterruptedException {
     return HTTP.send(
         HttpRequest.newBuilder(URI.create(url))
             .header("Content-Type", "application/json")

@@ -1,0 +1,240 @@
+package org.mineralcds.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mineralcds.MineralCds;
+import org.mineralcds.config.ServiceConfig;
+
+/** What the HTTP surface promises callers: statuses, error bodies, CORS, and discovery shape. */
+class HttpContractTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final String VALID =
+      "{\"hook\":\"patient-view\",\"hookInstance\":\"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea\","
+          + "\"context\":{\"userId\":\"Practitioner/1\",\"patientId\":\"p1\"},"
+          + "\"prefetch\":{\"patient\":null,\"potassium\":null,\"magnesium\":null,\"calcium\":null,"
+          + "\"albumin\":null,\"pth\":null,\"thyroid\":null,\"vitaminD\":null,\"phosphate\":null,"
+          + "\"kidney\":null,\"ck\":null,\"medicationRequests\":null,\"medicationStatements\":null,"
+          + "\"conditions\":null,\"pendingLabOrders\":null}}";
+
+  private static MineralCds service;
+  private static String base;
+
+  @BeforeAll
+  static void start() {
+    ServiceConfig config =
+        new ServiceConfig(
+            "127.0.0.1",
+            0,
+            List.of("https://ehr.example.org"),
+            List.of(),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(3),
+            20_000,
+            5,
+            null,
+            false);
+    service =
+        MineralCds.start(
+            config, Clock.fixed(Instant.parse("2026-11-20T12:00:00Z"), ZoneOffset.UTC));
+    base = service.baseUrl();
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  private static HttpResponse<String> send(
+      String method, String path, String contentType, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void assertOperationOutcome(
+      HttpResponse<String> response, int status, String mentions) throws Exception {
+    assertThat(response.statusCode()).isEqualTo(status);
+    JsonNode body = JSON.readTree(response.body());
+    assertThat(body.path("resourceType").asText()).isEqualTo("OperationOutcome");
+    assertThat(body.path("issue").get(0).path("diagnostics").asText()).contains(mentions);
+    assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  @Test
+  void discoveryListsTheServiceWithItsPrefetchTemplates() throws Exception {
+    HttpResponse<String> response = send("GET", "/cds-services", null, null);
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonNode svc = JSON.readTree(response.body()).path("services").get(0);
+    assertThat(svc.path("id").asText()).isEqualTo("mineral-balance");
+    assertThat(svc.path("hook").asText()).isEqualTo("patient-view");
+    assertThat(svc.path("title").asText()).isNotBlank();
+    assertThat(svc.path("description").asText()).isNotBlank();
+    assertThat(svc.path("prefetch").path("potassium").asText()).contains("http://loinc.org|6298-4");
+    assertThat(svc.path("prefetch").path("patient").asText())
+        .isEqualTo("Patient/{{context.patientId}}");
+  }
+
+  @Test
+  void aPatientWithNoDataGetsAnEmptyCardList() throws Exception {
+    HttpResponse<String> response =
+        send("POST", "/cds-services/mineral-balance", "application/json", VALID);
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("{\"cards\":[]}");
+  }
+
+  @Test
+  void feedbackIsAccepted() throws Exception {
+    String feedback =
+        "{\"feedback\":[{\"card\":\"9368d37b-283f-44a0-93ea-547cebab93ed\",\"outcome\":\"overridden\","
+            + "\"overrideReason\":{\"reason\":{\"code\":\"already-addressed\",\"system\":\"x\"}},"
+            + "\"outcomeTimestamp\":\"2026-11-20T12:00:00Z\"}]}";
+    assertThat(
+            send("POST", "/cds-services/mineral-balance/feedback", "application/json", feedback)
+                .statusCode())
+        .isEqualTo(200);
+    assertOperationOutcome(
+        send(
+            "POST",
+            "/cds-services/mineral-balance/feedback",
+            "application/json",
+            "{\"feedback\":[{}]}"),
+        400,
+        "card");
+  }
+
+  @Test
+  void anUnknownServiceIs404() throws Exception {
+    assertOperationOutcome(
+        send("POST", "/cds-services/nope", "application/json", VALID), 404, "No CDS service");
+    assertOperationOutcome(send("GET", "/elsewhere", null, null), 404, "No such endpoint");
+  }
+
+  @Test
+  void theWrongMethodIs405WithAllow() throws Exception {
+    HttpResponse<String> response = send("GET", "/cds-services/mineral-balance", null, null);
+    assertOperationOutcome(response, 405, "use POST");
+    assertThat(response.headers().firstValue("Allow")).contains("POST, OPTIONS");
+    assertThat(send("DELETE", "/cds-services", null, null).statusCode()).isEqualTo(405);
+  }
+
+  @Test
+  void aNonJsonContentTypeIs415() throws Exception {
+    assertOperationOutcome(
+        send("POST", "/cds-services/mineral-balance", "text/plain", VALID),
+        415,
+        "application/json");
+    assertOperationOutcome(
+        send("POST", "/cds-services/mineral-balance", null, VALID), 415, "application/json");
+  }
+
+  @Test
+  void anOversizeBodyIs413() throws Exception {
+    String big = VALID.replace("\"p1\"}", "\"p1\",\"pad\":\"" + "x".repeat(30_000) + "\"}");
+    assertOperationOutcome(
+        send("POST", "/cds-services/mineral-balance", "application/json", big), 413, "larger than");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "",
+        "not json",
+        "[]",
+        "{\"hook\":\"patient-view\"}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\"}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":[]}",
+        "{\"hook\":\"order-sign\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"}}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{}}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"},\"prefetch\":{\"patient\":\"Patient/1\"}}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"},\"prefetch\":{\"patient\":{\"resourceType\":\"Nonsense\"}}}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"},\"prefetch\":{\"patient\":{\"response\":{\"status\":\"200 OK\"},\"resource\":{}}}}",
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"},\"fhirAuthorization\":{\"token_type\":\"Bearer\"}}"
+      })
+  void malformedRequestsAre400WithAClearMessage(String body) throws Exception {
+    HttpResponse<String> response =
+        send("POST", "/cds-services/mineral-balance", "application/json", body);
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    JsonNode outcome = JSON.readTree(response.body());
+    assertThat(outcome.path("issue").get(0).path("diagnostics").asText()).isNotBlank();
+  }
+
+  @Test
+  void deeplyNestedJsonIs400NotAStackOverflow() throws Exception {
+    String deep = "{\"a\":".repeat(200) + "1" + "}".repeat(200);
+    assertThat(send("POST", "/cds-services/mineral-balance", "application/json", deep).statusCode())
+        .isEqualTo(400);
+  }
+
+  @Test
+  void aFhirServerOffTheAllowListIsRefused() throws Exception {
+    String body =
+        "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"fhirServer\":\"https://ehr.example.org/fhir\","
+            + "\"fhirAuthorization\":{\"access_token\":\"t\",\"token_type\":\"Bearer\"},"
+            + "\"context\":{\"patientId\":\"p\"}}";
+    assertOperationOutcome(
+        send("POST", "/cds-services/mineral-balance", "application/json", body), 403, "allowed");
+  }
+
+  @Test
+  void corsPreflightAnswersForAllowedOrigins() throws Exception {
+    HttpResponse<String> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(base + "/cds-services/mineral-balance"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://ehr.example.org")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization, content-type")
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(204);
+    assertThat(response.headers().firstValue("Access-Control-Allow-Origin"))
+        .contains("https://ehr.example.org");
+    assertThat(response.headers().firstValue("Access-Control-Allow-Headers"))
+        .contains("Authorization, Content-Type");
+    assertThat(response.headers().firstValue("Access-Control-Allow-Methods"))
+        .contains("GET, POST, OPTIONS");
+
+    HttpResponse<String> other =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(base + "/cds-services"))
+                .header("Origin", "https://evil.example.com")
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+  }
+
+  @Test
+  void onlyLoopbackAddressesCountAsLocal() {
+    assertThat(CdsHooksHandler.isLoopback("127.0.0.1")).isTrue();
+    assertThat(CdsHooksHandler.isLoopback("::1")).isTrue();
+    assertThat(CdsHooksHandler.isLoopback("10.0.0.1")).isFalse();
+    assertThat(CdsHooksHandler.isLoopback("192.168.1.4")).isFalse();
+  }
+}

@@ -1,0 +1,87 @@
+package org.mineralcds.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged jar started as the contract says: {@code java -jar target/mineral-cds.jar --port 0}
+ * prints the listening line, serves discovery, and answers a hook call against its embedded FHIR
+ * server with the scenario patients.
+ */
+class JarIT {
+
+  private static final Pattern LISTENING =
+      Pattern.compile("^mineral-cds listening on (http://127\\.0\\.0\\.1:(\\d+))$");
+
+  @Test
+  void theJarStartsWithItsEmbeddedDefaultsAndAnswersAHook() throws Exception {
+    Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
+    assertThat(jar).exists();
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString(),
+                "--port",
+                "0")
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      String base = awaitListening(process, Duration.ofSeconds(60));
+      JsonNode discovery = TestServers.getJson(base + "/cds-services");
+      assertThat(discovery.path("services").get(0).path("id").asText())
+          .isEqualTo("mineral-balance");
+
+      String request =
+          "{\"hook\":\"patient-view\",\"hookInstance\":\"2d3f6c0e-9a55-4f0e-8a4e-1c0c7a1f3b11\","
+              + "\"fhirServer\":\""
+              + base
+              + "/fhir\","
+              + "\"fhirAuthorization\":{\"access_token\":\"demo\",\"token_type\":\"Bearer\",\"expires_in\":300,"
+              + "\"scope\":\"patient/*.read\",\"subject\":\"mineral-cds\"},"
+              + "\"context\":{\"userId\":\"Practitioner/example\",\"patientId\":\"hypokalemia-on-furosemide\"}}";
+      JsonNode cards =
+          TestServers.JSON.readTree(
+              TestServers.post(base + "/cds-services/mineral-balance", request).body());
+      assertThat(cards.path("cards").get(0).path("source").path("topic").path("code").asText())
+          .isEqualTo("potassium-low");
+      assertThat(cards.path("cards").get(0).path("summary").asText()).contains("furosemide");
+    } finally {
+      process.destroy();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+    assertThat(Files.exists(jar)).isTrue();
+  }
+
+  private static String awaitListening(Process process, Duration timeout) throws Exception {
+    Instant until = Instant.now().plus(timeout);
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String line;
+    while (Instant.now().isBefore(until) && (line = out.readLine()) != null) {
+      Matcher m = LISTENING.matcher(line.trim());
+      if (m.matches()) {
+        // Keep draining stdout so the service never blocks on a full pipe.
+        Thread drain = new Thread(() -> out.lines().forEach(l -> {}), "jar-stdout");
+        drain.setDaemon(true);
+        drain.start();
+        return m.group(1);
+      }
+    }
+    throw new AssertionError("the jar did not print its listening line within " + timeout);
+  }
+}
