@@ -33,9 +33,13 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
+import org.mineralcds.clinical.ConditionRecord;
 import org.mineralcds.clinical.DataGap;
 import org.mineralcds.clinical.Demographics;
+import org.mineralcds.clinical.LabResult;
+import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
+import org.mineralcds.clinical.PendingOrder;
 import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.knowledge.ServiceDefinition;
@@ -128,15 +132,16 @@ public final class PatientDataLoader {
   }
 
   private Resource parse(IParser parser, String key, JsonNode value) {
+    IBaseResource parsed;
     try {
-      IBaseResource parsed = parser.parseResource(value.toString());
-      if (!(parsed instanceof Resource resource)) {
-        throw HookError.badRequest("'prefetch." + key + "' is not a FHIR R4 resource.");
-      }
-      return resource;
-    } catch (DataFormatException e) {
+      parsed = parser.parseResource(value.toString());
+    } catch (DataFormatException | ClassCastException | IllegalArgumentException e) {
       throw HookError.badRequest("'prefetch." + key + "' is not a valid FHIR R4 resource.");
     }
+    if (!(parsed instanceof Resource resource)) {
+      throw HookError.badRequest("'prefetch." + key + "' is not a FHIR R4 resource.");
+    }
+    return resource;
   }
 
   private List<Resource> morePages(HookRequest request, String key, Bundle bundle) {
@@ -310,30 +315,50 @@ public final class PatientDataLoader {
             medications.put(k, m);
           }
         });
-    List<org.mineralcds.clinical.LabResult> labs = new ArrayList<>();
-    List<org.mineralcds.clinical.MedicationExposure> meds = new ArrayList<>();
-    List<org.mineralcds.clinical.ConditionRecord> conditions = new ArrayList<>();
-    List<org.mineralcds.clinical.PendingOrder> orders = new ArrayList<>();
+    List<LabResult> labs = new ArrayList<>();
+    List<MedicationExposure> meds = new ArrayList<>();
+    List<ConditionRecord> conditions = new ArrayList<>();
+    List<PendingOrder> orders = new ArrayList<>();
     Demographics demographics = null;
     for (Resource r : resources.values()) {
       if (!belongsTo(r, patientId)) {
         continue;
       }
-      if (r instanceof Observation o) {
-        labs.addAll(mapper.labResults(o, now));
-      } else if (r instanceof MedicationRequest mr) {
-        mapper.medication(mr, medications).ifPresent(meds::add);
-      } else if (r instanceof MedicationStatement ms) {
-        mapper.medication(ms, medications).ifPresent(meds::add);
-      } else if (r instanceof Condition c) {
-        mapper.condition(c).ifPresent(conditions::add);
-      } else if (r instanceof ServiceRequest sr) {
-        mapper.pendingOrder(sr).ifPresent(orders::add);
-      } else if (r instanceof Patient p) {
-        demographics = mapper.demographics(p);
+      try {
+        map(r, now, medications, labs, meds, conditions, orders);
+        if (r instanceof Patient p) {
+          demographics = mapper.demographics(p);
+        }
+      } catch (RuntimeException e) {
+        // One odd resource must not cost the clinician the other cards.
+        LOG.warn(
+            "skipped a {} that could not be mapped: {}",
+            r.fhirType(),
+            e.getClass().getSimpleName());
       }
     }
     return new PatientRecord(patientId, demographics, labs, meds, conditions, orders, gaps);
+  }
+
+  private void map(
+      Resource r,
+      Instant now,
+      Map<String, Medication> medications,
+      List<LabResult> labs,
+      List<MedicationExposure> meds,
+      List<ConditionRecord> conditions,
+      List<PendingOrder> orders) {
+    if (r instanceof Observation o) {
+      labs.addAll(mapper.labResults(o, now));
+    } else if (r instanceof MedicationRequest mr) {
+      mapper.medication(mr, medications).ifPresent(meds::add);
+    } else if (r instanceof MedicationStatement ms) {
+      mapper.medication(ms, medications).ifPresent(meds::add);
+    } else if (r instanceof Condition c) {
+      mapper.condition(c).ifPresent(conditions::add);
+    } else if (r instanceof ServiceRequest sr) {
+      mapper.pendingOrder(sr).ifPresent(orders::add);
+    }
   }
 
   /** Drops resources about another patient, which a careless prefetch could include. */

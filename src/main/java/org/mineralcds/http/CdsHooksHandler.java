@@ -1,6 +1,7 @@
 package org.mineralcds.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,6 +21,7 @@ import org.eclipse.jetty.util.Callback;
 import org.mineralcds.hook.Discovery;
 import org.mineralcds.hook.Feedback;
 import org.mineralcds.hook.HookError;
+import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.service.CdsService;
 import org.slf4j.Logger;
@@ -150,11 +152,14 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
     try {
       return json.readTree(bytes);
-    } catch (JsonProcessingException e) {
+    } catch (StreamConstraintsException e) {
       throw new HttpProblem(
           400,
           "invalid",
-          "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ").");
+          "The request body nests deeper than " + HookJson.MAX_NESTING_DEPTH + " levels.");
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+      throw new HttpProblem(400, "invalid", "The request body is not valid JSON" + where + ".");
     } catch (IOException e) {
       throw new HttpProblem(400, "invalid", "The request body is not valid JSON.");
     }
