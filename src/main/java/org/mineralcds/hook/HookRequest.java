@@ -57,6 +57,10 @@ public record HookRequest(
       if (token == null || token.isBlank()) {
         throw HookError.badRequest("'fhirAuthorization.access_token' is required.");
       }
+      if (token.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        // Some 1.0-era clients put the scheme into the token (cqf-ruler#678); send it once.
+        token = token.substring(7).trim();
+      }
       JsonNode expires = a.get("expires_in");
       auth =
           new FhirAuthorization(

@@ -81,7 +81,7 @@ public final class MineralBalanceService implements CdsService {
     long done = System.nanoTime();
     LOG.info(
         "hook call hookInstance={} service={} outcome=ok rules=[{}] cards={} prefetched={} fetched={} loadMs={} evalMs={}",
-        request.hookInstance(),
+        loggable(request.hookInstance()),
         definition.id(),
         findings.stream().map(f -> f.band().id()).collect(Collectors.joining(",")),
         cards.size(),
@@ -92,13 +92,19 @@ public final class MineralBalanceService implements CdsService {
     return HookResponse.of(cards);
   }
 
+  /** The caller chose this text: keep it to one short line of safe characters in the log. */
+  static String loggable(String callerText) {
+    String safe = callerText.replaceAll("[^A-Za-z0-9._:-]", "_");
+    return safe.length() > 64 ? safe.substring(0, 64) : safe;
+  }
+
   @Override
   public void feedback(Feedback feedback) {
     for (Feedback.Item item : feedback.items()) {
       LOG.info(
           "feedback service={} card={} outcome={} acceptedSuggestions={} overrideReason={}",
           definition.id(),
-          item.card(),
+          loggable(item.card()),
           item.outcome(),
           item.acceptedSuggestions().size(),
           item.overrideReason() == null ? "-" : item.overrideReason().code());
