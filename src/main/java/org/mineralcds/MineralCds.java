@@ -5,15 +5,21 @@ import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.server.handler.CrossOriginHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.config.ConfigLoader;
@@ -26,6 +32,8 @@ import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.fhir.R4Mapper;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.http.CdsHooksHandler;
+import org.mineralcds.http.NotFoundHandler;
+import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 import org.mineralcds.rules.Evaluator;
@@ -105,15 +113,25 @@ public final class MineralCds implements AutoCloseable {
     connector.setPort(config.port());
     server.addConnector(connector);
     ContextHandlerCollection contexts = new ContextHandlerCollection();
-    contexts.addHandler(new ContextHandler(hooks, "/"));
+    Handler.Sequence root = new Handler.Sequence();
+    root.addHandler(hooks);
     if (config.demo()) {
+      root.addHandler(new StaticFilesHandler("demo"));
       int shift =
           (int)
               ChronoUnit.DAYS.between(
                   ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-      contexts.addHandler(
+      // Browser-based clients (the CDS Hooks sandbox) read the demo FHIR server directly.
+      CrossOriginHandler fhirCors = new CrossOriginHandler();
+      fhirCors.setAllowedOriginPatterns(originPatterns(config.corsAllowedOrigins()));
+      fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
+      fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
+      fhirCors.setHandler(
           ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
+      contexts.addHandler(fhirCors);
     }
+    root.addHandler(new NotFoundHandler());
+    contexts.addHandler(new ContextHandler(root, "/"));
     server.setHandler(contexts);
     server.setStopTimeout(10_000);
     try {
@@ -124,6 +142,14 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     return new MineralCds(server, fetchPool);
+  }
+
+  private static Set<String> originPatterns(List<String> origins) {
+    Set<String> patterns = new LinkedHashSet<>();
+    for (String origin : origins) {
+      patterns.add(origin.equals("*") ? ".*" : Pattern.quote(origin));
+    }
+    return patterns;
   }
 
   /** The base URL, e.g. http://127.0.0.1:8080 (127.0.0.1 when bound to all interfaces). */

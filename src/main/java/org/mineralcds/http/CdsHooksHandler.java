@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -64,6 +63,11 @@ public final class CdsHooksHandler extends Handler.Abstract {
   public boolean handle(Request request, Response response, Callback callback) {
     String path = Request.getPathInContext(request);
     String method = request.getMethod();
+    boolean ours =
+        path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.startsWith("/health/");
+    if (!ours) {
+      return false;
+    }
     try {
       cors(request, response);
       if (path.equals("/health/live") || path.equals("/health/ready")) {
@@ -71,7 +75,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
         write(response, callback, 200, "{\"status\":\"UP\"}");
         return true;
       }
-      if (!path.equals(PREFIX) && !path.startsWith(PREFIX + "/")) {
+      if (path.startsWith("/health/")) {
         throw new HttpProblem(404, "not-found", "No such endpoint: " + path);
       }
       if (method.equals("OPTIONS")) {
@@ -214,15 +218,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
 
   private void writeOutcome(
       Response response, Callback callback, int status, String code, String message) {
-    ObjectNode outcome = json.createObjectNode();
-    outcome.put("resourceType", "OperationOutcome");
-    outcome
-        .putArray("issue")
-        .addObject()
-        .put("severity", "error")
-        .put("code", code)
-        .put("diagnostics", message);
-    write(response, callback, status, outcome.toString(), "application/fhir+json");
+    OperationOutcomes.write(response, callback, status, code, message);
   }
 
   private static void write(Response response, Callback callback, int status, String body) {

@@ -107,7 +107,9 @@ public final class MineralBalanceService implements CdsService {
           loggable(item.card()),
           item.outcome(),
           item.acceptedSuggestions().size(),
-          item.overrideReason() == null ? "-" : item.overrideReason().code());
+          item.overrideReason() == null || item.overrideReason().code() == null
+              ? "-"
+              : loggable(item.overrideReason().code()));
     }
   }
 }

@@ -1,0 +1,426 @@
+package org.mineralcds.cards;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.PatientRecord;
+import org.mineralcds.hook.Action;
+import org.mineralcds.hook.Card;
+import org.mineralcds.hook.Suggestion;
+import org.mineralcds.knowledge.Knowledge;
+import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.rules.Band;
+import org.mineralcds.rules.Citation;
+import org.mineralcds.rules.Evaluator;
+import org.mineralcds.rules.Finding;
+import org.mineralcds.rules.Labs;
+import org.mineralcds.rules.RangeUsed;
+import org.mineralcds.rules.RuleCases;
+import org.mineralcds.rules.RuleCases.RuleCase;
+
+/** Cards rendered from real findings of the Evaluator. */
+class CardRendererTest {
+
+  private static final Knowledge K =
+      KnowledgeLoader.fromDirectory(Path.of("hooks/mineral-balance"));
+  private static final Evaluator EVALUATOR = new Evaluator(K.rules(), K.labs());
+  private static final CardRenderer RENDERER = new CardRenderer(K.labs(), K.rules());
+  private static final List<RuleCase> CASES = RuleCases.load();
+  private static final String HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea";
+
+  /** A band, the finding of its first firing case, and the card rendered for it. */
+  private record Rendered(Band band, Finding finding, Card card) {
+    @Override
+    public String toString() {
+      return band.id();
+    }
+  }
+
+  static Stream<String> bandIds() {
+    return K.rules().bands().stream().map(Band::id);
+  }
+
+  private static List<Finding> evaluate(PatientRecord patient) {
+    return EVALUATOR.evaluate(patient, Labs.NOW);
+  }
+
+  private static Rendered renderFiringCase(String bandId) {
+    RuleCase c = RuleCases.firstFiring(CASES, bandId);
+    List<Finding> findings = evaluate(RuleCases.patient(c, K.drugs()));
+    Finding finding =
+        findings.stream()
+            .filter(f -> f.band().id().equals(bandId))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(bandId + " did not fire for " + c));
+    List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+    Card card =
+        cards.stream()
+            .filter(k -> k.source().topic().code().equals(finding.band().topic()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no card with topic of " + bandId));
+    return new Rendered(finding.band(), finding, card);
+  }
+
+  private static List<Rendered> allRendered() {
+    return bandIds().map(CardRendererTest::renderFiringCase).toList();
+  }
+
+  // ---- summary -------------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bandIds")
+  void summaryIsShortAndNamesTheValueAndUnit(String bandId) {
+    Rendered r = renderFiringCase(bandId);
+
+    assertThat(r.card().summary()).hasSizeLessThan(140);
+    assertThat(r.card().summary())
+        .contains(r.finding().value().displayValue() + " " + r.finding().value().displayUnit());
+    assertThat(r.card().summary()).doesNotContain("{").doesNotContain("}");
+    assertThat(r.card().indicator()).isEqualTo(r.finding().indicator().code());
+    assertThat(r.card().source().topic().system()).isEqualTo(CardRenderer.TOPIC_SYSTEM);
+    assertThat(r.card().source().label()).isEqualTo(CardRenderer.SOURCE_LABEL);
+  }
+
+  @Test
+  void summaryWordsTheValueDateAndDrug() {
+    PatientRecord patient =
+        Labs.patient()
+            .lab(Labs.result(Analyte.POTASSIUM, "3.4", 1))
+            .medication(K.drugs(), "furosemide")
+            .build();
+
+    Card card = RENDERER.render(evaluate(patient), "patient-1", HOOK_INSTANCE).get(0);
+
+    assertThat(card.summary())
+        .isEqualTo(
+            "Low potassium 3.4 mmol/L (2026-11-19) while on furosemide."
+                + " Check magnesium; review causes.");
+    assertThat(card.indicator()).isEqualTo("warning");
+  }
+
+  @Test
+  void correctedCalciumSummaryNamesTheMeasure() {
+    PatientRecord patient =
+        Labs.patient()
+            .lab(
+                Labs.result(Analyte.CALCIUM_TOTAL, "7.4", 1),
+                Labs.result(Analyte.ALBUMIN, "3.6", 1))
+            .build();
+
+    Card card = RENDERER.render(evaluate(patient), "patient-1", HOOK_INSTANCE).get(0);
+
+    assertThat(card.summary()).contains("7.7 mg/dL (albumin-corrected, 2026-11-19)");
+    assertThat(card.detail()).contains("Corrected with albumin 3.6 g/dL").contains("7.4 mg/dL");
+  }
+
+  // ---- ordering and topics -------------------------------------------------------------------
+
+  @Test
+  void cardsAreOrderedCriticalWarningInfo() {
+    PatientRecord patient =
+        Labs.patient()
+            .lab(
+                Labs.result(Analyte.POTASSIUM, "5.1", 1), // potassium-high-mild: info
+                Labs.result(Analyte.MAGNESIUM, "0.9", 1), // magnesium-critical-low: critical
+                Labs.result(Analyte.CALCIUM_TOTAL, "10.5", 1), // calcium-high: info
+                Labs.result(Analyte.PTH, "80", 1), // pth-high: info
+                Labs.result(Analyte.TSH, "10.5", 1), // tsh-high-marked: warning
+                Labs.result(Analyte.VITAMIN_D, "151", 1)) // vitamin-d-toxic: warning
+            .build();
+    List<Finding> findings = evaluate(patient);
+    assertThat(findings).hasSize(6);
+
+    List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+
+    assertThat(cards)
+        .extracting(Card::indicator)
+        .containsExactly("critical", "warning", "warning", "info", "info", "info");
+    assertThat(cards)
+        .extracting(c -> c.source().topic().code())
+        .containsExactly(
+            "magnesium-critical",
+            "vitamin-d-high",
+            "tsh-high",
+            "potassium-high",
+            "calcium-high",
+            "pth-high");
+    List<Finding> reversed = new ArrayList<>(findings);
+    java.util.Collections.reverse(reversed);
+    assertThat(RENDERER.render(reversed, "patient-1", HOOK_INSTANCE))
+        .extracting(Card::indicator)
+        .containsExactly("critical", "warning", "warning", "info", "info", "info");
+  }
+
+  @Test
+  void atMostOneCardPerTopicAndTheMostUrgentWins() {
+    List<Finding> findings = new ArrayList<>();
+    // potassium-low-mild (info) and potassium-low (warning) share the topic potassium-low.
+    findings.addAll(evaluate(Labs.patient().lab(Labs.result(Analyte.POTASSIUM, "3.4", 1)).build()));
+    findings.addAll(evaluate(Labs.patient().lab(Labs.result(Analyte.POTASSIUM, "3.1", 1)).build()));
+    findings.addAll(evaluate(Labs.patient().lab(Labs.result(Analyte.TSH, "4.8", 1)).build()));
+    findings.addAll(evaluate(Labs.patient().lab(Labs.result(Analyte.TSH, "4.8", 1)).build()));
+    assertThat(findings)
+        .extracting(f -> f.band().id())
+        .containsExactly("potassium-low-mild", "potassium-low", "tsh-high", "tsh-high");
+
+    List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+
+    assertThat(cards)
+        .extracting(c -> c.source().topic().code())
+        .containsExactly("potassium-low", "tsh-high");
+    assertThat(cards.get(0).indicator()).isEqualTo("warning");
+    assertThat(cards.get(0).summary()).contains("3.1 mmol/L");
+  }
+
+  @Test
+  void everyCardOfEveryRuleHasItsOwnTopic() {
+    for (Rendered r : allRendered()) {
+      List<Finding> findings =
+          evaluate(RuleCases.patient(RuleCases.firstFiring(CASES, r.band().id()), K.drugs()));
+      List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+      Map<String, Long> perTopic =
+          cards.stream()
+              .collect(
+                  Collectors.groupingBy(c -> c.source().topic().code(), Collectors.counting()));
+      assertThat(perTopic).as(r.band().id()).allSatisfy((topic, n) -> assertThat(n).isOne());
+    }
+  }
+
+  // ---- detail --------------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bandIds")
+  void detailHasDateRangeAndEverySource(String bandId) {
+    Rendered r = renderFiringCase(bandId);
+    String detail = r.card().detail();
+    String date = LocalDate.ofInstant(r.finding().value().effective(), ZoneOffset.UTC).toString();
+
+    assertThat(detail).contains(date);
+    RangeUsed range = r.finding().value().range();
+    if (range != null && range.origin() != RangeUsed.Origin.LAB_FLAG) {
+      assertThat(detail).contains("Range used: ");
+    } else if (range != null) {
+      assertThat(detail).contains("Judged by the lab's own flag");
+    } else {
+      assertThat(detail).contains("No reference range applies");
+    }
+    for (Citation source : r.band().sources()) {
+      assertThat(detail).as("source %s", source.key()).contains(source.url());
+    }
+    assertThat(detail).contains("Rule `" + bandId + "`");
+    assertThat(r.card().source().url()).isEqualTo(r.band().sources().get(0).url());
+  }
+
+  @Test
+  void detailStatesTheDefaultRangeUsed() {
+    Card card =
+        RENDERER
+            .render(
+                evaluate(Labs.patient().lab(Labs.result(Analyte.POTASSIUM, "3.4", 1)).build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+
+    assertThat(card.detail())
+        .contains("2026-11-19")
+        // "5.0" in analytes.yaml is currently shown as "5" (the loader drops trailing zeros).
+        .containsPattern(
+            "Range used: 3\\.5–5(\\.0)? mmol/L \\(default adult range; the lab sent none\\)\\.")
+        .contains("Critical limits: 2.8–6.2 mmol/L.");
+  }
+
+  @Test
+  void detailStatesTheLabsOwnRange() {
+    Card card =
+        RENDERER
+            .render(
+                evaluate(
+                    Labs.patient()
+                        .lab(Labs.result(Analyte.POTASSIUM, "3.2", 1).range("3.6", "5.2"))
+                        .build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+
+    assertThat(card.detail()).contains("Range used: 3.6–5.2 mmol/L (the lab's reference range).");
+  }
+
+  @Test
+  void detailNamesTheDrugCause() {
+    Card card =
+        RENDERER
+            .render(
+                evaluate(
+                    Labs.patient()
+                        .lab(Labs.result(Analyte.MAGNESIUM, "1.6", 1))
+                        .medication(K.drugs(), "omeprazole")
+                        .build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+
+    assertThat(card.detail())
+        .contains("**Possible drug contribution:** omeprazole tablet (proton pump inhibitor)");
+  }
+
+  // ---- suggestions ---------------------------------------------------------------------------
+
+  @Test
+  void suggestionsAreDraftServiceRequestProposals() {
+    PatientRecord patient =
+        Labs.patient()
+            .id("pat-42")
+            .lab(Labs.result(Analyte.POTASSIUM, "3.4", 1).reference("Observation/k-7"))
+            .build();
+
+    Card card = RENDERER.render(evaluate(patient), "pat-42", HOOK_INSTANCE).get(0);
+
+    assertThat(card.suggestions())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.isRecommended()).isTrue();
+              assertThat(s.label()).contains("magnesium");
+              assertThat(s.actions())
+                  .singleElement()
+                  .satisfies(
+                      a -> {
+                        assertThat(a.type()).isEqualTo("create");
+                        JsonNode sr = a.resource();
+                        assertThat(sr.path("resourceType").asText()).isEqualTo("ServiceRequest");
+                        assertThat(sr.path("status").asText()).isEqualTo("draft");
+                        assertThat(sr.path("intent").asText()).isEqualTo("proposal");
+                        assertThat(sr.path("subject").path("reference").asText())
+                            .isEqualTo("Patient/pat-42");
+                        assertThat(sr.path("code").path("coding"))
+                            .anySatisfy(
+                                coding -> {
+                                  assertThat(coding.path("system").asText())
+                                      .isEqualTo("http://loinc.org");
+                                  assertThat(coding.path("code").asText()).isEqualTo("19123-9");
+                                });
+                        assertThat(sr.path("reasonReference").get(0).path("reference").asText())
+                            .isEqualTo("Observation/k-7");
+                      });
+            });
+    assertThat(card.selectionBehavior()).isEqualTo("at-most-one");
+  }
+
+  @Test
+  void everySuggestedTestBecomesOneActionWithItsLoincCode() {
+    Rendered r = renderFiringCase("calcium-low"); // suggests five tests
+    List<String> expected = r.finding().suggestions().stream().map(s -> s.test().loinc()).toList();
+    assertThat(expected).hasSize(5);
+
+    List<Action> actions = r.card().suggestions().get(0).actions();
+
+    assertThat(actions)
+        .extracting(a -> a.resource().path("code").path("coding").get(0).path("code").asText())
+        .containsExactlyElementsOf(expected);
+    assertThat(actions)
+        .allSatisfy(
+            a -> {
+              assertThat(a.resource().path("code").path("coding").get(0).path("system").asText())
+                  .isEqualTo("http://loinc.org");
+              assertThat(a.resource().path("reasonReference").get(0).path("reference").asText())
+                  .isEqualTo(r.finding().value().primary().reference());
+            });
+  }
+
+  @Test
+  void noReasonReferenceWhenTheResultHadNoId() {
+    PatientRecord patient =
+        Labs.patient().lab(Labs.result(Analyte.POTASSIUM, "3.4", 1).withoutReference()).build();
+
+    Card card = RENDERER.render(evaluate(patient), "patient-1", HOOK_INSTANCE).get(0);
+
+    JsonNode sr = card.suggestions().get(0).actions().get(0).resource();
+    assertThat(sr.has("reasonReference")).isFalse();
+    assertThat(sr.path("status").asText()).isEqualTo("draft");
+  }
+
+  @Test
+  void selectionBehaviorIsPresentExactlyWhenThereAreSuggestions() {
+    List<Card> cards = new ArrayList<>();
+    for (RuleCase c : CASES) {
+      if (c.fires()) {
+        cards.addAll(
+            RENDERER.render(evaluate(RuleCases.patient(c, K.drugs())), "patient-1", HOOK_INSTANCE));
+      }
+    }
+    assertThat(cards).anyMatch(CardRendererTest::hasSuggestions);
+    assertThat(cards).anyMatch(c -> !hasSuggestions(c));
+    assertThat(cards)
+        .allSatisfy(
+            c -> {
+              if (hasSuggestions(c)) {
+                assertThat(c.selectionBehavior()).as(c.summary()).isEqualTo("at-most-one");
+              } else {
+                assertThat(c.selectionBehavior()).as(c.summary()).isNull();
+              }
+            });
+  }
+
+  private static boolean hasSuggestions(Card card) {
+    return card.suggestions() != null && !card.suggestions().isEmpty();
+  }
+
+  // ---- uuids ---------------------------------------------------------------------------------
+
+  private static PatientRecord severalCards() {
+    return Labs.patient()
+        .lab(
+            Labs.result(Analyte.POTASSIUM, "2.7", 1),
+            Labs.result(Analyte.MAGNESIUM, "1.6", 1),
+            Labs.result(Analyte.CALCIUM_TOTAL, "8.2", 1),
+            Labs.result(Analyte.TSH, "0.3", 1))
+        .build();
+  }
+
+  private static List<String> uuids(List<Card> cards) {
+    List<String> ids = new ArrayList<>();
+    for (Card card : cards) {
+      ids.add(card.uuid());
+      card.suggestions().stream().map(Suggestion::uuid).forEach(ids::add);
+    }
+    return ids;
+  }
+
+  @Test
+  void uuidsAreValidAndDistinct() {
+    List<Card> cards = RENDERER.render(evaluate(severalCards()), "patient-1", HOOK_INSTANCE);
+    assertThat(cards).hasSize(4);
+    List<String> ids = uuids(cards);
+    assertThat(ids).hasSizeGreaterThan(cards.size()); // suggestions have uuids too
+
+    assertThat(ids).doesNotHaveDuplicates();
+    assertThat(ids).allSatisfy(id -> assertThat(UUID.fromString(id).toString()).isEqualTo(id));
+  }
+
+  @Test
+  void uuidsAreDeterministicPerHookInstance() {
+    List<Finding> findings = evaluate(severalCards());
+
+    List<String> first = uuids(RENDERER.render(findings, "patient-1", HOOK_INSTANCE));
+    List<String> again =
+        uuids(RENDERER.render(evaluate(severalCards()), "patient-1", HOOK_INSTANCE));
+    List<String> otherCall =
+        uuids(RENDERER.render(findings, "patient-1", "0f4e1a2b-9b1c-4f2e-8d7a-123456789abc"));
+
+    assertThat(again).isEqualTo(first);
+    assertThat(otherCall).hasSameSizeAs(first).doesNotContainAnyElementsOf(first);
+  }
+}

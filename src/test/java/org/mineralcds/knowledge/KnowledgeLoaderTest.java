@@ -1,0 +1,265 @@
+package org.mineralcds.knowledge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mineralcds.clinical.LoincEntry;
+import org.mineralcds.rules.Band;
+import org.mineralcds.rules.TestSpec;
+
+/** The packaged knowledge loads; broken knowledge is rejected naming the rule and the field. */
+class KnowledgeLoaderTest {
+
+  private static final Path PACKAGED = Path.of("hooks/mineral-balance");
+
+  @TempDir Path dir;
+
+  @BeforeEach
+  void copyPackagedKnowledge() throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(PACKAGED, "*.yaml")) {
+      for (Path file : files) {
+        Files.copy(file, dir.resolve(file.getFileName().toString()));
+      }
+    }
+  }
+
+  // ---- the packaged data -------------------------------------------------------------------
+
+  @Test
+  void packagedKnowledgeLoadsFromTheDirectoryAndTheClasspath() throws IOException {
+    Knowledge fromDirectory = KnowledgeLoader.fromDirectory(PACKAGED);
+    Knowledge fromClasspath = KnowledgeLoader.fromClasspath("mineral-balance");
+
+    assertThat(fromDirectory.service().id()).isEqualTo("mineral-balance");
+    assertThat(fromDirectory.service().hook()).isEqualTo("patient-view");
+    List<String> ids = fromDirectory.rules().bands().stream().map(Band::id).toList();
+    long bandsInFile =
+        Files.readString(PACKAGED.resolve("rules.yaml"))
+            .lines()
+            .filter(l -> l.trim().startsWith("- id: "))
+            .count();
+    assertThat(ids).hasSize((int) bandsInFile).doesNotHaveDuplicates();
+    assertThat(ids)
+        .contains(
+            "potassium-critical-low",
+            "magnesium-low",
+            "calcium-high-marked",
+            "pth-high",
+            "vitamin-d-deficient",
+            "hypothyroidism-pattern");
+    assertThat(fromClasspath.rules().bands()).extracting(Band::id).isEqualTo(ids);
+    assertThat(fromDirectory.rules().rules())
+        .allSatisfy(rule -> assertThat(rule.bands()).isNotEmpty());
+  }
+
+  @Test
+  void copiedKnowledgeLoadsUnchanged() {
+    // Guards the corruption tests below: the copy itself must be valid.
+    assertThat(KnowledgeLoader.fromDirectory(dir).rules().bands())
+        .extracting(Band::id)
+        .isEqualTo(
+            KnowledgeLoader.fromDirectory(PACKAGED).rules().bands().stream()
+                .map(Band::id)
+                .toList());
+  }
+
+  @Test
+  void everyBandIsComplete() {
+    Knowledge k = KnowledgeLoader.fromDirectory(PACKAGED);
+    assertThat(k.rules().bands())
+        .allSatisfy(
+            b -> {
+              assertThat(b.lookbackDays()).as(b.id()).isPositive();
+              assertThat(b.sources()).as(b.id()).isNotEmpty();
+              assertThat(b.meaning()).as(b.id()).isNotBlank();
+              assertThat(b.action()).as(b.id()).isNotBlank();
+              assertThat(b.sources())
+                  .as(b.id())
+                  .allSatisfy(s -> assertThat(s.url()).startsWith("http"));
+            });
+  }
+
+  static Stream<String> packagedLoincCodes() {
+    Knowledge k = KnowledgeLoader.fromDirectory(PACKAGED);
+    return Stream.concat(
+            k.labs().entries().stream().map(LoincEntry::code),
+            k.rules().tests().values().stream().map(TestSpec::loinc))
+        .distinct();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("packagedLoincCodes")
+  void everyPackagedLoincCodePassesTheCheckDigit(String code) {
+    assertThat(KnowledgeLoader.isValidLoinc(code)).isTrue();
+  }
+
+  @ParameterizedTest(name = "[{index}] ''{0}''")
+  @ValueSource(strings = {"2823-4", "19123-8", "1994-2", "2823", "2823-33", "x2823-3", "", "-3"})
+  void invalidLoincCodesAreRejected(String code) {
+    assertThat(KnowledgeLoader.isValidLoinc(code)).isFalse();
+  }
+
+  // ---- start-up validation -----------------------------------------------------------------
+
+  @Test
+  void unknownTopic() throws IOException {
+    editBand("potassium-low-mild", "topic: potassium-low", "topic: potassium-lowish");
+
+    assertSingleProblem("rule potassium-low-mild", "'topic'", "potassium-lowish");
+  }
+
+  @Test
+  void summaryPlaceholderTypo() throws IOException {
+    editBand("tsh-high", "{value}", "{valu}");
+
+    assertSingleProblem("rule tsh-high", "'summary'", "valu");
+  }
+
+  @Test
+  void summaryTooLong() throws IOException {
+    editBand(
+        "pth-low",
+        "summary: \"Low PTH",
+        "summary: \"Low parathyroid hormone, which is the hormone that regulates calcium: PTH");
+
+    assertSingleProblem("rule pth-low", "'summary'", "limit 139");
+  }
+
+  @Test
+  void unknownSourceKey() throws IOException {
+    editBand("magnesium-high", "sources: [default-ri]", "sources: [default-ri, no-such-source]");
+
+    assertSingleProblem("rule magnesium-high", "'sources'", "no-such-source");
+  }
+
+  @Test
+  void negativeLookbackDays() throws IOException {
+    editBand("vitamin-d-high", "lookbackDays: 365", "lookbackDays: -365");
+
+    assertSingleProblem("rule vitamin-d-high", "'lookbackDays'", "positive");
+  }
+
+  @Test
+  void atLeastRange() throws IOException {
+    editBand("potassium-low-mild", "atLeast: 3.3", "atLeast: range");
+
+    assertSingleProblem("rule potassium-low-mild", "atLeast", "'range'");
+  }
+
+  @Test
+  void unknownTestInSuggest() throws IOException {
+    editBand(
+        "calcium-high",
+        "{test: ionized-calcium, notWithinDays: 30}",
+        "{test: ionised-calcium, notWithinDays: 30}");
+
+    assertSingleProblem("rule calcium-high", "suggest", "ionised-calcium");
+  }
+
+  @Test
+  void loincCodeWithABadCheckDigit() throws IOException {
+    replaceOnce("analytes.yaml", "code: 2823-3,", "code: 2823-4,");
+
+    KnowledgeException e = loadFails();
+    assertThat(e.problems())
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("analytes.yaml")
+                    .contains("analyte potassium")
+                    .contains("2823-4")
+                    .contains("check digit"));
+  }
+
+  @Test
+  void prefetchTemplateMissingOneCodeOfAFamily() throws IOException {
+    replaceOnce("service.yaml", ",http://loinc.org|6298-4", "");
+
+    assertSingleProblem("prefetch 'potassium'", "6298-4", "potassium");
+  }
+
+  @Test
+  void duplicateBandId() throws IOException {
+    replaceOnce("rules.yaml", "- id: potassium-low\n", "- id: potassium-low-mild\n");
+
+    assertSingleProblem("potassium-low-mild", "used twice");
+  }
+
+  @Test
+  void everyProblemIsReportedInOneException() throws IOException {
+    editBand("potassium-low-mild", "topic: potassium-low", "topic: potassium-lowish");
+    editBand("tsh-high", "{value}", "{valu}");
+    editBand("vitamin-d-high", "lookbackDays: 365", "lookbackDays: -365");
+    editBand("magnesium-high", "sources: [default-ri]", "sources: [no-such-source]");
+    replaceOnce("service.yaml", ",http://loinc.org|6298-4", "");
+
+    KnowledgeException e = loadFails();
+
+    assertThat(e.problems()).hasSize(5);
+    assertThat(e.problems())
+        .anySatisfy(p -> assertThat(p).contains("rule potassium-low-mild").contains("'topic'"))
+        .anySatisfy(p -> assertThat(p).contains("rule tsh-high").contains("'summary'"))
+        .anySatisfy(p -> assertThat(p).contains("rule vitamin-d-high").contains("'lookbackDays'"))
+        .anySatisfy(p -> assertThat(p).contains("rule magnesium-high").contains("'sources'"))
+        .anySatisfy(p -> assertThat(p).contains("prefetch 'potassium'").contains("6298-4"));
+    assertThat(e.getMessage())
+        .contains("potassium-low-mild", "tsh-high", "vitamin-d-high", "magnesium-high", "6298-4");
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private KnowledgeException loadFails() {
+    KnowledgeException e =
+        catchThrowableOfType(KnowledgeException.class, () -> KnowledgeLoader.fromDirectory(dir));
+    assertThat(e).as("loading the corrupted knowledge must fail").isNotNull();
+    return e;
+  }
+
+  /** Exactly one problem is reported, and it names all the given parts. */
+  private void assertSingleProblem(String... parts) {
+    KnowledgeException e = loadFails();
+    assertThat(e.problems()).singleElement().satisfies(p -> assertThat(p).contains(parts));
+    assertThat(e.getMessage()).contains(parts);
+  }
+
+  private void replaceOnce(String file, String from, String to) throws IOException {
+    Path path = dir.resolve(file);
+    String text = Files.readString(path);
+    int at = text.indexOf(from);
+    assertThat(at).as("'%s' in %s", from, file).isNotNegative();
+    assertThat(text.indexOf(from, at + 1)).as("'%s' occurs once in %s", from, file).isNegative();
+    Files.writeString(path, text.substring(0, at) + to + text.substring(at + from.length()));
+  }
+
+  /** Replaces the single occurrence of {@code from} within the band {@code id} of rules.yaml. */
+  private void editBand(String id, String from, String to) throws IOException {
+    Path path = dir.resolve("rules.yaml");
+    String text = Files.readString(path);
+    String header = "- id: " + id + "\n";
+    int start = text.indexOf(header);
+    assertThat(start).as("band %s", id).isNotNegative();
+    int end = text.indexOf("- id: ", start + header.length());
+    int nextRule = text.indexOf("- analyte: ", start);
+    if (end < 0 || (nextRule >= 0 && nextRule < end)) {
+      end = nextRule < 0 ? text.length() : nextRule;
+    }
+    String band = text.substring(start, end);
+    int at = band.indexOf(from);
+    assertThat(at).as("'%s' in band %s", from, id).isNotNegative();
+    assertThat(band.indexOf(from, at + 1)).as("'%s' once in band %s", from, id).isNegative();
+    String edited = band.substring(0, at) + to + band.substring(at + from.length());
+    Files.writeString(path, text.substring(0, start) + edited + text.substring(end));
+  }
+}
