@@ -265,9 +265,12 @@ public final class CardRenderer {
   private String rangeSentence(AssessedValue v, AnalyteSpec spec) {
     StringBuilder s = new StringBuilder();
     RangeUsed used = v.range();
-    if (used == null) {
+    if (used == null && spec.defaultRange() == null) {
+      s.append("Judged against guideline decision limits, not a reference range.");
+    } else if (used == null) {
       s.append(
-          "No reference range applies (none sent by the lab; adult defaults are not used for children).");
+          "No reference range applies: the lab sent none, and adult defaults are not used for"
+              + " children.");
     } else if (used.origin() == RangeUsed.Origin.LAB_FLAG) {
       s.append("Judged by the lab's own flag (no numeric range sent).");
     } else {

@@ -95,17 +95,15 @@ public final class DrugCatalog {
     if (exact != null) {
       return List.of(exact);
     }
-    // A class-level ATC code (e.g. C03CA) names the class but not the ingredient: represent it
-    // by a synthetic ingredient carrying the class, so class effects still apply.
+    // A class-level or combination ATC code (C03CA, C09BA) names classes, not an ingredient:
+    // represent each class it belongs to by a synthetic ingredient, so class effects still apply.
+    List<Ingredient> matching = new ArrayList<>();
     for (DrugClass drugClass : classes) {
-      for (String prefix : drugClass.atcPrefixes()) {
-        if (atc.startsWith(prefix)) {
-          return List.of(
-              new Ingredient(drugClass.name(), null, atc, List.of(), List.of(), drugClass));
-        }
+      if (drugClass.atcPrefixes().stream().anyMatch(atc::startsWith)) {
+        matching.add(new Ingredient(drugClass.name(), null, atc, List.of(), List.of(), drugClass));
       }
     }
-    return List.of();
+    return matching;
   }
 
   static String words(String text) {

@@ -24,13 +24,52 @@ public final class PrefetchTemplate {
    * @throws IllegalArgumentException when a token cannot be resolved from this context
    */
   public static String render(String template, JsonNode context, LocalDate today) {
-    Matcher m = TOKEN.matcher(template);
-    StringBuilder out = new StringBuilder();
-    while (m.find()) {
-      m.appendReplacement(out, Matcher.quoteReplacement(resolve(m.group(1), context, today)));
+    int q = template.indexOf('?');
+    String path = q < 0 ? template : template.substring(0, q);
+    StringBuilder out = new StringBuilder(fill(path, context, today, true));
+    if (q < 0) {
+      return out.toString();
     }
-    m.appendTail(out);
-    return encodeQuery(out.toString());
+    out.append('?');
+    String[] params = template.substring(q + 1).split("&");
+    for (int i = 0; i < params.length; i++) {
+      if (i > 0) {
+        out.append('&');
+      }
+      int eq = params[i].indexOf('=');
+      if (eq < 0) {
+        out.append(params[i]);
+      } else {
+        out.append(params[i], 0, eq + 1)
+            .append(fill(params[i].substring(eq + 1), context, today, false));
+      }
+    }
+    return out.toString();
+  }
+
+  /**
+   * Substitutes tokens, then encodes: values from the context can never add query parameters or
+   * path segments, and '|' and ',' survive HTTP clients that reject them raw.
+   */
+  private static String fill(String text, JsonNode context, LocalDate today, boolean pathPart) {
+    Matcher m = TOKEN.matcher(text);
+    StringBuilder out = new StringBuilder();
+    int last = 0;
+    while (m.find()) {
+      out.append(encodeLiteral(text.substring(last, m.start()), pathPart));
+      out.append(encodeValue(resolve(m.group(1), context, today)));
+      last = m.end();
+    }
+    out.append(encodeLiteral(text.substring(last), pathPart));
+    return out.toString();
+  }
+
+  private static String encodeLiteral(String literal, boolean pathPart) {
+    return pathPart ? literal : encodeValue(literal);
+  }
+
+  private static String encodeValue(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private static String resolve(String token, JsonNode context, LocalDate today) {
@@ -58,28 +97,5 @@ public final class PrefetchTemplate {
       }
     }
     throw new IllegalArgumentException("unsupported prefetch token {{" + token + "}}");
-  }
-
-  /** Encodes each query value, so '|' and ',' survive HTTP clients that reject them raw. */
-  static String encodeQuery(String url) {
-    int q = url.indexOf('?');
-    if (q < 0) {
-      return url;
-    }
-    StringBuilder out = new StringBuilder(url.substring(0, q + 1));
-    String[] params = url.substring(q + 1).split("&");
-    for (int i = 0; i < params.length; i++) {
-      if (i > 0) {
-        out.append('&');
-      }
-      int eq = params[i].indexOf('=');
-      if (eq < 0) {
-        out.append(params[i]);
-      } else {
-        out.append(params[i], 0, eq + 1)
-            .append(URLEncoder.encode(params[i].substring(eq + 1), StandardCharsets.UTF_8));
-      }
-    }
-    return out.toString();
   }
 }

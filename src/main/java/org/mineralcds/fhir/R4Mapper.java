@@ -60,7 +60,8 @@ public final class R4Mapper {
 
   static final String V3_INTERPRETATION =
       "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
-  static final String V2_INTERPRETATION = "http://hl7.org/fhir/v2/0078";
+  static final String V2_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v2-0078";
+  static final String V2_INTERPRETATION_STU3 = "http://hl7.org/fhir/v2/0078";
   private static final Pattern CENSORED_STRING =
       Pattern.compile("^\\s*(<=|>=|<|>)?\\s*(\\d+(?:\\.\\d+)?|\\.\\d+)\\s*(.*?)\\s*$");
   private static final Pattern RANGE_TEXT =
@@ -163,7 +164,10 @@ public final class R4Mapper {
           q.hasComparator() ? Comparator.fromSymbol(q.getComparator().toCode()) : Comparator.EXACT;
       unitCode = q.getCode();
       unitText = q.getUnit();
-    } else if (value != null && value.isPrimitive() && value.fhirType().equals("string")) {
+    } else if (value != null
+        && value.isPrimitive()
+        && value.fhirType().equals("string")
+        && value.primitiveValue() != null) {
       Matcher m = CENSORED_STRING.matcher(value.primitiveValue());
       if (!m.matches()) {
         return Optional.empty();
@@ -263,7 +267,8 @@ public final class R4Mapper {
     for (CodeableConcept concept : obs.getInterpretation()) {
       for (Coding coding : concept.getCoding()) {
         if ((V3_INTERPRETATION.equals(coding.getSystem())
-                || V2_INTERPRETATION.equals(coding.getSystem()))
+                || V2_INTERPRETATION.equals(coding.getSystem())
+                || V2_INTERPRETATION_STU3.equals(coding.getSystem()))
             && coding.getCode() != null) {
           Interpretation.fromCode(coding.getCode().trim()).ifPresent(flags::add);
         }

@@ -3,6 +3,7 @@ package org.mineralcds.knowledge;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -68,7 +69,10 @@ public final class KnowledgeLoader {
       Set.of("potassium", "magnesium", "calcium", "pth", "tsh", "vitamin-d");
   private static final Pattern LOINC = Pattern.compile("\\d{1,7}-\\d");
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          // Exact decimals keep "5.0" as written, so cards show limits as they were reviewed.
+          .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
   private final List<String> problems = new ArrayList<>();
   private final Map<String, JsonNode> documents = new HashMap<>();
@@ -455,7 +459,8 @@ public final class KnowledgeLoader {
                       loinc,
                       text(t, "display", where),
                       text(t, "label", where),
-                      analyte));
+                      analyte,
+                      analytes(t.path("satisfiedBy"), where + ": satisfiedBy")));
             });
     return tests;
   }

@@ -208,13 +208,14 @@ public final class Evaluator {
             + value.displayUnit();
     List<SuggestedTest> result = new ArrayList<>();
     for (Suggest suggest : band.suggest()) {
-      Analyte analyte = suggest.test().analyte();
-      boolean resulted =
-          history
-              .latestSince(analyte, now.minus(Duration.ofDays(suggest.notWithinDays())))
-              .isPresent();
-      Set<String> family = new HashSet<>(catalog.codesOf(analyte));
+      Instant since = now.minus(Duration.ofDays(suggest.notWithinDays()));
+      Set<String> family = new HashSet<>();
       family.add(suggest.test().loinc());
+      boolean resulted = false;
+      for (Analyte analyte : suggest.test().answeredBy()) {
+        resulted |= history.latestSince(analyte, since).isPresent();
+        family.addAll(catalog.codesOf(analyte));
+      }
       boolean ordered =
           pending.stream().anyMatch(o -> o.loincCodes().stream().anyMatch(family::contains));
       if (!resulted && !ordered) {

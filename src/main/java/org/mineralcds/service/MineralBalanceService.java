@@ -2,6 +2,7 @@ package org.mineralcds.service;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.fhir.PatientData;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class MineralBalanceService implements CdsService {
 
   private static final Logger LOG = LoggerFactory.getLogger("mineralcds.hook");
+  private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 
   private final ServiceDefinition definition;
   private final PatientDataLoader loader;
@@ -73,6 +75,10 @@ public final class MineralBalanceService implements CdsService {
     String patientId = request.contextString("patientId");
     if (patientId == null || patientId.isBlank()) {
       throw HookError.badRequest("'context.patientId' is required for " + definition.hook() + ".");
+    }
+    if (!FHIR_ID.matcher(patientId).matches()) {
+      throw HookError.badRequest(
+          "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64 characters.");
     }
     PatientData data = loader.load(request, patientId);
     long loaded = System.nanoTime();

@@ -214,6 +214,8 @@ class CardRendererTest {
       assertThat(detail).contains("Range used: ");
     } else if (range != null) {
       assertThat(detail).contains("Judged by the lab's own flag");
+    } else if (K.labs().spec(r.finding().value().analyte()).defaultRange() == null) {
+      assertThat(detail).contains("Judged against guideline decision limits");
     } else {
       assertThat(detail).contains("No reference range applies");
     }

@@ -40,7 +40,6 @@ import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.ServiceRequest.ServiceRequestStatus;
 import org.hl7.fhir.r4.model.StringType;
 import org.hl7.fhir.r4.model.Type;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -246,9 +245,6 @@ class R4MapperTest {
     assertThat(result.value().isAtLeast(new BigDecimal("12"))).isTrue();
   }
 
-  @Disabled(
-      "Data bug: hooks/mineral-balance/analytes.yaml gives TSH \"[IU]/L\" the factor 0.001; "
-          + "1 [IU]/L = 1000 mIU/L, so it must be 1000 (0.002 [IU]/L maps to 0.000002 mIU/L)")
   @Test
   void tshInInternationalUnitsPerLitreIsMultipliedByAThousand() {
     LabResult result = single(observation("3016-3", ucum("0.002", "[IU]/L")));
@@ -366,10 +362,6 @@ class R4MapperTest {
     assertThat(map(observation("62292-8", new StringType(text)))).isEmpty();
   }
 
-  @Disabled(
-      "Bug: R4Mapper.result() passes a null valueString to CENSORED_STRING.matcher(); a "
-          + "valueString with only an extension (\"_valueString\": {extension: data-absent-reason}) "
-          + "throws NullPointerException instead of giving no result")
   @Test
   void valueStringWithoutAValueGivesNoResult() {
     StringType absent = new StringType();
@@ -645,9 +637,6 @@ class R4MapperTest {
     assertThat(single(obs).flags()).containsExactly(expected);
   }
 
-  @Disabled(
-      "Gap: R4Mapper.V2_INTERPRETATION is the STU3 URL http://hl7.org/fhir/v2/0078; the R4 "
-          + "(terminology.hl7.org) system http://terminology.hl7.org/CodeSystem/v2-0078 is ignored")
   @Test
   void interpretationUnderTheR4V2TableSystemIsMapped() {
     Observation obs = observation("2823-3", ucum("2.6", "mmol/L"));
@@ -808,10 +797,6 @@ class R4MapperTest {
     assertThat(ingredient.rxnorm()).isNull();
   }
 
-  @Disabled(
-      "Bug: DrugCatalog.byAtcCode returns only the first class whose prefix matches; the "
-          + "combination ATC code C09BA03 (lisinopril and diuretics) is listed under both "
-          + "thiazide-diuretic and ace-inhibitor in drugs.yaml but yields only the thiazide class")
   @Test
   void combinationAtcCodeGivesEveryClassItIsListedUnder() {
     MedicationExposure exposure = exposure(request(code(ATC, "C09BA03", null)));
