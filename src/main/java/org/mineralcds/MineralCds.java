@@ -38,11 +38,14 @@ import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 import org.mineralcds.rules.Evaluator;
 import org.mineralcds.service.MineralBalanceService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Entry point and composition root: every object is built here with {@code new}. */
 public final class MineralCds implements AutoCloseable {
 
   public static final String SERVICE_ID = "mineral-balance";
+  private static final Logger LOG = LoggerFactory.getLogger(MineralCds.class);
 
   private final Server server;
   private final ExecutorService fetchPool;
@@ -103,7 +106,12 @@ public final class MineralCds implements AutoCloseable {
             HookJson.newMapper(),
             config.corsAllowedOrigins(),
             config.maxBodyBytes(),
-            true);
+            !config.insecureAllowRemoteUnauthenticated());
+    if (config.insecureAllowRemoteUnauthenticated()) {
+      LOG.warn(
+          "INSECURE: unauthenticated calls are accepted from any address"
+              + " (--insecure-allow-remote-unauthenticated). Use only on a private demo network.");
+    }
 
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("http");

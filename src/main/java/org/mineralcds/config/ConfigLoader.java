@@ -26,6 +26,8 @@ import java.util.Map;
  * --max-fhir-pages       MINERALCDS_MAX_FHIR_PAGES             10
  * --knowledge-dir        MINERALCDS_KNOWLEDGE_DIR              (packaged hooks/)
  * --demo true|false      MINERALCDS_DEMO                       true
+ * --insecure-allow-remote-unauthenticated true|false
+ *                        MINERALCDS_INSECURE_ALLOW_REMOTE_UNAUTHENTICATED false
  * </pre>
  */
 public final class ConfigLoader {
@@ -44,7 +46,11 @@ public final class ConfigLoader {
           new Setting("--max-body-bytes", "MINERALCDS_MAX_BODY_BYTES", "10000000"),
           new Setting("--max-fhir-pages", "MINERALCDS_MAX_FHIR_PAGES", "10"),
           new Setting("--knowledge-dir", "MINERALCDS_KNOWLEDGE_DIR", ""),
-          new Setting("--demo", "MINERALCDS_DEMO", "true"));
+          new Setting("--demo", "MINERALCDS_DEMO", "true"),
+          new Setting(
+              "--insecure-allow-remote-unauthenticated",
+              "MINERALCDS_INSECURE_ALLOW_REMOTE_UNAUTHENTICATED",
+              "false"));
 
   private ConfigLoader() {}
 
@@ -107,10 +113,8 @@ public final class ConfigLoader {
     if (knowledgeDir != null && !Files.isDirectory(knowledgeDir)) {
       problems.add("--knowledge-dir: " + dir + " is not a directory");
     }
-    String demo = values.get("--demo");
-    if (!demo.equals("true") && !demo.equals("false")) {
-      problems.add("--demo must be true or false");
-    }
+    boolean demo = bool(values, "--demo", problems);
+    boolean insecureRemote = bool(values, "--insecure-allow-remote-unauthenticated", problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -125,7 +129,8 @@ public final class ConfigLoader {
         maxBody,
         maxPages,
         knowledgeDir,
-        Boolean.parseBoolean(demo));
+        demo,
+        insecureRemote);
   }
 
   private static int integer(
@@ -141,6 +146,21 @@ public final class ConfigLoader {
       problems.add(name + " must be a whole number, not '" + v + "'");
       return min;
     }
+  }
+
+  private static boolean bool(Map<String, String> values, String name, List<String> problems) {
+    String v = values.get(name).trim();
+    if (!v.equals("true") && !v.equals("false")) {
+      problems.add(name + " must be true or false, not '" + v + "'");
+    }
+    return v.equals("true");
+  }
+
+  /** Every option with its environment variable, for documentation checks. */
+  public static Map<String, String> optionsAndEnvironment() {
+    Map<String, String> names = new LinkedHashMap<>();
+    SETTINGS.forEach(s -> names.put(s.option(), s.env()));
+    return names;
   }
 
   private static List<String> list(String value) {

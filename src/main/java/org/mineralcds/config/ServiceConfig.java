@@ -10,6 +10,8 @@ import java.util.List;
  * @param knowledgeDir directory holding hooks/&lt;service-id&gt;/ files to use instead of the
  *     packaged copy, or null
  * @param demo serve the embedded FHIR server with the scenario patients at /fhir
+ * @param insecureAllowRemoteUnauthenticated answer unauthenticated callers from any address, not
+ *     only loopback: for a demo container on a private network, never for production
  */
 public record ServiceConfig(
     String host,
@@ -22,40 +24,11 @@ public record ServiceConfig(
     int maxBodyBytes,
     int maxFhirPages,
     Path knowledgeDir,
-    boolean demo) {
+    boolean demo,
+    boolean insecureAllowRemoteUnauthenticated) {
 
   public ServiceConfig {
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     allowedFhirServers = List.copyOf(allowedFhirServers);
-  }
-
-  public ServiceConfig withPort(int newPort) {
-    return new ServiceConfig(
-        host,
-        newPort,
-        corsAllowedOrigins,
-        allowedFhirServers,
-        fhirConnectTimeout,
-        fhirReadTimeout,
-        hookDeadline,
-        maxBodyBytes,
-        maxFhirPages,
-        knowledgeDir,
-        demo);
-  }
-
-  public ServiceConfig withDemo(boolean enabled) {
-    return new ServiceConfig(
-        host,
-        port,
-        corsAllowedOrigins,
-        allowedFhirServers,
-        fhirConnectTimeout,
-        fhirReadTimeout,
-        hookDeadline,
-        maxBodyBytes,
-        maxFhirPages,
-        knowledgeDir,
-        enabled);
   }
 }

@@ -51,6 +51,7 @@ class HttpContractTest {
             20_000,
             5,
             null,
+            false,
             false);
     service =
         MineralCds.start(

@@ -48,6 +48,7 @@ final class TestServers {
         1_000_000,
         10,
         null,
+        false,
         false);
   }
 
