@@ -93,6 +93,10 @@ public final class CdsHooksHandler extends Handler.Abstract {
       if (p.status == 405) {
         response.getHeaders().put(HttpHeader.ALLOW, p.allow);
       }
+      if (p.status == 413 || p.status == 415) {
+        // The body was left unread, so this connection cannot carry another request.
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      }
       writeOutcome(response, callback, p.status, p.code, p.getMessage());
     } catch (HookError e) {
       writeOutcome(response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
