@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 import org.eclipse.jetty.server.handler.CrossOriginHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mineralcds.cards.CardRenderer;
+import org.mineralcds.cli.CheckCommand;
 import org.mineralcds.config.ConfigLoader;
 import org.mineralcds.config.ServiceConfig;
 import org.mineralcds.demo.ScenarioFhirServer;
@@ -56,11 +58,22 @@ public final class MineralCds implements AutoCloseable {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("check")) {
+      System.exit(
+          CheckCommand.run(
+              Arrays.copyOfRange(args, 1, args.length), System.out, System.err, Clock.systemUTC()));
+      return;
+    }
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+      System.out.print(USAGE);
+      return;
+    }
     ServiceConfig config;
     try {
       config = ConfigLoader.load(args, System.getenv());
     } catch (ConfigLoader.ConfigException e) {
       System.err.println(e.getMessage());
+      System.err.println("Run with --help for the options.");
       System.exit(2);
       return;
     }
@@ -74,32 +87,57 @@ public final class MineralCds implements AutoCloseable {
     }
   }
 
-  /** Builds and starts the service; {@code clock} is the service's notion of now. */
-  public static MineralCds start(ServiceConfig config, Clock clock) {
+  static final String USAGE =
+      """
+      mineral-cds: a CDS Hooks service for calcium, magnesium, potassium, PTH, TSH and vitamin D.
+
+      Usage:
+        java -jar mineral-cds.jar [options]        serve CDS Hooks (the default)
+        java -jar mineral-cds.jar check --help     evaluate one patient on a FHIR server
+
+      Options (each also read from the environment variable shown; options win):
+      """
+          + ConfigLoader.describeOptions();
+
+  /**
+   * Builds the mineral-balance service: knowledge, data access, rules and cards. Shared by the HTTP
+   * server and the check command.
+   */
+  public static MineralBalanceService service(
+      ServiceConfig config,
+      Clock clock,
+      FhirServerPolicy policy,
+      FhirContext fhir,
+      ExecutorService fetchPool) {
     Knowledge knowledge =
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
-    FhirContext fhir = FhirContext.forR4Cached();
-    ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir,
             knowledge.service(),
             new HapiFhirFetcher(fhir, config.fhirConnectTimeout(), config.fhirReadTimeout()),
-            new FhirServerPolicy(config.allowedFhirServers()),
+            policy,
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,
             clock,
             config.hookDeadline(),
             config.maxFhirPages());
+    return new MineralBalanceService(
+        knowledge.service(),
+        loader,
+        new Evaluator(knowledge.rules(), knowledge.labs()),
+        new CardRenderer(knowledge.labs(), knowledge.rules()),
+        clock);
+  }
+
+  /** Builds and starts the service; {@code clock} is the service's notion of now. */
+  public static MineralCds start(ServiceConfig config, Clock clock) {
+    FhirContext fhir = FhirContext.forR4Cached();
+    ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
     MineralBalanceService service =
-        new MineralBalanceService(
-            knowledge.service(),
-            loader,
-            new Evaluator(knowledge.rules(), knowledge.labs()),
-            new CardRenderer(knowledge.labs(), knowledge.rules()),
-            clock);
+        service(config, clock, new FhirServerPolicy(config.allowedFhirServers()), fhir, fetchPool);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),

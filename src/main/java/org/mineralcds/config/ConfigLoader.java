@@ -156,6 +156,18 @@ public final class ConfigLoader {
     return v.equals("true");
   }
 
+  /** One line per option for --help: option, environment variable, default. */
+  public static String describeOptions() {
+    StringBuilder out = new StringBuilder();
+    for (Setting s : SETTINGS) {
+      out.append(
+          String.format(
+              "  %-42s %-48s default: %s%n",
+              s.option(), s.env(), s.defaultValue().isEmpty() ? "(none)" : s.defaultValue()));
+    }
+    return out.toString();
+  }
+
   /** Every option with its environment variable, for documentation checks. */
   public static Map<String, String> optionsAndEnvironment() {
     Map<String, String> names = new LinkedHashMap<>();

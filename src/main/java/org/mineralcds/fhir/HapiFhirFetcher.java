@@ -4,6 +4,7 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
+import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
@@ -53,6 +54,8 @@ public final class HapiFhirFetcher implements FhirFetcher {
       return resources;
     } catch (ResourceNotFoundException | ResourceGoneException e) {
       return List.of();
+    } catch (FhirClientConnectionException e) {
+      throw new FhirFetchException(connectionProblem(e), e);
     } catch (BaseServerResponseException e) {
       throw new FhirFetchException("FHIR server answered HTTP " + e.getStatusCode(), e);
     } catch (RuntimeException e) {
@@ -60,11 +63,26 @@ public final class HapiFhirFetcher implements FhirFetcher {
     }
   }
 
+  /** HAPI reports network failures as a 500 "response"; say what really happened. */
+  private static String connectionProblem(FhirClientConnectionException e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String kind = root.getClass().getSimpleName();
+    if (kind.contains("Timeout")) {
+      return "the FHIR server did not answer in time (" + kind + ")";
+    }
+    return "could not connect to the FHIR server (" + kind + ")";
+  }
+
   @Override
   public List<Resource> remainingPages(
       String fhirServer, String accessToken, Bundle firstPage, int maxPages) {
     try {
       return follow(client(fhirServer, accessToken), fhirServer, firstPage, maxPages);
+    } catch (FhirClientConnectionException e) {
+      throw new FhirFetchException(connectionProblem(e), e);
     } catch (BaseServerResponseException e) {
       throw new FhirFetchException("FHIR server answered HTTP " + e.getStatusCode(), e);
     } catch (RuntimeException e) {

@@ -124,11 +124,14 @@ public final class PatientDataLoader {
         }
       }
     }
-    List<String> failed = fetchMissing(request, missing, pool, deadlineNanos);
+    Map<String, String> failures = fetchMissing(request, missing, pool, deadlineNanos);
     List<String> fetched = new ArrayList<>(missing);
-    fetched.removeAll(failed);
+    fetched.removeAll(failures.keySet());
     resolveMedications(request, pool, deadlineNanos);
-    return new PatientData(record(patientId, pool, gaps(failed)), prefetched, fetched);
+    MappingReport report = new MappingReport();
+    PatientRecord record = record(patientId, pool, gaps(failures.keySet()), report);
+    boolean patientFound = pool.containsKey("Patient/" + patientId);
+    return new PatientData(record, prefetched, fetched, failures, patientFound, report);
   }
 
   private Resource parse(IParser parser, String key, JsonNode value) {
@@ -158,18 +161,22 @@ public final class PatientDataLoader {
     }
   }
 
-  /** Fetches the missing keys in parallel; returns the keys that could not be obtained. */
-  private List<String> fetchMissing(
+  /**
+   * Fetches the missing keys in parallel; returns the keys that could not be obtained, with why.
+   */
+  private Map<String, String> fetchMissing(
       HookRequest request,
       List<String> missing,
       Map<String, Resource> resources,
       long deadlineNanos) {
     if (missing.isEmpty()) {
-      return List.of();
+      return Map.of();
     }
     if (request.fhirServer() == null) {
-      return requireOptional(
-          missing, "no prefetch was sent for them and the request has no fhirServer");
+      Map<String, String> failures = new LinkedHashMap<>();
+      missing.forEach(
+          k -> failures.put(k, "no prefetch was sent for it and the request has no fhirServer"));
+      return requireOptional(failures);
     }
     if (!policy.permits(request.fhirServer())) {
       throw new HookError(
@@ -178,14 +185,14 @@ public final class PatientDataLoader {
     }
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     Map<String, Future<List<Resource>>> futures = new LinkedHashMap<>();
-    List<String> failed = new ArrayList<>();
+    Map<String, String> failed = new LinkedHashMap<>();
     for (String key : missing) {
       String url;
       try {
         url = PrefetchTemplate.render(service.prefetch().get(key), request.context(), today);
       } catch (IllegalArgumentException e) {
         LOG.warn("prefetch key {} cannot be rendered: {}", key, e.getMessage());
-        failed.add(key);
+        failed.put(key, "its template cannot be filled from this context: " + e.getMessage());
         continue;
       }
       String token = token(request);
@@ -199,32 +206,41 @@ public final class PatientDataLoader {
       } catch (TimeoutException ex) {
         e.getValue().cancel(true);
         LOG.warn("prefetch key {}: FHIR server did not answer within the deadline", e.getKey());
-        failed.add(e.getKey());
+        failed.put(e.getKey(), "the FHIR server did not answer within the deadline");
       } catch (ExecutionException ex) {
         LOG.warn("prefetch key {}: {}", e.getKey(), ex.getCause().getMessage());
-        failed.add(e.getKey());
+        failed.put(
+            e.getKey(),
+            ex.getCause() instanceof FhirFetchException f
+                ? f.getMessage()
+                : "the FHIR server call failed");
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
-        failed.add(e.getKey());
+        failed.put(e.getKey(), "interrupted");
       } catch (CancellationException ex) {
-        failed.add(e.getKey());
+        failed.put(e.getKey(), "cancelled");
       }
     }
-    return requireOptional(failed, "the FHIR server did not supply them");
+    return requireOptional(failed);
   }
 
-  private List<String> requireOptional(List<String> keys, String why) {
-    List<String> required = keys.stream().filter(service.requiredKeys()::contains).toList();
+  /** Throws 412 when a required key failed; otherwise returns the failures, which become gaps. */
+  private Map<String, String> requireOptional(Map<String, String> failures) {
+    List<String> required =
+        failures.keySet().stream().filter(service.requiredKeys()::contains).toList();
     if (!required.isEmpty()) {
+      String reasons =
+          String.join(
+              "; ", new java.util.LinkedHashSet<>(required.stream().map(failures::get).toList()));
       throw new HookError(
           HookError.Kind.PRECONDITION_FAILED,
           "Required lab data could not be obtained for prefetch keys "
               + required
-              + ": "
-              + why
-              + ". Send these keys in prefetch, or a reachable fhirServer with fhirAuthorization.");
+              + " ("
+              + reasons
+              + "). Send these keys in prefetch, or a reachable fhirServer with fhirAuthorization.");
     }
-    return keys;
+    return failures;
   }
 
   private void resolveMedications(
@@ -288,7 +304,7 @@ public final class PatientDataLoader {
     pool.putIfAbsent(key, resource);
   }
 
-  private Set<DataGap> gaps(List<String> failed) {
+  private Set<DataGap> gaps(Set<String> failed) {
     Set<DataGap> gaps = EnumSet.noneOf(DataGap.class);
     for (String key : failed) {
       String template = service.prefetch().get(key);
@@ -306,7 +322,7 @@ public final class PatientDataLoader {
   }
 
   private PatientRecord record(
-      String patientId, Map<String, Resource> resources, Set<DataGap> gaps) {
+      String patientId, Map<String, Resource> resources, Set<DataGap> gaps, MappingReport report) {
     Instant now = clock.instant();
     Map<String, Medication> medications = new LinkedHashMap<>();
     resources.forEach(
@@ -325,7 +341,7 @@ public final class PatientDataLoader {
         continue;
       }
       try {
-        map(r, now, medications, labs, meds, conditions, orders);
+        map(r, now, medications, labs, meds, conditions, orders, report);
         if (r instanceof Patient p) {
           demographics = mapper.demographics(p);
         }
@@ -347,17 +363,26 @@ public final class PatientDataLoader {
       List<LabResult> labs,
       List<MedicationExposure> meds,
       List<ConditionRecord> conditions,
-      List<PendingOrder> orders) {
+      List<PendingOrder> orders,
+      MappingReport report) {
     if (r instanceof Observation o) {
-      labs.addAll(mapper.labResults(o, now));
+      labs.addAll(mapper.labResults(o, now, report));
     } else if (r instanceof MedicationRequest mr) {
-      mapper.medication(mr, medications).ifPresent(meds::add);
+      mapper.medication(mr, medications).ifPresent(m -> addMedication(meds, m, report));
     } else if (r instanceof MedicationStatement ms) {
-      mapper.medication(ms, medications).ifPresent(meds::add);
+      mapper.medication(ms, medications).ifPresent(m -> addMedication(meds, m, report));
     } else if (r instanceof Condition c) {
       mapper.condition(c).ifPresent(conditions::add);
     } else if (r instanceof ServiceRequest sr) {
       mapper.pendingOrder(sr).ifPresent(orders::add);
+    }
+  }
+
+  private static void addMedication(
+      List<MedicationExposure> meds, MedicationExposure medication, MappingReport report) {
+    meds.add(medication);
+    if (medication.ingredients().isEmpty()) {
+      report.unrecognisedMedication(medication.description());
     }
   }
 

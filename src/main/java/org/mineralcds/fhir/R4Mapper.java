@@ -83,12 +83,31 @@ public final class R4Mapper {
 
   /** Usable lab results of the known analytes in one Observation (its components included). */
   public List<LabResult> labResults(Observation obs, Instant now) {
+    return labResults(obs, now, new MappingReport());
+  }
+
+  /** As {@link #labResults(Observation, Instant)}, noting in {@code report} what was not used. */
+  public List<LabResult> labResults(Observation obs, Instant now, MappingReport report) {
+    if (loinc(obs.getCode()).isEmpty()
+        && obs.getComponent().stream().allMatch(c -> loinc(c.getCode()).isEmpty())) {
+      report.unrecognisedCode(describe(obs.getCode()));
+      return List.of();
+    }
     Optional<ResultStatus> status = status(obs);
     if (status.isEmpty()) {
+      report.skipped(
+          obs.hasDataAbsentReason()
+              ? "no value (dataAbsentReason)"
+              : "status " + (obs.hasStatus() ? obs.getStatus().toCode() : "missing"));
       return List.of();
     }
     Optional<Clock> time = clinicalTime(obs);
-    if (time.isEmpty() || time.get().instant().isAfter(now.plus(Duration.ofDays(1)))) {
+    if (time.isEmpty()) {
+      report.skipped("no effective or issued time");
+      return List.of();
+    }
+    if (time.get().instant().isAfter(now.plus(Duration.ofDays(1)))) {
+      report.skipped("dated in the future");
       return List.of();
     }
     List<LabResult> results = new ArrayList<>();
@@ -100,7 +119,15 @@ public final class R4Mapper {
     loinc(obs.getCode())
         .flatMap(
             entry ->
-                result(entry, obs.getValue(), obs, reference, identity, status.get(), time.get()))
+                result(
+                    entry,
+                    obs.getValue(),
+                    obs,
+                    reference,
+                    identity,
+                    status.get(),
+                    time.get(),
+                    report))
         .ifPresent(results::add);
     for (Observation.ObservationComponentComponent component : obs.getComponent()) {
       Optional<LoincEntry> entry = loinc(component.getCode());
@@ -113,7 +140,8 @@ public final class R4Mapper {
                 reference,
                 componentIdentity,
                 status.get(),
-                time.get())
+                time.get(),
+                report)
             .ifPresent(results::add);
       }
     }
@@ -152,7 +180,8 @@ public final class R4Mapper {
       String reference,
       String identity,
       ResultStatus status,
-      Clock time) {
+      Clock time,
+      MappingReport report) {
     AnalyteSpec spec = labs.spec(entry.analyte());
     BigDecimal number;
     Comparator comparator;
@@ -170,6 +199,7 @@ public final class R4Mapper {
         && value.primitiveValue() != null) {
       Matcher m = CENSORED_STRING.matcher(value.primitiveValue());
       if (!m.matches()) {
+        report.skipped("text value that is not a number");
         return Optional.empty();
       }
       number = new BigDecimal(m.group(2));
@@ -177,6 +207,7 @@ public final class R4Mapper {
       unitCode = null;
       unitText = m.group(3).isEmpty() ? null : m.group(3);
     } else {
+      report.skipped("no numeric value");
       return Optional.empty();
     }
     Optional<UnitFactor> factor = spec.factorFor(unitCode).or(() -> spec.factorFor(unitText));
@@ -186,6 +217,7 @@ public final class R4Mapper {
       displayUnit = entry.unitWhenMissing();
     }
     if (factor.isEmpty()) {
+      report.unknownUnit(entry.analyte(), displayUnit);
       return Optional.empty();
     }
     Measurement canonical = new Measurement(number, comparator).scaled(factor.get());
@@ -209,6 +241,17 @@ public final class R4Mapper {
             labRange(obs, spec, factor.get()),
             flags(obs),
             dedupe));
+  }
+
+  private static String describe(CodeableConcept code) {
+    for (Coding c : code.getCoding()) {
+      if (c.hasCode()) {
+        return (c.hasSystem() ? c.getSystem() + "|" : "")
+            + c.getCode()
+            + (c.hasDisplay() ? " (" + c.getDisplay() + ")" : "");
+      }
+    }
+    return code.hasText() ? code.getText() : "(no code)";
   }
 
   private static boolean blank(String s) {

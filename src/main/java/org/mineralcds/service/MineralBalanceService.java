@@ -59,8 +59,16 @@ public final class MineralBalanceService implements CdsService {
         definition.usageRequirements());
   }
 
+  /** The cards, with the data and findings behind them. */
+  public record Evaluation(HookResponse response, PatientData data, List<Finding> findings) {}
+
   @Override
   public HookResponse call(HookRequest request) {
+    return evaluate(request).response();
+  }
+
+  /** As {@link #call}, also returning what was found, for the check command. */
+  public Evaluation evaluate(HookRequest request) {
     long started = System.nanoTime();
     if (!definition.hook().equals(request.hook())) {
       throw HookError.badRequest(
@@ -78,7 +86,8 @@ public final class MineralBalanceService implements CdsService {
     }
     if (!FHIR_ID.matcher(patientId).matches()) {
       throw HookError.badRequest(
-          "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64 characters.");
+          "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64"
+              + " characters.");
     }
     PatientData data = loader.load(request, patientId);
     long loaded = System.nanoTime();
@@ -86,7 +95,8 @@ public final class MineralBalanceService implements CdsService {
     List<Card> cards = renderer.render(findings, patientId, request.hookInstance());
     long done = System.nanoTime();
     LOG.info(
-        "hook call hookInstance={} service={} outcome=ok rules=[{}] cards={} prefetched={} fetched={} loadMs={} evalMs={}",
+        "hook call hookInstance={} service={} outcome=ok rules=[{}] cards={} prefetched={}"
+            + " fetched={} loadMs={} evalMs={}",
         loggable(request.hookInstance()),
         definition.id(),
         findings.stream().map(f -> f.band().id()).collect(Collectors.joining(",")),
@@ -95,7 +105,7 @@ public final class MineralBalanceService implements CdsService {
         data.fetched().size(),
         (loaded - started) / 1_000_000,
         (done - loaded) / 1_000_000);
-    return HookResponse.of(cards);
+    return new Evaluation(HookResponse.of(cards), data, findings);
   }
 
   /** The caller chose this text: keep it to one short line of safe characters in the log. */

@@ -1,0 +1,353 @@
+package org.mineralcds.cli;
+
+import ca.uhn.fhir.context.FhirContext;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
+import org.mineralcds.MineralCds;
+import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.Ingredient;
+import org.mineralcds.clinical.LabHistory;
+import org.mineralcds.clinical.LabResult;
+import org.mineralcds.clinical.MedicationExposure;
+import org.mineralcds.clinical.PatientRecord;
+import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.fhir.FhirServerPolicy;
+import org.mineralcds.fhir.MappingReport;
+import org.mineralcds.fhir.PatientData;
+import org.mineralcds.hook.Card;
+import org.mineralcds.hook.FhirAuthorization;
+import org.mineralcds.hook.HookError;
+import org.mineralcds.hook.HookJson;
+import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.Suggestion;
+import org.mineralcds.service.MineralBalanceService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code check}: evaluates one patient on any FHIR R4 server (public sandboxes included) with the
+ * same code path as a hook call, and prints the cards and what data was found. For testers and IT
+ * checking a FHIR endpoint before registering the service with an EHR.
+ */
+public final class CheckCommand {
+
+  static final String USAGE =
+      """
+      Usage: java -jar mineral-cds.jar check --fhir-server URL --patient ID [options]
+
+      Evaluates one patient on a FHIR R4 server and prints the cards mineral-cds would return,
+      with the data it found (results per analyte, medications, unrecognised units and codes).
+
+      Options:
+        --fhir-server URL    FHIR R4 base URL, e.g. https://r4.smarthealthit.org (required)
+        --patient ID         the Patient's id on that server (required)
+        --token TOKEN        bearer access token for the server, if it needs one
+        --json               print JSON instead of text
+        --timeout-ms N       per-request read timeout (default 15000; the whole check gets 3x)
+        --help               this text
+
+      Exit status: 0 evaluated (with or without cards), 1 the server or patient could not be
+      read, 2 wrong usage.
+      """;
+
+  private static final ObjectMapper JSON = HookJson.newMapper();
+
+  private CheckCommand() {}
+
+  /** Runs the command; returns the process exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err, Clock clock) {
+    Map<String, String> options = new LinkedHashMap<>();
+    boolean json = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--help", "-h" -> {
+          out.print(USAGE);
+          return 0;
+        }
+        case "--json" -> json = true;
+        case "--fhir-server", "--patient", "--token", "--timeout-ms" -> {
+          if (i + 1 >= args.length) {
+            err.println(args[i] + " needs a value.\n\n" + USAGE);
+            return 2;
+          }
+          options.put(args[i], args[++i]);
+        }
+        default -> {
+          err.println("Unknown option " + args[i] + ".\n\n" + USAGE);
+          return 2;
+        }
+      }
+    }
+    String server = options.get("--fhir-server");
+    String patient = options.get("--patient");
+    if (server == null || patient == null) {
+      err.println("--fhir-server and --patient are required.\n\n" + USAGE);
+      return 2;
+    }
+    if (!isHttpUrl(server)) {
+      err.println("--fhir-server must be an http(s) URL, not '" + server + "'.");
+      return 2;
+    }
+    int timeoutMs;
+    try {
+      timeoutMs = Integer.parseInt(options.getOrDefault("--timeout-ms", "15000"));
+    } catch (NumberFormatException e) {
+      err.println("--timeout-ms must be a whole number of milliseconds.");
+      return 2;
+    }
+    silenceServiceLogs();
+    return check(
+        server.replaceAll("/+$", ""),
+        patient,
+        options.get("--token"),
+        json,
+        timeoutMs,
+        out,
+        err,
+        clock);
+  }
+
+  private static int check(
+      String server,
+      String patient,
+      String token,
+      boolean json,
+      int timeoutMs,
+      PrintStream out,
+      PrintStream err,
+      Clock clock) {
+    ServiceConfig config =
+        new ServiceConfig(
+            "127.0.0.1",
+            0,
+            List.of(),
+            List.of(server),
+            Duration.ofMillis(Math.min(timeoutMs, 10_000)),
+            Duration.ofMillis(timeoutMs),
+            Duration.ofMillis(3L * timeoutMs),
+            Integer.MAX_VALUE,
+            10,
+            null,
+            false,
+            false);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      // The person running the command names the server, so it is the one server allowed.
+      MineralBalanceService service =
+          MineralCds.service(
+              config,
+              clock,
+              new FhirServerPolicy(List.of(server)),
+              FhirContext.forR4Cached(),
+              pool);
+      ObjectNode context = JsonNodeFactory.instance.objectNode();
+      context.put("patientId", patient);
+      context.put("userId", "Practitioner/mineral-cds-check");
+      HookRequest request =
+          new HookRequest(
+              "patient-view",
+              UUID.randomUUID().toString(),
+              server,
+              token == null
+                  ? null
+                  : new FhirAuthorization(
+                      token, "Bearer", 300L, "patient/*.read", "mineral-cds-check", patient),
+              context,
+              Map.of());
+      MineralBalanceService.Evaluation evaluation = service.evaluate(request);
+      if (!evaluation.data().patientFound()) {
+        err.println("Patient '" + patient + "' was not found on " + server + ".");
+        return 1;
+      }
+      if (json) {
+        out.println(
+            JSON.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(asJson(server, patient, evaluation)));
+      } else {
+        printText(server, patient, evaluation, out);
+      }
+      return 0;
+    } catch (HookError e) {
+      err.println(explain(e, server));
+      return e.kind() == HookError.Kind.BAD_REQUEST ? 2 : 1;
+    } catch (Exception e) {
+      err.println("The check failed: " + e.getMessage());
+      return 1;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static String explain(HookError e, String server) {
+    String message = e.getMessage();
+    if (message.contains("HTTP 401") || message.contains("HTTP 403")) {
+      return "The FHIR server "
+          + server
+          + " refused access ("
+          + (message.contains("HTTP 401") ? "401" : "403")
+          + "): pass a valid --token with read scopes for this patient.";
+    }
+    if (message.contains("could not connect") || message.contains("did not answer")) {
+      return "The FHIR server " + server + " could not be reached: " + message;
+    }
+    return "Could not evaluate the patient: " + message;
+  }
+
+  private static boolean isHttpUrl(String url) {
+    try {
+      URI uri = new URI(url);
+      return ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          && uri.getHost() != null;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** The command prints its own report; log lines would interleave with it (and break --json). */
+  private static void silenceServiceLogs() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.OFF);
+    }
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  private static void printText(
+      String server, String patient, MineralBalanceService.Evaluation evaluation, PrintStream out) {
+    PatientData data = evaluation.data();
+    PatientRecord record = data.record();
+    LabHistory history = new LabHistory(record.labs());
+    out.println("mineral-cds check: patient " + patient + " on " + server);
+    out.println();
+    out.println("Data found");
+    for (Analyte analyte : Analyte.values()) {
+      List<LabResult> results = history.all(analyte);
+      String latest =
+          results.isEmpty()
+              ? ""
+              : "   latest "
+                  + results.get(0).reportedValue()
+                  + " "
+                  + Optional.ofNullable(results.get(0).reportedUnit()).orElse("")
+                  + " on "
+                  + LocalDate.ofInstant(results.get(0).effective(), ZoneOffset.UTC);
+      out.printf("  %-18s %3d result(s)%s%n", analyte.key(), results.size(), latest);
+    }
+    out.printf(
+        "  %-18s %3d active: %s%n",
+        "medications",
+        record.medications().size(),
+        record.medications().stream()
+            .map(CheckCommand::describe)
+            .collect(Collectors.joining("; ")));
+    out.printf("  %-18s %3d active%n", "conditions", record.conditions().size());
+    out.printf("  %-18s %3d%n", "pending lab orders", record.pendingOrders().size());
+    MappingReport report = data.report();
+    printCounts(out, "Unrecognised units (values ignored)", report.unknownUnits());
+    printCounts(out, "Observations with no known LOINC code", report.unrecognisedCodes());
+    printCounts(out, "Results not used", report.skipped());
+    printCounts(out, "Medications with no recognised drug", report.unrecognisedMedications());
+    printCounts(out, "Data that could not be read (evaluated without)", countsOf(data.failures()));
+    out.println();
+    List<Card> cards = evaluation.response().cards();
+    out.println("Cards (" + cards.size() + ")" + (cards.isEmpty() ? ": nothing to flag." : ""));
+    for (Card card : cards) {
+      out.println(
+          "  [" + card.indicator().toUpperCase(java.util.Locale.ROOT) + "] " + card.summary());
+      out.println(
+          "      topic " + card.source().topic().code() + "   evidence " + card.source().url());
+      if (card.suggestions() != null) {
+        for (Suggestion s : card.suggestions()) {
+          out.println("      suggestion: " + s.label());
+        }
+      }
+    }
+  }
+
+  private static Map<String, Integer> countsOf(Map<String, String> failures) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    failures.forEach((key, why) -> counts.put(key + ": " + why, 1));
+    return counts;
+  }
+
+  private static void printCounts(PrintStream out, String title, Map<String, Integer> counts) {
+    if (counts.isEmpty()) {
+      return;
+    }
+    out.println(title);
+    counts.forEach((what, n) -> out.printf("  %s (%d)%n", what, n));
+  }
+
+  private static String describe(MedicationExposure m) {
+    List<String> names = new ArrayList<>();
+    for (Ingredient i : m.ingredients()) {
+      names.add(i.name() + " [" + i.drugClass().name() + "]");
+    }
+    return m.description()
+        + (names.isEmpty() ? " (not recognised)" : " = " + String.join(", ", names));
+  }
+
+  private static ObjectNode asJson(
+      String server, String patient, MineralBalanceService.Evaluation evaluation) {
+    PatientData data = evaluation.data();
+    LabHistory history = new LabHistory(data.record().labs());
+    ObjectNode root = JSON.createObjectNode();
+    root.put("fhirServer", server);
+    root.put("patient", patient);
+    ObjectNode found = root.putObject("data");
+    ObjectNode analytes = found.putObject("analytes");
+    for (Analyte analyte : Analyte.values()) {
+      List<LabResult> results = history.all(analyte);
+      ObjectNode a = analytes.putObject(analyte.key());
+      a.put("results", results.size());
+      if (!results.isEmpty()) {
+        LabResult latest = results.get(0);
+        a.putObject("latest")
+            .put("value", latest.reportedValue())
+            .put("unit", latest.reportedUnit())
+            .put("date", LocalDate.ofInstant(latest.effective(), ZoneOffset.UTC).toString())
+            .put("status", latest.status().name().toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    ArrayNode meds = found.putArray("medications");
+    for (MedicationExposure m : data.record().medications()) {
+      ObjectNode med = meds.addObject().put("description", m.description());
+      ArrayNode recognised = med.putArray("recognised");
+      m.ingredients()
+          .forEach(
+              i ->
+                  recognised
+                      .addObject()
+                      .put("ingredient", i.name())
+                      .put("class", i.drugClass().id()));
+    }
+    found.put("conditions", data.record().conditions().size());
+    found.put("pendingLabOrders", data.record().pendingOrders().size());
+    found.set("unrecognisedUnits", JSON.valueToTree(data.report().unknownUnits()));
+    found.set("unrecognisedCodes", JSON.valueToTree(data.report().unrecognisedCodes()));
+    found.set("notUsed", JSON.valueToTree(data.report().skipped()));
+    found.set("unrecognisedMedications", JSON.valueToTree(data.report().unrecognisedMedications()));
+    found.set("unavailable", JSON.valueToTree(data.failures()));
+    root.set("cards", JSON.valueToTree(evaluation.response().cards()));
+    return root;
+  }
+}
