@@ -114,7 +114,12 @@ public final class CheckCommand {
       err.println("--timeout-ms must be a whole number of milliseconds.");
       return 2;
     }
-    silenceServiceLogs();
+    Level previous = silenceServiceLogs();
+    try {
+      return 
+    } finally {
+      restoreLogs(previous);
+    }
     return check(
         server.replaceAll("/+$", ""),
         patient,
@@ -223,9 +228,19 @@ public final class CheckCommand {
   }
 
   /** The command prints its own report; log lines would interleave with it (and break --json). */
-  private static void silenceServiceLogs() {
+  private static Level silenceServiceLogs() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-      context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.OFF);
+      ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+      Level previous = root.getLevel();
+      root.setLevel(Level.OFF);
+      return previous;
+    }
+    return null;
+  }
+
+  private static void restoreLogs(Level previous) {
+    if (previous != null && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(previous);
     }
   }
 
