@@ -116,19 +116,18 @@ public final class CheckCommand {
     }
     Level previous = silenceServiceLogs();
     try {
-      return 
+      return check(
+          server.replaceAll("/+$", ""),
+          patient,
+          options.get("--token"),
+          json,
+          timeoutMs,
+          out,
+          err,
+          clock);
     } finally {
       restoreLogs(previous);
     }
-    return check(
-        server.replaceAll("/+$", ""),
-        patient,
-        options.get("--token"),
-        json,
-        timeoutMs,
-        out,
-        err,
-        clock);
   }
 
   private static int check(
