@@ -21,7 +21,9 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 import org.eclipse.jetty.server.handler.CrossOriginHandler;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.mineralcds.auth.EhrAuthenticator;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.cli.CheckCommand;
 import org.mineralcds.config.ConfigLoader;
@@ -38,6 +40,7 @@ import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
 import org.mineralcds.service.MineralBalanceService;
 import org.slf4j.Logger;
@@ -104,21 +107,21 @@ public final class MineralCds implements AutoCloseable {
    * server and the check command.
    */
   public static MineralBalanceService service(
-      ServiceConfig config,
-      Clock clock,
-      FhirServerPolicy policy,
-      FhirContext fhir,
-      ExecutorService fetchPool) {
+      ServiceConfig config, Clock clock, ExecutorService fetchPool, Metrics metrics) {
     Knowledge knowledge =
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+    FhirContext fhir = FhirContext.forR4Cached();
+    // The client gets a context of its own: its HTTP settings must not leak into other users.
+    FhirContext clientContext = FhirContext.forR4();
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir,
             knowledge.service(),
-            new HapiFhirFetcher(fhir, config.fhirConnectTimeout(), config.fhirReadTimeout()),
-            policy,
+            new HapiFhirFetcher(
+                clientContext, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
+            new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,
             clock,
@@ -129,26 +132,39 @@ public final class MineralCds implements AutoCloseable {
         loader,
         new Evaluator(knowledge.rules(), knowledge.labs()),
         new CardRenderer(knowledge.labs(), knowledge.rules()),
-        clock);
+        clock,
+        config.allowedFhirServers(),
+        metrics);
   }
 
   /** Builds and starts the service; {@code clock} is the service's notion of now. */
   public static MineralCds start(ServiceConfig config, Clock clock) {
-    FhirContext fhir = FhirContext.forR4Cached();
+    Metrics metrics = new Metrics();
+    EhrAuthenticator authenticator =
+        new EhrAuthenticator(
+            config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
     ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
-    MineralBalanceService service =
-        service(config, clock, new FhirServerPolicy(config.allowedFhirServers()), fhir, fetchPool);
+    MineralBalanceService service = service(config, clock, fetchPool, metrics);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
             HookJson.newMapper(),
-            config.corsAllowedOrigins(),
-            config.maxBodyBytes(),
-            !config.insecureAllowRemoteUnauthenticated());
-    if (config.insecureAllowRemoteUnauthenticated()) {
+            new CdsHooksHandler.Settings(
+                config.corsAllowedOrigins(),
+                config.maxBodyBytes(),
+                !config.insecureAllowRemoteUnauthenticated(),
+                config.publicBaseUrl(),
+                config.maxConcurrentHooks()),
+            authenticator,
+            metrics);
+    if (authenticator.enabled()) {
+      LOG.info("EHR calls must carry a JWT from: {}", authenticator.issuerNames());
+    } else if (config.insecureAllowRemoteUnauthenticated()) {
       LOG.warn(
           "INSECURE: unauthenticated calls are accepted from any address"
               + " (--insecure-allow-remote-unauthenticated). Use only on a private demo network.");
+    } else {
+      LOG.info("no trusted EHR issuer configured: only loopback callers are answered");
     }
 
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
@@ -173,12 +189,16 @@ public final class MineralCds implements AutoCloseable {
       fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
       fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
       fhirCors.setHandler(
-          ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
+          ScenarioFhirServer.context(
+              "/fhir",
+              FhirContext.forR4Cached(),
+              ScenarioStore.loadScenarios(FhirContext.forR4Cached(), shift)));
       contexts.addHandler(fhirCors);
     }
     root.addHandler(new NotFoundHandler());
     contexts.addHandler(new ContextHandler(root, "/"));
-    server.setHandler(contexts);
+    // Stopping finishes the hook calls in flight (up to the stop timeout) and takes no new ones.
+    server.setHandler(new GracefulHandler(contexts));
     server.setStopTimeout(10_000);
     try {
       server.start();

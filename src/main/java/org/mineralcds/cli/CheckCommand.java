@@ -1,6 +1,5 @@
 package org.mineralcds.cli;
 
-import ca.uhn.fhir.context.FhirContext;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import org.mineralcds.MineralCds;
+import org.mineralcds.auth.Caller;
 import org.mineralcds.clinical.Analyte;
 import org.mineralcds.clinical.Ingredient;
 import org.mineralcds.clinical.LabHistory;
@@ -30,7 +30,6 @@ import org.mineralcds.clinical.LabResult;
 import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.config.ServiceConfig;
-import org.mineralcds.fhir.FhirServerPolicy;
 import org.mineralcds.fhir.MappingReport;
 import org.mineralcds.fhir.PatientData;
 import org.mineralcds.hook.Card;
@@ -39,6 +38,7 @@ import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.Suggestion;
+import org.mineralcds.observability.Metrics;
 import org.mineralcds.service.MineralBalanceService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,13 +156,8 @@ public final class CheckCommand {
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
       // The person running the command names the server, so it is the one server allowed.
-      MineralBalanceService service =
-          MineralCds.service(
-              config,
-              clock,
-              new FhirServerPolicy(List.of(server)),
-              FhirContext.forR4Cached(),
-              pool);
+      // The person running the command names the server, so it is the one server allowed.
+      MineralBalanceService service = MineralCds.service(config, clock, pool, new Metrics());
       ObjectNode context = JsonNodeFactory.instance.objectNode();
       context.put("patientId", patient);
       context.put("userId", "Practitioner/mineral-cds-check");
@@ -177,7 +172,8 @@ public final class CheckCommand {
                       token, "Bearer", 300L, "patient/*.read", "mineral-cds-check", patient),
               context,
               Map.of());
-      MineralBalanceService.Evaluation evaluation = service.evaluate(request);
+      MineralBalanceService.Evaluation evaluation =
+          service.evaluate(request, Caller.unauthenticatedLocal());
       if (!evaluation.data().patientFound()) {
         err.println("Patient '" + patient + "' was not found on " + server + ".");
         return 1;

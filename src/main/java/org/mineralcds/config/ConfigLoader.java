@@ -1,5 +1,10 @@
 package org.mineralcds.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,34 +15,34 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the configuration: command-line options override environment variables, which override the
- * embedded defaults. All problems are reported together.
+ * Reads the configuration, in one place: defaults, overridden by a YAML file ({@code --config} /
+ * {@code MINERALCDS_CONFIG}), overridden by environment variables, overridden by command-line
+ * options. Every problem is reported together. Trusted EHR issuers are structured, so they live in
+ * the file only.
  *
- * <pre>
- * option                 environment variable                  default
- * --host                 MINERALCDS_HOST                       127.0.0.1
- * --port                 MINERALCDS_PORT                       8080 (0 = any free port)
- * --cors-origins         MINERALCDS_CORS_ORIGINS               * (comma-separated origins)
- * --allowed-fhir-servers MINERALCDS_ALLOWED_FHIR_SERVERS       (none: loopback only)
- * --fhir-connect-timeout-ms MINERALCDS_FHIR_CONNECT_TIMEOUT_MS 1000
- * --fhir-read-timeout-ms MINERALCDS_FHIR_READ_TIMEOUT_MS       3000
- * --hook-deadline-ms     MINERALCDS_HOOK_DEADLINE_MS           4000
- * --max-body-bytes       MINERALCDS_MAX_BODY_BYTES             10000000
- * --max-fhir-pages       MINERALCDS_MAX_FHIR_PAGES             10
- * --knowledge-dir        MINERALCDS_KNOWLEDGE_DIR              (packaged hooks/)
- * --demo true|false      MINERALCDS_DEMO                       true
- * --insecure-allow-remote-unauthenticated true|false
- *                        MINERALCDS_INSECURE_ALLOW_REMOTE_UNAUTHENTICATED false
- * </pre>
+ * <p>File keys are the option names without the dashes, in camelCase ({@code port}, {@code
+ * corsOrigins}, {@code allowedFhirServers}, ...), plus {@code trustedIssuers}: a list of {@code
+ * {issuer, jwksUrl | jwksFile, jkuAllowlist, tenants, fhirServers}}.
  */
 public final class ConfigLoader {
 
-  private record Setting(String option, String env, String defaultValue) {}
+  private record Setting(String option, String env, String defaultValue) {
+
+    String fileKey() {
+      String[] parts = option.substring(2).split("-");
+      StringBuilder key = new StringBuilder(parts[0]);
+      for (int i = 1; i < parts.length; i++) {
+        key.append(Character.toUpperCase(parts[i].charAt(0))).append(parts[i].substring(1));
+      }
+      return key.toString();
+    }
+  }
 
   private static final List<Setting> SETTINGS =
       List.of(
           new Setting("--host", "MINERALCDS_HOST", "127.0.0.1"),
           new Setting("--port", "MINERALCDS_PORT", "8080"),
+          new Setting("--public-base-url", "MINERALCDS_PUBLIC_BASE_URL", ""),
           new Setting("--cors-origins", "MINERALCDS_CORS_ORIGINS", "*"),
           new Setting("--allowed-fhir-servers", "MINERALCDS_ALLOWED_FHIR_SERVERS", ""),
           new Setting("--fhir-connect-timeout-ms", "MINERALCDS_FHIR_CONNECT_TIMEOUT_MS", "1000"),
@@ -45,12 +50,17 @@ public final class ConfigLoader {
           new Setting("--hook-deadline-ms", "MINERALCDS_HOOK_DEADLINE_MS", "4000"),
           new Setting("--max-body-bytes", "MINERALCDS_MAX_BODY_BYTES", "10000000"),
           new Setting("--max-fhir-pages", "MINERALCDS_MAX_FHIR_PAGES", "10"),
+          new Setting("--max-concurrent-hooks", "MINERALCDS_MAX_CONCURRENT_HOOKS", "32"),
+          new Setting("--clock-skew-seconds", "MINERALCDS_CLOCK_SKEW_SECONDS", "60"),
+          new Setting("--allow-sandbox-issuer", "MINERALCDS_ALLOW_SANDBOX_ISSUER", "false"),
           new Setting("--knowledge-dir", "MINERALCDS_KNOWLEDGE_DIR", ""),
           new Setting("--demo", "MINERALCDS_DEMO", "true"),
           new Setting(
               "--insecure-allow-remote-unauthenticated",
               "MINERALCDS_INSECURE_ALLOW_REMOTE_UNAUTHENTICATED",
               "false"));
+
+  private static final Setting CONFIG_FILE = new Setting("--config", "MINERALCDS_CONFIG", "");
 
   private ConfigLoader() {}
 
@@ -63,43 +73,36 @@ public final class ConfigLoader {
 
   public static ServiceConfig load(String[] args, Map<String, String> env) {
     List<String> problems = new ArrayList<>();
+    Map<String, String> cli = new LinkedHashMap<>();
+    parseArgs(args, cli, problems);
     Map<String, String> values = new LinkedHashMap<>();
+    SETTINGS.forEach(s -> values.put(s.option(), s.defaultValue()));
+    String configFile = cli.getOrDefault("--config", env.getOrDefault("MINERALCDS_CONFIG", ""));
+    List<TrustedIssuer> issuers = new ArrayList<>();
+    if (!configFile.isBlank()) {
+      readFile(Path.of(configFile), values, issuers, problems);
+    }
     for (Setting s : SETTINGS) {
-      String v = env.get(s.env());
-      values.put(s.option(), v == null ? s.defaultValue() : v);
+      if (env.containsKey(s.env())) {
+        values.put(s.option(), env.get(s.env()));
+      }
     }
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      String name = arg;
-      String value = null;
-      int eq = arg.indexOf('=');
-      if (eq > 0) {
-        name = arg.substring(0, eq);
-        value = arg.substring(eq + 1);
-      }
-      if (!values.containsKey(name)) {
-        problems.add(
-            "unknown option " + name + " (known: " + String.join(", ", values.keySet()) + ")");
-        continue;
-      }
-      if (value == null) {
-        if (i + 1 >= args.length) {
-          problems.add(name + " needs a value");
-          continue;
-        }
-        value = args[++i];
-      }
-      values.put(name, value);
-    }
+    cli.forEach(
+        (k, v) -> {
+          if (!k.equals("--config")) {
+            values.put(k, v);
+          }
+        });
+
     String host = values.get("--host");
     int port = integer(values, "--port", 0, 65535, problems);
+    String publicBaseUrl = values.get("--public-base-url").trim();
+    if (!publicBaseUrl.isEmpty() && !isHttpUrl(publicBaseUrl)) {
+      problems.add("--public-base-url: '" + publicBaseUrl + "' is not an http(s) URL");
+    }
     List<String> cors = list(values.get("--cors-origins"));
     List<String> fhirServers = list(values.get("--allowed-fhir-servers"));
-    for (String server : fhirServers) {
-      if (!server.startsWith("https://") && !server.startsWith("http://")) {
-        problems.add("--allowed-fhir-servers: '" + server + "' is not an http(s) URL");
-      }
-    }
+    fhirServers.forEach(s -> requireHttpUrl("--allowed-fhir-servers", s, problems));
     Duration connect =
         Duration.ofMillis(integer(values, "--fhir-connect-timeout-ms", 1, 60_000, problems));
     Duration read =
@@ -108,6 +111,9 @@ public final class ConfigLoader {
         Duration.ofMillis(integer(values, "--hook-deadline-ms", 1, 120_000, problems));
     int maxBody = integer(values, "--max-body-bytes", 1024, Integer.MAX_VALUE, problems);
     int maxPages = integer(values, "--max-fhir-pages", 1, 1000, problems);
+    int concurrent = integer(values, "--max-concurrent-hooks", 1, 10_000, problems);
+    Duration skew = Duration.ofSeconds(integer(values, "--clock-skew-seconds", 0, 600, problems));
+    boolean sandbox = bool(values, "--allow-sandbox-issuer", problems);
     String dir = values.get("--knowledge-dir");
     Path knowledgeDir = dir.isBlank() ? null : Path.of(dir);
     if (knowledgeDir != null && !Files.isDirectory(knowledgeDir)) {
@@ -115,6 +121,11 @@ public final class ConfigLoader {
     }
     boolean demo = bool(values, "--demo", problems);
     boolean insecureRemote = bool(values, "--insecure-allow-remote-unauthenticated", problems);
+    if (insecureRemote && (!issuers.isEmpty() || sandbox)) {
+      problems.add(
+          "--insecure-allow-remote-unauthenticated cannot be combined with trusted issuers:"
+              + " with issuers configured every call must carry a valid JWT");
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -130,7 +141,140 @@ public final class ConfigLoader {
         maxPages,
         knowledgeDir,
         demo,
-        insecureRemote);
+        insecureRemote,
+        publicBaseUrl.isEmpty() ? null : publicBaseUrl.replaceAll("/+$", ""),
+        concurrent,
+        issuers,
+        sandbox,
+        skew);
+  }
+
+  private static void parseArgs(String[] args, Map<String, String> cli, List<String> problems) {
+    List<String> known = new ArrayList<>();
+    SETTINGS.forEach(s -> known.add(s.option()));
+    known.add(CONFIG_FILE.option());
+    for (int i = 0; i < args.length; i++) {
+      String name = args[i];
+      String value = null;
+      int eq = name.indexOf('=');
+      if (eq > 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      }
+      if (!known.contains(name)) {
+        problems.add("unknown option " + name + " (see --help)");
+        continue;
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          problems.add(name + " needs a value");
+          continue;
+        }
+        value = args[++i];
+      }
+      cli.put(name, value);
+    }
+  }
+
+  private static void readFile(
+      Path file, Map<String, String> values, List<TrustedIssuer> issuers, List<String> problems) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+    } catch (IOException e) {
+      problems.add("--config: cannot read " + file + ": " + e.getMessage());
+      return;
+    }
+    if (root == null || !root.isObject()) {
+      problems.add("--config: " + file + " must be a YAML map of settings");
+      return;
+    }
+    Map<String, Setting> byKey = new LinkedHashMap<>();
+    SETTINGS.forEach(s -> byKey.put(s.fileKey(), s));
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
+      if (e.getKey().equals("trustedIssuers")) {
+        continue;
+      }
+      Setting s = byKey.get(e.getKey());
+      if (s == null) {
+        problems.add(
+            file
+                + ": unknown setting '"
+                + e.getKey()
+                + "' (known: "
+                + byKey.keySet()
+                + ", trustedIssuers)");
+      } else if (e.getValue().isArray()) {
+        List<String> items = new ArrayList<>();
+        e.getValue().forEach(v -> items.add(v.asText()));
+        values.put(s.option(), String.join(",", items));
+      } else {
+        values.put(s.option(), e.getValue().asText());
+      }
+    }
+    int index = 0;
+    for (JsonNode node : root.path("trustedIssuers")) {
+      String at = file + ": trustedIssuers[" + index++ + "]";
+      String issuer = node.path("issuer").asText("");
+      if (issuer.isBlank()) {
+        problems.add(at + ": 'issuer' is required");
+      }
+      String jwksUrl = node.hasNonNull("jwksUrl") ? node.get("jwksUrl").asText() : null;
+      Path jwksFile =
+          node.hasNonNull("jwksFile") ? resolve(file, node.get("jwksFile").asText()) : null;
+      List<String> jku = strings(node.path("jkuAllowlist"));
+      if (jwksUrl == null && jwksFile == null && jku.isEmpty()) {
+        problems.add(
+            at + ": needs 'jwksUrl', 'jwksFile' or 'jkuAllowlist' to find the issuer's keys");
+      }
+      if (jwksUrl != null && jwksFile != null) {
+        problems.add(at + ": give 'jwksUrl' or 'jwksFile', not both");
+      }
+      if (jwksUrl != null) {
+        requireHttpUrl(at + ".jwksUrl", jwksUrl, problems);
+      }
+      if (jwksFile != null && !Files.isRegularFile(jwksFile)) {
+        problems.add(at + ".jwksFile: " + jwksFile + " does not exist");
+      }
+      jku.forEach(u -> requireHttpUrl(at + ".jkuAllowlist", u, problems));
+      List<String> servers = strings(node.path("fhirServers"));
+      servers.forEach(u -> requireHttpUrl(at + ".fhirServers", u, problems));
+      issuers.add(
+          new TrustedIssuer(
+              issuer, jwksUrl, jwksFile, jku, strings(node.path("tenants")), servers));
+    }
+  }
+
+  private static Path resolve(Path configFile, String path) {
+    Path p = Path.of(path);
+    Path parent = configFile.toAbsolutePath().getParent();
+    return p.isAbsolute() || parent == null ? p : parent.resolve(p);
+  }
+
+  private static List<String> strings(JsonNode node) {
+    List<String> out = new ArrayList<>();
+    if (node.isArray()) {
+      node.forEach(v -> out.add(v.asText()));
+    } else if (node.isTextual()) {
+      out.addAll(list(node.asText()));
+    }
+    return out;
+  }
+
+  private static boolean isHttpUrl(String url) {
+    try {
+      URI uri = new URI(url);
+      return ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()))
+          && uri.getHost() != null;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private static void requireHttpUrl(String where, String url, List<String> problems) {
+    if (!isHttpUrl(url)) {
+      problems.add(where + ": '" + url + "' is not an http(s) URL");
+    }
   }
 
   private static int integer(
@@ -159,7 +303,9 @@ public final class ConfigLoader {
   /** One line per option for --help: option, environment variable, default. */
   public static String describeOptions() {
     StringBuilder out = new StringBuilder();
-    for (Setting s : SETTINGS) {
+    List<Setting> all = new ArrayList<>(SETTINGS);
+    all.add(0, CONFIG_FILE);
+    for (Setting s : all) {
       out.append(
           String.format(
               "  %-42s %-48s default: %s%n",
@@ -171,6 +317,7 @@ public final class ConfigLoader {
   /** Every option with its environment variable, for documentation checks. */
   public static Map<String, String> optionsAndEnvironment() {
     Map<String, String> names = new LinkedHashMap<>();
+    names.put(CONFIG_FILE.option(), CONFIG_FILE.env());
     SETTINGS.forEach(s -> names.put(s.option(), s.env()));
     return names;
   }

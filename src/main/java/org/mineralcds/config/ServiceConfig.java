@@ -7,11 +7,20 @@ import java.util.List;
 /**
  * Every setting the service reads, in one place (see {@link ConfigLoader} for names and defaults).
  *
+ * @param allowedFhirServers base URL prefixes any caller may name as fhirServer
  * @param knowledgeDir directory holding hooks/&lt;service-id&gt;/ files to use instead of the
  *     packaged copy, or null
  * @param demo serve the embedded FHIR server with the scenario patients at /fhir
  * @param insecureAllowRemoteUnauthenticated answer unauthenticated callers from any address, not
  *     only loopback: for a demo container on a private network, never for production
+ * @param publicBaseUrl the base URL EHRs call (JWT {@code aud} is checked against it), or null to
+ *     use the URL of the request as received
+ * @param maxConcurrentHooks hook calls evaluated at once; more get 503 with Retry-After
+ * @param trustedIssuers EHRs whose JWTs are accepted; when any is configured (or the sandbox is
+ *     allowed) every call must carry a valid JWT
+ * @param allowSandboxIssuer accept JWTs from the public CDS Hooks sandbox, whose private key is
+ *     public: for testing only
+ * @param clockSkew tolerance for JWT exp, nbf and iat
  */
 public record ServiceConfig(
     String host,
@@ -25,10 +34,80 @@ public record ServiceConfig(
     int maxFhirPages,
     Path knowledgeDir,
     boolean demo,
-    boolean insecureAllowRemoteUnauthenticated) {
+    boolean insecureAllowRemoteUnauthenticated,
+    String publicBaseUrl,
+    int maxConcurrentHooks,
+    List<TrustedIssuer> trustedIssuers,
+    boolean allowSandboxIssuer,
+    Duration clockSkew) {
+
+  public static final int DEFAULT_MAX_CONCURRENT_HOOKS = 32;
+  public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
 
   public ServiceConfig {
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     allowedFhirServers = List.copyOf(allowedFhirServers);
+    trustedIssuers = List.copyOf(trustedIssuers);
+  }
+
+  /** The settings without EHR authentication: loopback callers only (the unconfigured default). */
+  public ServiceConfig(
+      String host,
+      int port,
+      List<String> corsAllowedOrigins,
+      List<String> allowedFhirServers,
+      Duration fhirConnectTimeout,
+      Duration fhirReadTimeout,
+      Duration hookDeadline,
+      int maxBodyBytes,
+      int maxFhirPages,
+      Path knowledgeDir,
+      boolean demo,
+      boolean insecureAllowRemoteUnauthenticated) {
+    this(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        null,
+        DEFAULT_MAX_CONCURRENT_HOOKS,
+        List.of(),
+        false,
+        DEFAULT_CLOCK_SKEW);
+  }
+
+  /** EHR calls must carry a valid JWT. */
+  public boolean authenticationRequired() {
+    return !trustedIssuers.isEmpty() || allowSandboxIssuer;
+  }
+
+  public ServiceConfig withTrust(
+      List<TrustedIssuer> issuers, boolean sandbox, String baseUrl, int concurrentHooks) {
+    return new ServiceConfig(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        baseUrl,
+        concurrentHooks,
+        issuers,
+        sandbox,
+        clockSkew);
   }
 }

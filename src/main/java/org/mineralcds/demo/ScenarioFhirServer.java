@@ -26,6 +26,8 @@ public final class ScenarioFhirServer {
   public static ServletContextHandler context(
       String contextPath, FhirContext fhir, ScenarioStore store) {
     ServletContextHandler context = new ServletContextHandler(contextPath);
+    // HAPI's paging links are "base?_getpages=...": serve them without a redirect to "base/".
+    context.setAllowNullPathInContext(true);
     context.addServlet(new ServletHolder(restfulServer(fhir, store)), "/*");
     return context;
   }

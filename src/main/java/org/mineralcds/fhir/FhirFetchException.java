@@ -6,4 +6,19 @@ public final class FhirFetchException extends RuntimeException {
   public FhirFetchException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /** A short, fixed reason for metrics: http-401, connect, timeout, too-large or other. */
+  public String reason() {
+    String m = getMessage();
+    if (m.startsWith("FHIR server answered HTTP ")) {
+      return "http-" + m.substring("FHIR server answered HTTP ".length()).trim();
+    }
+    if (m.contains("could not connect")) {
+      return "connect";
+    }
+    if (m.contains("did not answer in time")) {
+      return "timeout";
+    }
+    return "other";
+  }
 }

@@ -6,15 +6,22 @@ import java.util.Locale;
 
 /**
  * Which FHIR servers the service may call. Decided from the URL text alone, before any DNS lookup
- * or connection: loopback literals (127.0.0.0/8, ::1, localhost) always, other servers only when
- * their base URL starts with a configured allowed prefix.
+ * or connection: loopback literals (127.0.0.0/8, ::1, localhost) only where loopback is allowed
+ * (the unconfigured default), other servers only when their base URL starts with an allowed prefix.
  */
 public final class FhirServerPolicy {
 
   private final List<String> allowedPrefixes;
+  private final boolean allowLoopback;
 
+  /** Loopback plus the given prefixes: the policy of a service with no trusted issuers. */
   public FhirServerPolicy(List<String> allowedPrefixes) {
+    this(allowedPrefixes, true);
+  }
+
+  public FhirServerPolicy(List<String> allowedPrefixes, boolean allowLoopback) {
     this.allowedPrefixes = allowedPrefixes.stream().map(FhirServerPolicy::normalise).toList();
+    this.allowLoopback = allowLoopback;
   }
 
   public boolean permits(String fhirServer) {
@@ -31,7 +38,7 @@ public final class FhirServerPolicy {
     if (uri.getUserInfo() != null) {
       return false;
     }
-    if (isLoopback(uri.getHost())) {
+    if (allowLoopback && isLoopback(uri.getHost())) {
       return true;
     }
     String normalised = normalise(fhirServer);

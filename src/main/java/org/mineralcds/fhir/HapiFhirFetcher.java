@@ -9,12 +9,21 @@ import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.apache.http.HttpEntity;
+import org.apache.http.HttpResponseInterceptor;
+import org.apache.http.client.config.RequestConfig;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.apache.http.impl.client.HttpClients;
+import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
+import org.mineralcds.observability.Metrics;
 
 /**
  * {@link FhirFetcher} on HAPI's generic client: no capability-statement round trip, bounded connect
@@ -23,21 +32,84 @@ import org.hl7.fhir.r4.model.Resource;
  */
 public final class HapiFhirFetcher implements FhirFetcher {
 
-  private final FhirContext fhir;
+  /** No FHIR response may be larger than this, whatever the server sends. */
+  public static final long MAX_RESPONSE_BYTES = 32L * 1024 * 1024;
 
-  public HapiFhirFetcher(FhirContext fhir, Duration connectTimeout, Duration readTimeout) {
+  private final FhirContext fhir;
+  private final Metrics metrics;
+
+  /**
+   * @param fhir a context of its own: its client factory is configured here
+   */
+  public HapiFhirFetcher(
+      FhirContext fhir, Duration connectTimeout, Duration readTimeout, Metrics metrics) {
     this.fhir = fhir;
+    this.metrics = metrics;
     IRestfulClientFactory factory = fhir.getRestfulClientFactory();
     factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
     factory.setConnectTimeout((int) connectTimeout.toMillis());
     factory.setConnectionRequestTimeout((int) connectTimeout.toMillis());
     factory.setSocketTimeout((int) readTimeout.toMillis());
-    factory.setPoolMaxTotal(64);
-    factory.setPoolMaxPerRoute(32);
+    factory.setHttpClient(httpClient(connectTimeout, readTimeout));
+  }
+
+  /**
+   * Pooled connections reused across calls; redirects followed only on the same server (a token
+   * must never follow one to another host); bodies capped at {@link #MAX_RESPONSE_BYTES}.
+   */
+  private static CloseableHttpClient httpClient(Duration connectTimeout, Duration readTimeout) {
+    PoolingHttpClientConnectionManager connections =
+        new PoolingHttpClientConnectionManager(5, TimeUnit.MINUTES);
+    connections.setMaxTotal(64);
+    connections.setDefaultMaxPerRoute(32);
+    RequestConfig requests =
+        RequestConfig.custom()
+            .setConnectTimeout((int) connectTimeout.toMillis())
+            .setConnectionRequestTimeout((int) connectTimeout.toMillis())
+            .setSocketTimeout((int) readTimeout.toMillis())
+            .setRedirectsEnabled(true)
+            .setMaxRedirects(3)
+            .build();
+    return HttpClients.custom()
+        .setConnectionManager(connections)
+        .setDefaultRequestConfig(requests)
+        .setRedirectStrategy(new SameServerRedirects())
+        .disableCookieManagement()
+        .disableAuthCaching()
+        .addInterceptorLast(
+            (HttpResponseInterceptor)
+                (response, context) -> {
+                  HttpEntity entity = response.getEntity();
+                  if (entity == null) {
+                    return;
+                  }
+                  if (entity.getContentLength() > MAX_RESPONSE_BYTES) {
+                    throw new IOException(
+                        "FHIR response larger than " + MAX_RESPONSE_BYTES + " bytes");
+                  }
+                  response.setEntity(new SizeLimitedEntity(entity, MAX_RESPONSE_BYTES));
+                })
+        .build();
   }
 
   @Override
   public List<Resource> fetch(
+      String fhirServer, String accessToken, String relativeUrl, int maxPages) {
+    long started = System.nanoTime();
+    boolean ok = false;
+    try {
+      List<Resource> resources = fetchPages(fhirServer, accessToken, relativeUrl, maxPages);
+      ok = true;
+      return resources;
+    } catch (FhirFetchException e) {
+      metrics.fhirFetchFailure(e.reason());
+      throw e;
+    } finally {
+      metrics.fhirFetch(ok, System.nanoTime() - started);
+    }
+  }
+
+  private List<Resource> fetchPages(
       String fhirServer, String accessToken, String relativeUrl, int maxPages) {
     IGenericClient client = client(fhirServer, accessToken);
     String url = base(fhirServer) + relativeUrl;

@@ -89,6 +89,11 @@ public final class PatientDataLoader {
   }
 
   public PatientData load(HookRequest request, String patientId) {
+    return load(request, patientId, policy);
+  }
+
+  /** As {@link #load(HookRequest, String)}, with the FHIR servers this caller may name. */
+  public PatientData load(HookRequest request, String patientId, FhirServerPolicy policy) {
     long deadlineNanos = System.nanoTime() + deadline.toNanos();
     Map<String, Resource> pool = new LinkedHashMap<>();
     List<String> prefetched = new ArrayList<>();
@@ -112,7 +117,7 @@ public final class PatientDataLoader {
       prefetched.add(key);
       add(pool, resource);
       if (resource instanceof Bundle bundle && bundle.getLink(Bundle.LINK_NEXT) != null) {
-        morePages(request, key, bundle).forEach(r -> add(pool, r));
+        morePages(request, key, bundle, policy).forEach(r -> add(pool, r));
       }
     }
     // Undeclared keys are harvested too: tolerant of EHRs that name their prefetch differently.
@@ -124,10 +129,10 @@ public final class PatientDataLoader {
         }
       }
     }
-    Map<String, String> failures = fetchMissing(request, missing, pool, deadlineNanos);
+    Map<String, String> failures = fetchMissing(request, missing, pool, deadlineNanos, policy);
     List<String> fetched = new ArrayList<>(missing);
     fetched.removeAll(failures.keySet());
-    resolveMedications(request, pool, deadlineNanos);
+    resolveMedications(request, pool, deadlineNanos, policy);
     MappingReport report = new MappingReport();
     PatientRecord record = record(patientId, pool, gaps(failures.keySet()), report);
     boolean patientFound = pool.containsKey("Patient/" + patientId);
@@ -147,7 +152,8 @@ public final class PatientDataLoader {
     return resource;
   }
 
-  private List<Resource> morePages(HookRequest request, String key, Bundle bundle) {
+  private List<Resource> morePages(
+      HookRequest request, String key, Bundle bundle, FhirServerPolicy policy) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       LOG.info(
           "prefetch key {} has more pages but no usable fhirServer; using the first page", key);
@@ -168,7 +174,8 @@ public final class PatientDataLoader {
       HookRequest request,
       List<String> missing,
       Map<String, Resource> resources,
-      long deadlineNanos) {
+      long deadlineNanos,
+      FhirServerPolicy policy) {
     if (missing.isEmpty()) {
       return Map.of();
     }
@@ -244,7 +251,10 @@ public final class PatientDataLoader {
   }
 
   private void resolveMedications(
-      HookRequest request, Map<String, Resource> resources, long deadlineNanos) {
+      HookRequest request,
+      Map<String, Resource> resources,
+      long deadlineNanos,
+      FhirServerPolicy policy) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       return;
     }

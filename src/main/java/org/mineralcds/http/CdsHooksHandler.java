@@ -11,69 +11,105 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.mineralcds.auth.AuthenticationFailure;
+import org.mineralcds.auth.Caller;
+import org.mineralcds.auth.EhrAuthenticator;
 import org.mineralcds.hook.Discovery;
 import org.mineralcds.hook.Feedback;
 import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
+import org.mineralcds.observability.Metrics;
 import org.mineralcds.service.CdsService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CDS Hooks endpoints over HTTP: discovery, service calls, feedback, CORS preflight and health.
- * Transport only: status codes, content types, size limits and error bodies (FHIR
- * OperationOutcome); the services decide everything else.
+ * The CDS Hooks endpoints over HTTP: discovery, service calls, feedback, CORS preflight, health and
+ * metrics. Transport only: authentication of the caller, status codes, content types, size and
+ * concurrency limits, error bodies (FHIR OperationOutcome); the services decide everything else.
  */
 public final class CdsHooksHandler extends Handler.Abstract {
 
   private static final Logger LOG = LoggerFactory.getLogger(CdsHooksHandler.class);
+  private static final Logger HOOK_LOG = LoggerFactory.getLogger("mineralcds.hook");
   private static final String PREFIX = "/cds-services";
+
+  /** The transport's settings. */
+  public record Settings(
+      List<String> corsOrigins,
+      int maxBodyBytes,
+      boolean loopbackOnly,
+      String publicBaseUrl,
+      int maxConcurrentHooks) {
+
+    public Settings {
+      corsOrigins = List.copyOf(corsOrigins);
+    }
+  }
 
   private final Map<String, CdsService> services;
   private final ObjectMapper json;
-  private final List<String> corsOrigins;
-  private final int maxBodyBytes;
-  private final boolean loopbackOnly;
+  private final Settings settings;
+  private final EhrAuthenticator authenticator;
+  private final Metrics metrics;
+  private final Semaphore hookSlots;
 
   /**
-   * @param loopbackOnly accept calls from loopback addresses only: the rule while no trusted EHR
-   *     issuer is configured
+   * @param authenticator checks EHR JWTs when it has trusted issuers; otherwise only loopback
+   *     callers are answered (unless {@code settings.loopbackOnly()} is false)
    */
   public CdsHooksHandler(
       Map<String, CdsService> services,
       ObjectMapper json,
-      List<String> corsOrigins,
-      int maxBodyBytes,
-      boolean loopbackOnly) {
+      Settings settings,
+      EhrAuthenticator authenticator,
+      Metrics metrics) {
     this.services = Map.copyOf(services);
     this.json = json;
-    this.corsOrigins = List.copyOf(corsOrigins);
-    this.maxBodyBytes = maxBodyBytes;
-    this.loopbackOnly = loopbackOnly;
+    this.settings = settings;
+    this.authenticator = authenticator;
+    this.metrics = metrics;
+    this.hookSlots = new Semaphore(settings.maxConcurrentHooks());
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
     String path = Request.getPathInContext(request);
-    String method = request.getMethod();
     boolean ours =
-        path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.startsWith("/health/");
+        path.equals(PREFIX)
+            || path.startsWith(PREFIX + "/")
+            || path.startsWith("/health/")
+            || path.equals("/metrics");
     if (!ours) {
       return false;
     }
+    String endpoint = endpoint(path);
+    int status = handleOurs(path, endpoint, request, response, callback);
+    metrics.request(endpoint, status);
+    return true;
+  }
+
+  private int handleOurs(
+      String path, String endpoint, Request request, Response response, Callback callback) {
+    String method = request.getMethod();
     try {
       cors(request, response);
       if (path.equals("/health/live") || path.equals("/health/ready")) {
         requireMethod(method, "GET");
-        write(response, callback, 200, "{\"status\":\"UP\"}");
-        return true;
+        return write(response, callback, 200, "{\"status\":\"UP\"}", "application/json");
+      }
+      if (path.equals("/metrics")) {
+        requireMethod(method, "GET");
+        return write(response, callback, 200, metrics.scrape(), "text/plain; version=0.0.4");
       }
       if (path.startsWith("/health/")) {
         throw new HttpProblem(404, "not-found", "No such endpoint: " + path);
@@ -81,14 +117,13 @@ public final class CdsHooksHandler extends Handler.Abstract {
       if (method.equals("OPTIONS")) {
         response.setStatus(204);
         callback.succeeded();
-        return true;
+        return 204;
       }
-      if (loopbackOnly && !isLoopback(Request.getRemoteAddr(request))) {
-        // No trusted EHR issuer is configured, so only local callers are accepted.
-        write(response, callback, 401, "");
-        return true;
+      Caller caller = authenticate(request, path);
+      if (caller == null) {
+        return write(response, callback, 401, "", "application/json");
       }
-      route(path, method, request, response, callback);
+      return route(path, endpoint, method, caller, request, response, callback);
     } catch (HttpProblem p) {
       if (p.status == 405) {
         response.getHeaders().put(HttpHeader.ALLOW, p.allow);
@@ -97,26 +132,74 @@ public final class CdsHooksHandler extends Handler.Abstract {
         // The body was left unread, so this connection cannot carry another request.
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
       }
-      writeOutcome(response, callback, p.status, p.code, p.getMessage());
+      if (p.status == 503) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+      }
+      OperationOutcomes.write(response, callback, p.status, p.code, p.getMessage());
+      return p.status;
     } catch (HookError e) {
-      writeOutcome(response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
+      OperationOutcomes.write(
+          response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
+      return e.kind().status();
     } catch (RuntimeException e) {
       LOG.error("unexpected error on {} {}: {}", method, path, e.getClass().getName(), e);
-      writeOutcome(
+      OperationOutcomes.write(
           response, callback, 500, "exception", "The service failed to process the request.");
+      return 500;
     }
-    return true;
   }
 
-  private void route(
-      String path, String method, Request request, Response response, Callback callback) {
+  /** The caller, or null when the call must be refused with 401 (the reason is logged only). */
+  private Caller authenticate(Request request, String path) {
+    if (authenticator.enabled()) {
+      try {
+        return authenticator.authenticate(
+            request.getHeaders().get(HttpHeader.AUTHORIZATION), audience(request, path));
+      } catch (AuthenticationFailure failure) {
+        metrics.authFailure(failure.reason().code());
+        LOG.warn("refused {} {}: JWT {}", request.getMethod(), path, failure.getMessage());
+        return null;
+      }
+    }
+    if (settings.loopbackOnly() && !isLoopback(Request.getRemoteAddr(request))) {
+      metrics.authFailure("not-loopback");
+      LOG.warn(
+          "refused {} {}: no trusted EHR issuer is configured and the caller is not on loopback",
+          request.getMethod(),
+          path);
+      return null;
+    }
+    return Caller.unauthenticatedLocal();
+  }
+
+  /** The URL the EHR called: the configured public base URL, else the request's own. */
+  private String audience(Request request, String path) {
+    if (settings.publicBaseUrl() != null) {
+      return settings.publicBaseUrl() + path;
+    }
+    HttpURI uri = request.getHttpURI();
+    int port = uri.getPort();
+    boolean defaultPort =
+        port < 0
+            || ("http".equals(uri.getScheme()) && port == 80)
+            || ("https".equals(uri.getScheme()) && port == 443);
+    return uri.getScheme() + "://" + uri.getHost() + (defaultPort ? "" : ":" + port) + path;
+  }
+
+  private int route(
+      String path,
+      String endpoint,
+      String method,
+      Caller caller,
+      Request request,
+      Response response,
+      Callback callback) {
     String rest = path.substring(PREFIX.length());
     if (rest.isEmpty() || rest.equals("/")) {
       requireMethod(method, "GET");
       Discovery discovery =
           new Discovery(services.values().stream().map(CdsService::descriptor).toList());
-      write(response, callback, 200, serialise(discovery));
-      return;
+      return write(response, callback, 200, serialise(discovery), "application/json");
     }
     String[] parts = rest.substring(1).split("/", -1);
     CdsService service = services.get(parts[0]);
@@ -125,13 +208,40 @@ public final class CdsHooksHandler extends Handler.Abstract {
           404, "not-found", "No CDS service at " + path + ". Discovery is at " + PREFIX + ".");
     }
     requireMethod(method, "POST");
-    JsonNode body = readJson(request);
     if (parts.length == 2) {
-      service.feedback(Feedback.fromJson(body));
-      write(response, callback, 200, "{}");
-      return;
+      service.feedback(Feedback.fromJson(readJson(request)));
+      return write(response, callback, 200, "{}", "application/json");
     }
-    write(response, callback, 200, serialise(service.call(HookRequest.fromJson(body))));
+    if (!hookSlots.tryAcquire()) {
+      metrics.rejectedAtCapacity();
+      throw new HttpProblem(
+          503, "transient", "The service is at its limit of concurrent hook calls; retry shortly.");
+    }
+    long started = System.nanoTime();
+    String outcome = "500";
+    try {
+      String body = serialise(service.call(HookRequest.fromJson(readJson(request)), caller));
+      outcome = "ok";
+      return write(response, callback, 200, body, "application/json");
+    } catch (HookError e) {
+      outcome = Integer.toString(e.kind().status());
+      throw e;
+    } catch (HttpProblem p) {
+      outcome = Integer.toString(p.status);
+      throw p;
+    } finally {
+      hookSlots.release();
+      metrics.hook(parts[0], outcome, System.nanoTime() - started);
+      if (!outcome.equals("ok")) {
+        // Successful calls are logged by the service with their rule ids; failures here.
+        HOOK_LOG.info(
+            "hook call issuer={} service={} outcome={} ms={}",
+            caller.logName().replaceAll("[^A-Za-z0-9._:/-]", "_"),
+            parts[0],
+            outcome,
+            (System.nanoTime() - started) / 1_000_000);
+      }
+    }
   }
 
   private JsonNode readJson(Request request) {
@@ -140,20 +250,20 @@ public final class CdsHooksHandler extends Handler.Abstract {
     if (!mime.equals("application/json") && !mime.endsWith("+json")) {
       throw new HttpProblem(415, "not-supported", "Content-Type must be application/json.");
     }
-    long declared = request.getLength();
-    if (declared > maxBodyBytes) {
+    int max = settings.maxBodyBytes();
+    if (request.getLength() > max) {
       throw new HttpProblem(
-          413, "too-costly", "The request body is larger than " + maxBodyBytes + " bytes.");
+          413, "too-costly", "The request body is larger than " + max + " bytes.");
     }
     byte[] bytes;
     try (InputStream in = Content.Source.asInputStream(request)) {
-      bytes = in.readNBytes(maxBodyBytes + 1);
+      bytes = in.readNBytes(max + 1);
     } catch (IOException e) {
       throw new HttpProblem(400, "invalid", "The request body could not be read.");
     }
-    if (bytes.length > maxBodyBytes) {
+    if (bytes.length > max) {
       throw new HttpProblem(
-          413, "too-costly", "The request body is larger than " + maxBodyBytes + " bytes.");
+          413, "too-costly", "The request body is larger than " + max + " bytes.");
     }
     if (bytes.length == 0) {
       throw new HttpProblem(400, "invalid", "The request body is empty.");
@@ -178,9 +288,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
     if (origin == null) {
       return;
     }
-    if (corsOrigins.contains("*")) {
+    if (settings.corsOrigins().contains("*")) {
       response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    } else if (corsOrigins.contains(origin)) {
+    } else if (settings.corsOrigins().contains(origin)) {
       response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
       response.getHeaders().put(HttpHeader.VARY, "Origin");
     } else {
@@ -191,6 +301,16 @@ public final class CdsHooksHandler extends Handler.Abstract {
         .getHeaders()
         .put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
     response.getHeaders().put(HttpHeader.ACCESS_CONTROL_MAX_AGE, "600");
+  }
+
+  private static String endpoint(String path) {
+    if (path.equals(PREFIX) || path.equals(PREFIX + "/")) {
+      return "discovery";
+    }
+    if (path.startsWith(PREFIX + "/")) {
+      return path.endsWith("/feedback") ? "feedback" : "service";
+    }
+    return path.startsWith("/health/") ? "health" : "metrics";
   }
 
   private static void requireMethod(String method, String allowed) {
@@ -220,24 +340,16 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
   }
 
-  private void writeOutcome(
-      Response response, Callback callback, int status, String code, String message) {
-    OperationOutcomes.write(response, callback, status, code, message);
-  }
-
-  private static void write(Response response, Callback callback, int status, String body) {
-    write(response, callback, status, body, "application/json");
-  }
-
-  private static void write(
+  private static int write(
       Response response, Callback callback, int status, String body, String type) {
     response.setStatus(status);
     if (body.isEmpty()) {
       callback.succeeded();
-      return;
+      return status;
     }
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type + "; charset=utf-8");
     Content.Sink.write(response, true, body, callback);
+    return status;
   }
 
   /** A transport-level problem with its status. */
@@ -247,7 +359,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
     private String allow;
 
     HttpProblem(int status, String code, String message) {
-      super(message);
+      super(message, null, false, false);
       this.status = status;
       this.code = code;
     }

@@ -1,5 +1,6 @@
 package org.mineralcds.service;
 
+import org.mineralcds.auth.Caller;
 import org.mineralcds.hook.Feedback;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
@@ -13,7 +14,7 @@ public interface CdsService {
   /**
    * @throws org.mineralcds.hook.HookError for calls that cannot be answered with cards
    */
-  HookResponse call(HookRequest request);
+  HookResponse call(HookRequest request, Caller caller);
 
   void feedback(Feedback feedback);
 }

@@ -1,10 +1,13 @@
 package org.mineralcds.service;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.mineralcds.auth.Caller;
 import org.mineralcds.cards.CardRenderer;
+import org.mineralcds.fhir.FhirServerPolicy;
 import org.mineralcds.fhir.PatientData;
 import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.hook.Card;
@@ -14,6 +17,7 @@ import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
 import org.mineralcds.knowledge.ServiceDefinition;
+import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
 import org.mineralcds.rules.Finding;
 import org.slf4j.Logger;
@@ -34,18 +38,40 @@ public final class MineralBalanceService implements CdsService {
   private final Evaluator evaluator;
   private final CardRenderer renderer;
   private final Clock clock;
+  private final List<String> allowedFhirServers;
+  private final Metrics metrics;
 
+  /**
+   * @param allowedFhirServers base URL prefixes any caller may name as fhirServer
+   */
   public MineralBalanceService(
       ServiceDefinition definition,
       PatientDataLoader loader,
       Evaluator evaluator,
       CardRenderer renderer,
-      Clock clock) {
+      Clock clock,
+      List<String> allowedFhirServers,
+      Metrics metrics) {
     this.definition = definition;
     this.loader = loader;
     this.evaluator = evaluator;
     this.renderer = renderer;
     this.clock = clock;
+    this.allowedFhirServers = List.copyOf(allowedFhirServers);
+    this.metrics = metrics;
+  }
+
+  /**
+   * A local caller of an unconfigured service may name loopback servers; an authenticated EHR only
+   * the servers configured for its issuer (and the global list).
+   */
+  private FhirServerPolicy policyFor(Caller caller) {
+    if (caller.local()) {
+      return new FhirServerPolicy(allowedFhirServers, true);
+    }
+    List<String> allowed = new ArrayList<>(allowedFhirServers);
+    allowed.addAll(caller.fhirServers());
+    return new FhirServerPolicy(allowed, false);
   }
 
   @Override
@@ -63,12 +89,12 @@ public final class MineralBalanceService implements CdsService {
   public record Evaluation(HookResponse response, PatientData data, List<Finding> findings) {}
 
   @Override
-  public HookResponse call(HookRequest request) {
-    return evaluate(request).response();
+  public HookResponse call(HookRequest request, Caller caller) {
+    return evaluate(request, caller).response();
   }
 
   /** As {@link #call}, also returning what was found, for the check command. */
-  public Evaluation evaluate(HookRequest request) {
+  public Evaluation evaluate(HookRequest request, Caller caller) {
     long started = System.nanoTime();
     if (!definition.hook().equals(request.hook())) {
       throw HookError.badRequest(
@@ -89,15 +115,16 @@ public final class MineralBalanceService implements CdsService {
           "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64"
               + " characters.");
     }
-    PatientData data = loader.load(request, patientId);
+    PatientData data = loader.load(request, patientId, policyFor(caller));
     long loaded = System.nanoTime();
     List<Finding> findings = evaluator.evaluate(data.record(), clock.instant());
     List<Card> cards = renderer.render(findings, patientId, request.hookInstance());
     long done = System.nanoTime();
     LOG.info(
-        "hook call hookInstance={} service={} outcome=ok rules=[{}] cards={} prefetched={}"
-            + " fetched={} loadMs={} evalMs={}",
+        "hook call hookInstance={} issuer={} service={} outcome=ok rules=[{}] cards={}"
+            + " prefetched={} fetched={} loadMs={} evalMs={}",
         loggable(request.hookInstance()),
+        loggable(caller.logName()),
         definition.id(),
         findings.stream().map(f -> f.band().id()).collect(Collectors.joining(",")),
         cards.size(),
@@ -105,6 +132,7 @@ public final class MineralBalanceService implements CdsService {
         data.fetched().size(),
         (loaded - started) / 1_000_000,
         (done - loaded) / 1_000_000);
+    cards.forEach(c -> metrics.card(c.source().topic().code(), c.indicator()));
     return new Evaluation(HookResponse.of(cards), data, findings);
   }
 

@@ -1,0 +1,311 @@
+package org.mineralcds.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKMatcher;
+import com.nimbusds.jose.jwk.JWKSelector;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.mineralcds.config.TrustedIssuer;
+
+/**
+ * Verifies the CDS Hooks JWT an EHR sends with every call (spec 2.0 §Trusting CDS Clients): the
+ * signature against the issuer's keys (RS256/RS384/ES256/ES384 only: never {@code none} or HMAC),
+ * {@code iss} on the trusted list, {@code aud} equal to the URL called, {@code exp}, {@code iat}
+ * and {@code nbf} with bounded skew, a bounded lifetime, {@code jti} not seen before, and the
+ * tenant allowlist. Thread-safe.
+ */
+public final class EhrAuthenticator {
+
+  /**
+   * The public CDS Hooks sandbox: its private key is published, so it is trusted only on request.
+   */
+  public static final String SANDBOX_ISSUER = "https://sandbox.cds-hooks.org";
+
+  private static final String SANDBOX_JWKS = "auth/cds-hooks-sandbox-jwks.json";
+  private static final Set<JWSAlgorithm> ALGORITHMS =
+      Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.ES256, JWSAlgorithm.ES384);
+
+  /** Longer-lived tokens are refused, which bounds how long jti values must be remembered. */
+  static final Duration MAX_LIFETIME = Duration.ofHours(1);
+
+  private final Map<String, Issuer> issuers = new LinkedHashMap<>();
+  private final Map<String, JWKSource<SecurityContext>> jkuSources = new ConcurrentHashMap<>();
+  private final ReplayCache replays = new ReplayCache(200_000);
+  private final Duration skew;
+  private final Clock clock;
+
+  private record Issuer(TrustedIssuer config, JWKSource<SecurityContext> keys) {}
+
+  public EhrAuthenticator(
+      List<TrustedIssuer> trusted, boolean allowSandbox, Duration skew, Clock clock) {
+    this.skew = skew;
+    this.clock = clock;
+    for (TrustedIssuer issuer : trusted) {
+      issuers.put(issuer.issuer(), new Issuer(issuer, keySource(issuer)));
+    }
+    if (allowSandbox && !issuers.containsKey(SANDBOX_ISSUER)) {
+      TrustedIssuer sandbox =
+          new TrustedIssuer(
+              SANDBOX_ISSUER,
+              null,
+              null,
+              List.of(SANDBOX_ISSUER + "/.well-known/jwks.json"),
+              List.of(),
+              List.of());
+      issuers.put(SANDBOX_ISSUER, new Issuer(sandbox, new ImmutableJWKSet<>(sandboxKeys())));
+    }
+  }
+
+  public boolean enabled() {
+    return !issuers.isEmpty();
+  }
+
+  /**
+   * @param authorization the Authorization header, or null
+   * @param audience the URL of the endpoint called (public base URL + path)
+   */
+  public Caller authenticate(String authorization, String audience) throws AuthenticationFailure {
+    if (authorization == null || authorization.isBlank()) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.MISSING, "no Authorization header");
+    }
+    if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw new AuthenticationFailure(AuthenticationFailure.Reason.MALFORMED, "not a Bearer token");
+    }
+    SignedJWT jwt;
+    JWTClaimsSet claims;
+    try {
+      jwt = SignedJWT.parse(authorization.substring(7).trim());
+      claims = jwt.getJWTClaimsSet();
+    } catch (ParseException e) {
+      throw new AuthenticationFailure(AuthenticationFailure.Reason.MALFORMED, "not a signed JWT");
+    }
+    JWSHeader header = jwt.getHeader();
+    if (!ALGORITHMS.contains(header.getAlgorithm())) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.ALGORITHM, "alg " + header.getAlgorithm() + " not accepted");
+    }
+    Issuer issuer = claims.getIssuer() == null ? null : issuers.get(claims.getIssuer());
+    if (issuer == null) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.UNKNOWN_ISSUER, "iss not trusted: " + claims.getIssuer());
+    }
+    verifySignature(jwt, header, issuer);
+    Caller caller = checkClaims(claims, issuer, audience);
+    Instant now = clock.instant();
+    if (!replays.firstUse(
+        claims.getIssuer(),
+        claims.getJWTID(),
+        claims.getExpirationTime().toInstant().plus(skew),
+        now)) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.REPLAYED, "jti already used for iss " + claims.getIssuer());
+    }
+    return caller;
+  }
+
+  private void verifySignature(SignedJWT jwt, JWSHeader header, Issuer issuer)
+      throws AuthenticationFailure {
+    JWKSource<SecurityContext> source = issuer.keys();
+    if (header.getJWKURL() != null) {
+      String jku = header.getJWKURL().toString();
+      if (!issuer.config().jkuAllowlist().contains(jku)) {
+        throw new AuthenticationFailure(
+            AuthenticationFailure.Reason.JKU_NOT_ALLOWED,
+            "jku not on the allowlist of " + issuer.config().issuer());
+      }
+      if (source == null) {
+        source = jkuSources.computeIfAbsent(jku, EhrAuthenticator::remoteSource);
+      }
+    }
+    if (source == null) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.UNKNOWN_KEY,
+          "token has no jku and the issuer has no configured keys");
+    }
+    if (header.getKeyID() == null) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.MALFORMED, "no kid in the header");
+    }
+    List<JWK> keys;
+    try {
+      keys =
+          source.get(
+              new JWKSelector(new JWKMatcher.Builder().keyID(header.getKeyID()).build()), null);
+    } catch (KeySourceException e) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.KEYS_UNAVAILABLE,
+          "issuer keys could not be loaded: " + e.getClass().getSimpleName());
+    }
+    if (keys.isEmpty()) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.UNKNOWN_KEY, "no key with kid " + header.getKeyID());
+    }
+    for (JWK key : keys) {
+      JWSVerifier verifier = verifierFor(key, header.getAlgorithm());
+      try {
+        if (verifier != null && jwt.verify(verifier)) {
+          return;
+        }
+      } catch (JOSEException e) {
+        // Try the next key with this kid; none verifying is a bad signature.
+      }
+    }
+    throw new AuthenticationFailure(
+        AuthenticationFailure.Reason.BAD_SIGNATURE, "signature does not verify");
+  }
+
+  private static JWSVerifier verifierFor(JWK key, JWSAlgorithm alg) {
+    try {
+      if (key instanceof RSAKey rsa && JWSAlgorithm.Family.RSA.contains(alg)) {
+        return new RSASSAVerifier(rsa);
+      }
+      if (key instanceof ECKey ec && JWSAlgorithm.Family.EC.contains(alg)) {
+        return new ECDSAVerifier(ec);
+      }
+    } catch (JOSEException e) {
+      return null;
+    }
+    return null;
+  }
+
+  private Caller checkClaims(JWTClaimsSet claims, Issuer issuer, String audience)
+      throws AuthenticationFailure {
+    Instant now = clock.instant();
+    Date exp = claims.getExpirationTime();
+    Date iat = claims.getIssueTime();
+    if (exp == null || iat == null || claims.getJWTID() == null || claims.getJWTID().isBlank()) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.MISSING_CLAIM, "exp, iat and jti are required");
+    }
+    if (now.isAfter(exp.toInstant().plus(skew))) {
+      throw new AuthenticationFailure(AuthenticationFailure.Reason.EXPIRED, "expired");
+    }
+    if (iat.toInstant().isAfter(now.plus(skew))) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.ISSUED_IN_FUTURE, "iat in the future");
+    }
+    Date nbf = claims.getNotBeforeTime();
+    if (nbf != null && nbf.toInstant().isAfter(now.plus(skew))) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.NOT_YET_VALID, "nbf in the future");
+    }
+    if (Duration.between(iat.toInstant(), exp.toInstant()).compareTo(MAX_LIFETIME) > 0) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.LIFETIME, "exp - iat exceeds " + MAX_LIFETIME);
+    }
+    List<String> audiences = claims.getAudience() == null ? List.of() : claims.getAudience();
+    String expected = normalise(audience);
+    if (audiences.stream().map(EhrAuthenticator::normalise).noneMatch(expected::equals)) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.AUDIENCE, "aud does not name " + audience);
+    }
+    String tenant = null;
+    try {
+      tenant = claims.getStringClaim("tenant");
+    } catch (ParseException e) {
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.TENANT, "tenant is not a string");
+    }
+    List<String> tenants = issuer.config().tenants();
+    if (!tenants.isEmpty() && (tenant == null || !tenants.contains(tenant))) {
+      throw new AuthenticationFailure(AuthenticationFailure.Reason.TENANT, "tenant not allowed");
+    }
+    return new Caller(issuer.config().issuer(), tenant, issuer.config().fhirServers(), false);
+  }
+
+  private static String normalise(String url) {
+    String u = url.trim();
+    while (u.endsWith("/")) {
+      u = u.substring(0, u.length() - 1);
+    }
+    int scheme = u.indexOf("://");
+    if (scheme > 0) {
+      int hostEnd = u.indexOf('/', scheme + 3);
+      String head = (hostEnd < 0 ? u : u.substring(0, hostEnd)).toLowerCase(Locale.ROOT);
+      u = head + (hostEnd < 0 ? "" : u.substring(hostEnd));
+    }
+    return u;
+  }
+
+  private static JWKSource<SecurityContext> keySource(TrustedIssuer issuer) {
+    if (issuer.jwksFile() != null) {
+      try {
+        return new ImmutableJWKSet<>(JWKSet.parse(Files.readString(issuer.jwksFile())));
+      } catch (IOException | ParseException e) {
+        throw new IllegalArgumentException(
+            "cannot read the JWKS of "
+                + issuer.issuer()
+                + " from "
+                + issuer.jwksFile()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+    }
+    return issuer.jwksUrl() == null ? null : remoteSource(issuer.jwksUrl());
+  }
+
+  /** Cached keys, refreshed when a token names an unknown kid (key rotation), rate limited. */
+  private static JWKSource<SecurityContext> remoteSource(String url) {
+    try {
+      return JWKSourceBuilder.create(
+              URI.create(url).toURL(), new DefaultResourceRetriever(2000, 2000, 512 * 1024))
+          .cache(Duration.ofMinutes(15).toMillis(), Duration.ofSeconds(10).toMillis())
+          .rateLimited(Duration.ofSeconds(30).toMillis())
+          .build();
+    } catch (MalformedURLException e) {
+      throw new IllegalArgumentException("not a URL: " + url, e);
+    }
+  }
+
+  private static JWKSet sandboxKeys() {
+    try (InputStream in =
+        EhrAuthenticator.class.getClassLoader().getResourceAsStream(SANDBOX_JWKS)) {
+      if (in == null) {
+        throw new IllegalStateException("missing on the classpath: " + SANDBOX_JWKS);
+      }
+      return JWKSet.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException | ParseException e) {
+      throw new IllegalStateException("bundled sandbox JWKS is unreadable", e);
+    }
+  }
+
+  /** Issuer names, for start-up logging. */
+  public List<String> issuerNames() {
+    return new ArrayList<>(issuers.keySet());
+  }
+}
