@@ -72,7 +72,8 @@ public final class ScenarioStore {
       if (resource == null) {
         continue;
       }
-      if (shiftDays != 0) {
+      // Clinical dates move with today; a birth date stays as written (ages drift by a day a year).
+      if (shiftDays != 0 && !(resource instanceof org.hl7.fhir.r4.model.Patient)) {
         for (BaseDateTimeType date :
             terser.getAllPopulatedChildElementsOfType(resource, BaseDateTimeType.class)) {
           if (date.getValue() != null) {
