@@ -10,10 +10,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -124,7 +126,7 @@ public final class CardRenderer {
                   .collect(Collectors.joining(" and "));
     }
     Map<String, String> values =
-        new java.util.HashMap<>(
+        new HashMap<>(
             Map.of(
                 "value", v.displayValue(),
                 "unit", v.displayUnit(),
@@ -235,11 +237,7 @@ public final class CardRenderer {
 
   private static String describe(ConditionRecord c) {
     String code =
-        c.codes().stream()
-            .map(CodeRef::code)
-            .filter(java.util.Objects::nonNull)
-            .findFirst()
-            .orElse(null);
+        c.codes().stream().map(CodeRef::code).filter(Objects::nonNull).findFirst().orElse(null);
     String name = c.description() != null ? c.description() : c.sets().iterator().next().name();
     return code == null ? name : name + " (" + code + ")";
   }

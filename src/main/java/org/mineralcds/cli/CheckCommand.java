@@ -15,6 +15,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -281,8 +282,7 @@ public final class CheckCommand {
     List<Card> cards = evaluation.response().cards();
     out.println("Cards (" + cards.size() + ")" + (cards.isEmpty() ? ": nothing to flag." : ""));
     for (Card card : cards) {
-      out.println(
-          "  [" + card.indicator().toUpperCase(java.util.Locale.ROOT) + "] " + card.summary());
+      out.println("  [" + card.indicator().toUpperCase(Locale.ROOT) + "] " + card.summary());
       out.println(
           "      topic " + card.source().topic().code() + "   evidence " + card.source().url());
       if (card.suggestions() != null) {
@@ -335,7 +335,7 @@ public final class CheckCommand {
             .put("value", latest.reportedValue())
             .put("unit", latest.reportedUnit())
             .put("date", LocalDate.ofInstant(latest.effective(), ZoneOffset.UTC).toString())
-            .put("status", latest.status().name().toLowerCase(java.util.Locale.ROOT));
+            .put("status", latest.status().name().toLowerCase(Locale.ROOT));
       }
     }
     ArrayNode meds = found.putArray("medications");

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.hl7.fhir.r4.model.BaseDateTimeType;
 import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
@@ -73,7 +74,7 @@ public final class ScenarioStore {
         continue;
       }
       // Clinical dates move with today; a birth date stays as written (ages drift by a day a year).
-      if (shiftDays != 0 && !(resource instanceof org.hl7.fhir.r4.model.Patient)) {
+      if (shiftDays != 0 && !(resource instanceof Patient)) {
         for (BaseDateTimeType date :
             terser.getAllPopulatedChildElementsOfType(resource, BaseDateTimeType.class)) {
           if (date.getValue() != null) {

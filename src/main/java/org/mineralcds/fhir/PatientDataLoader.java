@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -237,8 +238,7 @@ public final class PatientDataLoader {
         failures.keySet().stream().filter(service.requiredKeys()::contains).toList();
     if (!required.isEmpty()) {
       String reasons =
-          String.join(
-              "; ", new java.util.LinkedHashSet<>(required.stream().map(failures::get).toList()));
+          String.join("; ", new LinkedHashSet<>(required.stream().map(failures::get).toList()));
       throw new HookError(
           HookError.Kind.PRECONDITION_FAILED,
           "Required lab data could not be obtained for prefetch keys "

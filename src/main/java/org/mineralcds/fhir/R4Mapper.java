@@ -1,5 +1,6 @@
 package org.mineralcds.fhir;
 
+import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
@@ -357,8 +358,7 @@ public final class R4Mapper {
   }
 
   private static Clock time(BaseDateTimeType value) {
-    if (value.getPrecision().ordinal()
-        <= ca.uhn.fhir.model.api.TemporalPrecisionEnum.DAY.ordinal()) {
+    if (value.getPrecision().ordinal() <= TemporalPrecisionEnum.DAY.ordinal()) {
       return new Clock(localDate(value).atStartOfDay(ZoneOffset.UTC).toInstant(), true);
     }
     return new Clock(value.getValue().toInstant(), false);

@@ -1,5 +1,6 @@
 package org.mineralcds.knowledge;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -20,7 +21,7 @@ public record ServiceDefinition(
     Set<String> requiredKeys) {
 
   public ServiceDefinition {
-    prefetch = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(prefetch));
+    prefetch = Collections.unmodifiableMap(new LinkedHashMap<>(prefetch));
     requiredKeys = Set.copyOf(requiredKeys);
   }
 }
