@@ -88,26 +88,4 @@ public record ServiceConfig(
   public boolean authenticationRequired() {
     return !trustedIssuers.isEmpty() || allowSandboxIssuer;
   }
-
-  public ServiceConfig withTrust(
-      List<TrustedIssuer> issuers, boolean sandbox, String baseUrl, int concurrentHooks) {
-    return new ServiceConfig(
-        host,
-        port,
-        corsAllowedOrigins,
-        allowedFhirServers,
-        fhirConnectTimeout,
-        fhirReadTimeout,
-        hookDeadline,
-        maxBodyBytes,
-        maxFhirPages,
-        knowledgeDir,
-        demo,
-        insecureAllowRemoteUnauthenticated,
-        baseUrl,
-        concurrentHooks,
-        issuers,
-        sandbox,
-        clockSkew);
-  }
 }

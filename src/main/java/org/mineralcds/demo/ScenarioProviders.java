@@ -78,6 +78,18 @@ final class ScenarioProviders {
     Stream<T> stream() {
       return store.all(type.getSimpleName()).stream().map(type::cast);
     }
+
+    /** The common "patient + status" search of request-like resources. */
+    List<T> byPatientAndStatus(
+        ReferenceParam patient,
+        TokenOrListParam status,
+        Function<T, Reference> subject,
+        Function<T, String> statusCode) {
+      return stream()
+          .filter(r -> refers(subject.apply(r), patient))
+          .filter(r -> matches(status, v -> v.equals(statusCode.apply(r)), null))
+          .toList();
+    }
   }
 
   static boolean refers(Reference ref, ReferenceParam param) {
@@ -217,11 +229,11 @@ final class ScenarioProviders {
     public List<MedicationRequest> search(
         @OptionalParam(name = "patient") ReferenceParam patient,
         @OptionalParam(name = "status") TokenOrListParam status) {
-      return stream()
-          .filter(m -> refers(m.getSubject(), patient))
-          .filter(
-              m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
-          .toList();
+      return byPatientAndStatus(
+          patient,
+          status,
+          MedicationRequest::getSubject,
+          m -> m.hasStatus() ? m.getStatus().toCode() : null);
     }
   }
 
@@ -239,11 +251,11 @@ final class ScenarioProviders {
     public List<MedicationStatement> search(
         @OptionalParam(name = "patient") ReferenceParam patient,
         @OptionalParam(name = "status") TokenOrListParam status) {
-      return stream()
-          .filter(m -> refers(m.getSubject(), patient))
-          .filter(
-              m -> matches(status, v -> m.hasStatus() && v.equals(m.getStatus().toCode()), null))
-          .toList();
+      return byPatientAndStatus(
+          patient,
+          status,
+          MedicationStatement::getSubject,
+          m -> m.hasStatus() ? m.getStatus().toCode() : null);
     }
   }
 
@@ -284,11 +296,11 @@ final class ScenarioProviders {
     public List<ServiceRequest> search(
         @OptionalParam(name = "patient") ReferenceParam patient,
         @OptionalParam(name = "status") TokenOrListParam status) {
-      return stream()
-          .filter(r -> refers(r.getSubject(), patient))
-          .filter(
-              r -> matches(status, v -> r.hasStatus() && v.equals(r.getStatus().toCode()), null))
-          .toList();
+      return byPatientAndStatus(
+          patient,
+          status,
+          ServiceRequest::getSubject,
+          r -> r.hasStatus() ? r.getStatus().toCode() : null);
     }
   }
 }
