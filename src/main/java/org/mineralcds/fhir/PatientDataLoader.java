@@ -121,12 +121,17 @@ public final class PatientDataLoader {
         morePages(request, key, bundle, policy).forEach(r -> add(pool, r));
       }
     }
-    // Undeclared keys are harvested too: tolerant of EHRs that name their prefetch differently.
+    // Undeclared keys are harvested too, tolerant of EHRs that name their prefetch differently;
+    // being extras, one that cannot be parsed is skipped rather than failing the call.
     for (Map.Entry<String, JsonNode> e : request.prefetch().entrySet()) {
       if (!service.prefetch().containsKey(e.getKey()) && e.getValue().isObject()) {
-        Resource extra = parse(parser, e.getKey(), e.getValue());
-        if (!(extra instanceof OperationOutcome)) {
-          add(pool, extra);
+        try {
+          Resource extra = parse(parser, e.getKey(), e.getValue());
+          if (!(extra instanceof OperationOutcome)) {
+            add(pool, extra);
+          }
+        } catch (HookError unreadable) {
+          LOG.info("undeclared prefetch key {} is not a FHIR R4 resource; ignored", e.getKey());
         }
       }
     }
