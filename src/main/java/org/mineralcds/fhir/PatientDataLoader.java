@@ -58,6 +58,9 @@ public final class PatientDataLoader {
 
   private static final Logger LOG = LoggerFactory.getLogger(PatientDataLoader.class);
 
+  /** No hook call evaluates more resources than this, however many the sources return. */
+  static final int MAX_RESOURCES = 20_000;
+
   private final FhirContext fhir;
   private final ServiceDefinition service;
   private final FhirFetcher fetcher;
@@ -139,6 +142,9 @@ public final class PatientDataLoader {
     List<String> fetched = new ArrayList<>(missing);
     fetched.removeAll(failures.keySet());
     resolveMedications(request, pool, deadlineNanos, policy);
+    if (pool.size() >= MAX_RESOURCES) {
+      LOG.warn("the sources returned more than {} resources; the rest were ignored", MAX_RESOURCES);
+    }
     MappingReport report = new MappingReport();
     PatientRecord record = record(patientId, pool, gaps(failures.keySet()), report);
     boolean patientFound = pool.containsKey("Patient/" + patientId);
@@ -309,6 +315,9 @@ public final class PatientDataLoader {
           add(pool, entry.getResource());
         }
       }
+      return;
+    }
+    if (pool.size() >= MAX_RESOURCES) {
       return;
     }
     String id = resource.getIdElement().hasIdPart() ? resource.getIdElement().getIdPart() : null;
