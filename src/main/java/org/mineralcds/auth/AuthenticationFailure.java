@@ -22,6 +22,7 @@ public final class AuthenticationFailure extends Exception {
     LIFETIME("lifetime-too-long"),
     MISSING_CLAIM("missing-claim"),
     REPLAYED("replayed-jti"),
+    REPLAY_CACHE_FULL("replay-cache-full"),
     TENANT("tenant"),
     KEYS_UNAVAILABLE("keys-unavailable");
 

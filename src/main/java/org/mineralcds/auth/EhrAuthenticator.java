@@ -16,6 +16,7 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -131,8 +132,13 @@ public final class EhrAuthenticator {
         claims.getJWTID(),
         claims.getExpirationTime().toInstant().plus(skew),
         now)) {
-      throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.REPLAYED, "jti already used for iss " + claims.getIssuer());
+      throw replays.atCapacity()
+          ? new AuthenticationFailure(
+              AuthenticationFailure.Reason.REPLAY_CACHE_FULL,
+              "jti cache is full; refusing new tokens")
+          : new AuthenticationFailure(
+              AuthenticationFailure.Reason.REPLAYED,
+              "jti already used for iss " + claims.getIssuer());
     }
     return caller;
   }
@@ -165,6 +171,10 @@ public final class EhrAuthenticator {
       keys =
           source.get(
               new JWKSelector(new JWKMatcher.Builder().keyID(header.getKeyID()).build()), null);
+    } catch (RateLimitReachedException e) {
+      // The cached keys were consulted and a refresh was refused: the kid is simply unknown.
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.UNKNOWN_KEY, "no key with kid " + header.getKeyID());
     } catch (KeySourceException e) {
       throw new AuthenticationFailure(
           AuthenticationFailure.Reason.KEYS_UNAVAILABLE,

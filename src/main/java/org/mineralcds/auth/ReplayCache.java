@@ -44,6 +44,10 @@ final class ReplayCache {
     }
   }
 
+  boolean atCapacity() {
+    return seen.size() >= capacity;
+  }
+
   int size() {
     return seen.size();
   }

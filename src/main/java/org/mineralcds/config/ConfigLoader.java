@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the configuration, in one place: defaults, overridden by a YAML file ({@code --config} /
@@ -121,6 +123,11 @@ public final class ConfigLoader {
     }
     boolean demo = bool(values, "--demo", problems);
     boolean insecureRemote = bool(values, "--insecure-allow-remote-unauthenticated", problems);
+    if (!issuers.isEmpty() && publicBaseUrl.isEmpty()) {
+      problems.add(
+          "--public-base-url is required with trusted issuers: the JWT aud is checked against the"
+              + " URL the EHR calls, which the Host header of a request cannot be trusted to give");
+    }
     if (insecureRemote && (!issuers.isEmpty() || sandbox)) {
       problems.add(
           "--insecure-allow-remote-unauthenticated cannot be combined with trusted issuers:"
@@ -212,12 +219,32 @@ public final class ConfigLoader {
         values.put(s.option(), e.getValue().asText());
       }
     }
+    JsonNode trusted = root.path("trustedIssuers");
+    if (!trusted.isMissingNode() && !trusted.isNull() && !trusted.isArray()) {
+      problems.add(file + ": 'trustedIssuers' must be a list of issuers");
+    }
+    List<String> issuerKeys =
+        List.of("issuer", "jwksUrl", "jwksFile", "jkuAllowlist", "tenants", "fhirServers");
+    Set<String> seenIssuers = new HashSet<>();
     int index = 0;
-    for (JsonNode node : root.path("trustedIssuers")) {
+    for (JsonNode node : trusted.isArray() ? trusted : List.<JsonNode>of()) {
       String at = file + ": trustedIssuers[" + index++ + "]";
+      if (!node.isObject()) {
+        problems.add(at + ": must be a map with 'issuer' and its keys");
+        continue;
+      }
+      node.fieldNames()
+          .forEachRemaining(
+              k -> {
+                if (!issuerKeys.contains(k)) {
+                  problems.add(at + ": unknown key '" + k + "' (known: " + issuerKeys + ")");
+                }
+              });
       String issuer = node.path("issuer").asText("");
       if (issuer.isBlank()) {
         problems.add(at + ": 'issuer' is required");
+      } else if (!seenIssuers.add(issuer)) {
+        problems.add(at + ": issuer '" + issuer + "' is listed twice; merge the entries");
       }
       String jwksUrl = node.hasNonNull("jwksUrl") ? node.get("jwksUrl").asText() : null;
       Path jwksFile =

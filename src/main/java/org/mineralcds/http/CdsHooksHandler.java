@@ -121,6 +121,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
       }
       Caller caller = authenticate(request, path);
       if (caller == null) {
+        // RFC 9110 asks for the scheme; the reason stays in the log (CDS Hooks: no detail).
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
         return write(response, callback, 401, "", "application/json");
       }
       return route(path, endpoint, method, caller, request, response, callback);

@@ -1,0 +1,87 @@
+package org.mineralcds.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** The (issuer, jti) memory that stops a captured JWT from being used twice. */
+class ReplayCacheTest {
+
+  private static final Instant T0 = Instant.parse("2026-11-20T12:00:00Z");
+  private static final String ISS = "https://ehr.example.org";
+
+  @Test
+  void theFirstUseIsAcceptedAndAReplayRefused() {
+    ReplayCache cache = new ReplayCache(10);
+    Instant until = T0.plusSeconds(360);
+    assertThat(cache.firstUse(ISS, "jti-1", until, T0)).isTrue();
+    assertThat(cache.firstUse(ISS, "jti-1", until, T0)).isFalse();
+    assertThat(cache.firstUse(ISS, "jti-1", until, T0.plusSeconds(359))).isFalse();
+    assertThat(cache.firstUse(ISS, "jti-1", until, until)).isFalse();
+    assertThat(cache.size()).isEqualTo(1);
+  }
+
+  @Test
+  void theSameJtiFromAnotherIssuerIsAnotherToken() {
+    ReplayCache cache = new ReplayCache(10);
+    Instant until = T0.plusSeconds(360);
+    assertThat(cache.firstUse(ISS, "jti-1", until, T0)).isTrue();
+    assertThat(cache.firstUse("https://other.example.org", "jti-1", until, T0)).isTrue();
+    assertThat(cache.firstUse(ISS, "jti-2", until, T0)).isTrue();
+    assertThat(cache.size()).isEqualTo(3);
+  }
+
+  @Test
+  void issuerAndJtiCannotBeShiftedIntoEachOther() {
+    ReplayCache cache = new ReplayCache(10);
+    Instant until = T0.plusSeconds(360);
+    assertThat(cache.firstUse("https://a.example/x", "y", until, T0)).isTrue();
+    assertThat(cache.firstUse("https://a.example/", "xy", until, T0)).isTrue();
+    assertThat(cache.firstUse("https://a.example/xy", "", until, T0)).isTrue();
+  }
+
+  @Test
+  void anExpiredEntryMayBeReused() {
+    ReplayCache cache = new ReplayCache(10);
+    assertThat(cache.firstUse(ISS, "jti-1", T0.plusSeconds(60), T0)).isTrue();
+    Instant later = T0.plusSeconds(61);
+    assertThat(cache.firstUse(ISS, "jti-1", later.plusSeconds(60), later)).isTrue();
+    // ... and is then remembered again, until the new time.
+    assertThat(cache.firstUse(ISS, "jti-1", later.plusSeconds(60), later.plusSeconds(30)))
+        .isFalse();
+    assertThat(cache.size()).isEqualTo(1);
+  }
+
+  @Test
+  void whenFullOfLiveEntriesNewTokensAreRefusedUntilSomeExpire() {
+    ReplayCache cache = new ReplayCache(3);
+    assertThat(cache.firstUse(ISS, "a", T0.plusSeconds(60), T0)).isTrue();
+    assertThat(cache.firstUse(ISS, "b", T0.plusSeconds(120), T0)).isTrue();
+    assertThat(cache.firstUse(ISS, "c", T0.plusSeconds(300), T0)).isTrue();
+
+    // Full of live entries: refused rather than forgetting one that could still be replayed.
+    assertThat(cache.firstUse(ISS, "d", T0.plusSeconds(300), T0.plusSeconds(10))).isFalse();
+    assertThat(cache.size()).isEqualTo(3);
+    assertThat(cache.firstUse(ISS, "a", T0.plusSeconds(60), T0.plusSeconds(10))).isFalse();
+
+    // "a" has expired: the sweep makes room for one, and only one, new entry.
+    Instant t90 = T0.plusSeconds(90);
+    assertThat(cache.firstUse(ISS, "d", t90.plusSeconds(300), t90)).isTrue();
+    assertThat(cache.size()).isEqualTo(3);
+    assertThat(cache.firstUse(ISS, "e", t90.plusSeconds(300), t90)).isFalse();
+    assertThat(cache.firstUse(ISS, "b", T0.plusSeconds(120), t90)).isFalse();
+
+    // "b" has expired too; "c" and "d" are live.
+    Instant t200 = T0.plusSeconds(200);
+    assertThat(cache.firstUse(ISS, "e", t200.plusSeconds(60), t200)).isTrue();
+    assertThat(cache.size()).isEqualTo(3);
+    assertThat(cache.firstUse(ISS, "f", t200.plusSeconds(60), t200)).isFalse();
+
+    // Once all have expired the cache empties and accepts again.
+    Instant t1000 = T0.plusSeconds(1000);
+    assertThat(cache.firstUse(ISS, "f", t1000.plusSeconds(60), t1000)).isTrue();
+    assertThat(cache.firstUse(ISS, "g", t1000.plusSeconds(60), t1000)).isTrue();
+    assertThat(cache.size()).isEqualTo(2);
+  }
+}
