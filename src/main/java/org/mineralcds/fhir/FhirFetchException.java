@@ -7,7 +7,7 @@ public final class FhirFetchException extends RuntimeException {
     super(message, cause);
   }
 
-  /** A short, fixed reason for metrics: http-401, connect, timeout, too-large or other. */
+  /** A short, fixed reason for metrics: http-401, connect, timeout, unreadable or other. */
   public String reason() {
     String m = getMessage();
     if (m.startsWith("FHIR server answered HTTP ")) {
@@ -18,6 +18,9 @@ public final class FhirFetchException extends RuntimeException {
     }
     if (m.contains("did not answer in time")) {
       return "timeout";
+    }
+    if (m.contains("could not be read")) {
+      return "unreadable";
     }
     return "other";
   }

@@ -1,6 +1,7 @@
 package org.mineralcds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
 import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
@@ -51,6 +52,20 @@ public final class HapiFhirFetcher implements FhirFetcher {
     factory.setConnectionRequestTimeout((int) connectTimeout.toMillis());
     factory.setSocketTimeout((int) readTimeout.toMillis());
     factory.setHttpClient(httpClient(connectTimeout, readTimeout));
+    warmUp();
+  }
+
+  /**
+   * HAPI builds its client and Bundle parsing machinery on first use, which made the first hook
+   * call after start-up several times slower than the rest; do it now instead.
+   */
+  private void warmUp() {
+    fhir.newRestfulGenericClient("http://127.0.0.1/warm-up");
+    fhir.newJsonParser()
+        .parseResource(
+            Bundle.class,
+            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
+                + "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{}}}]}");
   }
 
   /**
@@ -94,24 +109,36 @@ public final class HapiFhirFetcher implements FhirFetcher {
 
   @Override
   public List<Resource> fetch(
-      String fhirServer, String accessToken, String relativeUrl, int maxPages) {
+      String fhirServer, String accessToken, String relativeUrl, int maxPages, long deadlineNanos) {
     long started = System.nanoTime();
     boolean ok = false;
+    RequestDeadline deadline = new RequestDeadline(deadlineNanos);
     try {
-      List<Resource> resources = fetchPages(fhirServer, accessToken, relativeUrl, maxPages);
+      List<Resource> resources =
+          fetchPages(fhirServer, accessToken, relativeUrl, maxPages, deadline);
       ok = true;
       return resources;
     } catch (FhirFetchException e) {
-      metrics.fhirFetchFailure(e.reason());
-      throw e;
+      FhirFetchException failure =
+          deadline.expired()
+              ? new FhirFetchException(
+                  "the FHIR server did not answer in time (the hook deadline passed)", e)
+              : e;
+      metrics.fhirFetchFailure(failure.reason());
+      throw failure;
     } finally {
+      deadline.close();
       metrics.fhirFetch(ok, System.nanoTime() - started);
     }
   }
 
   private List<Resource> fetchPages(
-      String fhirServer, String accessToken, String relativeUrl, int maxPages) {
-    IGenericClient client = client(fhirServer, accessToken);
+      String fhirServer,
+      String accessToken,
+      String relativeUrl,
+      int maxPages,
+      RequestDeadline deadline) {
+    IGenericClient client = client(fhirServer, accessToken, deadline);
     String url = base(fhirServer) + relativeUrl;
     try {
       if (!relativeUrl.contains("?")) {
@@ -142,6 +169,9 @@ public final class HapiFhirFetcher implements FhirFetcher {
       root = root.getCause();
     }
     String kind = root.getClass().getSimpleName();
+    if (root instanceof DataFormatException) {
+      return "the FHIR server's response could not be read as FHIR (" + kind + ")";
+    }
     if (kind.contains("Timeout")) {
       return "the FHIR server did not answer in time (" + kind + ")";
     }
@@ -150,9 +180,9 @@ public final class HapiFhirFetcher implements FhirFetcher {
 
   @Override
   public List<Resource> remainingPages(
-      String fhirServer, String accessToken, Bundle firstPage, int maxPages) {
-    try {
-      return follow(client(fhirServer, accessToken), fhirServer, firstPage, maxPages);
+      String fhirServer, String accessToken, Bundle firstPage, int maxPages, long deadlineNanos) {
+    try (RequestDeadline deadline = new RequestDeadline(deadlineNanos)) {
+      return follow(client(fhirServer, accessToken, deadline), fhirServer, firstPage, maxPages);
     } catch (FhirClientConnectionException e) {
       throw new FhirFetchException(connectionProblem(e), e);
     } catch (BaseServerResponseException e) {
@@ -177,8 +207,9 @@ public final class HapiFhirFetcher implements FhirFetcher {
     return resources;
   }
 
-  private IGenericClient client(String fhirServer, String accessToken) {
+  private IGenericClient client(String fhirServer, String accessToken, RequestDeadline deadline) {
     IGenericClient client = fhir.newRestfulGenericClient(fhirServer);
+    client.registerInterceptor(deadline);
     if (accessToken != null) {
       client.registerInterceptor(new BearerTokenAuthInterceptor(accessToken));
     }

@@ -1,7 +1,6 @@
 package org.mineralcds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.DataFormatException;
 import ca.uhn.fhir.parser.IParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
@@ -121,7 +120,7 @@ public final class PatientDataLoader {
       prefetched.add(key);
       add(pool, resource);
       if (resource instanceof Bundle bundle && bundle.getLink(Bundle.LINK_NEXT) != null) {
-        morePages(request, key, bundle, policy).forEach(r -> add(pool, r));
+        morePages(request, key, bundle, policy, deadlineNanos).forEach(r -> add(pool, r));
       }
     }
     // Undeclared keys are harvested too, tolerant of EHRs that name their prefetch differently;
@@ -155,7 +154,9 @@ public final class PatientDataLoader {
     IBaseResource parsed;
     try {
       parsed = parser.parseResource(value.toString());
-    } catch (DataFormatException | ClassCastException | IllegalArgumentException e) {
+    } catch (RuntimeException e) {
+      // HAPI signals malformed input with several exception types (even a NullPointerException
+      // for an entry without a resource): all of them are the caller's mistake, a 400.
       throw HookError.badRequest("'prefetch." + key + "' is not a valid FHIR R4 resource.");
     }
     if (!(parsed instanceof Resource resource)) {
@@ -165,14 +166,15 @@ public final class PatientDataLoader {
   }
 
   private List<Resource> morePages(
-      HookRequest request, String key, Bundle bundle, FhirServerPolicy policy) {
+      HookRequest request, String key, Bundle bundle, FhirServerPolicy policy, long deadlineNanos) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       LOG.info(
           "prefetch key {} has more pages but no usable fhirServer; using the first page", key);
       return List.of();
     }
     try {
-      return fetcher.remainingPages(request.fhirServer(), token(request), bundle, maxPages - 1);
+      return fetcher.remainingPages(
+          request.fhirServer(), token(request), bundle, maxPages - 1, deadlineNanos);
     } catch (FhirFetchException e) {
       LOG.warn("prefetch key {}: next page failed: {}", key, e.getMessage());
       return List.of();
@@ -216,7 +218,9 @@ public final class PatientDataLoader {
       }
       String token = token(request);
       futures.put(
-          key, pool.submit(() -> fetcher.fetch(request.fhirServer(), token, url, maxPages)));
+          key,
+          pool.submit(
+              () -> fetcher.fetch(request.fhirServer(), token, url, maxPages, deadlineNanos)));
     }
     for (Map.Entry<String, Future<List<Resource>>> e : futures.entrySet()) {
       try {
@@ -289,7 +293,9 @@ public final class PatientDataLoader {
     List<Future<List<Resource>>> futures = new ArrayList<>();
     String token = token(request);
     for (String relative : unresolved) {
-      futures.add(pool.submit(() -> fetcher.fetch(request.fhirServer(), token, relative, 1)));
+      futures.add(
+          pool.submit(
+              () -> fetcher.fetch(request.fhirServer(), token, relative, 1, deadlineNanos)));
     }
     for (Future<List<Resource>> f : futures) {
       try {

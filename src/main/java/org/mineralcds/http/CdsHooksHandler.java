@@ -273,10 +273,11 @@ public final class CdsHooksHandler extends Handler.Abstract {
     try {
       return json.readTree(bytes);
     } catch (StreamConstraintsException e) {
-      throw new HttpProblem(
-          400,
-          "invalid",
-          "The request body nests deeper than " + HookJson.MAX_NESTING_DEPTH + " levels.");
+      String limit =
+          e.getOriginalMessage().contains("nesting depth")
+              ? "nests deeper than " + HookJson.MAX_NESTING_DEPTH + " levels"
+              : "exceeds a limit of the JSON parser (a number, name or string is too long)";
+      throw new HttpProblem(400, "invalid", "The request body " + limit + ".");
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
       throw new HttpProblem(400, "invalid", "The request body is not valid JSON" + where + ".");
