@@ -16,7 +16,7 @@ public final class FhirFetchException extends RuntimeException {
     if (m.contains("could not connect")) {
       return "connect";
     }
-    if (m.contains("did not answer in time")) {
+    if (m.contains("did not answer")) {
       return "timeout";
     }
     if (m.contains("could not be read")) {

@@ -121,8 +121,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
     } catch (FhirFetchException e) {
       FhirFetchException failure =
           deadline.expired()
-              ? new FhirFetchException(
-                  "the FHIR server did not answer in time (the hook deadline passed)", e)
+              ? new FhirFetchException("the FHIR server did not answer within the deadline", e)
               : e;
       metrics.fhirFetchFailure(failure.reason());
       throw failure;
