@@ -133,6 +133,9 @@ public final class CardRenderer {
                 "date", date(v),
                 "measure", v.measure() == null ? "" : v.measure().label(),
                 "whileOn", whileOn));
+    f.inputs()
+        .forEach(
+            (name, input) -> values.put(name, input.displayValue() + " " + input.displayUnit()));
     String summary = Wording.fill(f.band().summary(), values);
     if (summary.length() > Wording.MAX_SUMMARY_LENGTH && !whileOn.isEmpty()) {
       values.put("whileOn", "");
@@ -250,10 +253,20 @@ public final class CardRenderer {
     String text = name + " " + v.displayValue() + " " + v.displayUnit();
     if (!v.value().isCensored()
         && !AnalyteSpec.normaliseUnit(v.displayUnit())
-            .equals(AnalyteSpec.normaliseUnit(v.canonicalUnit()))) {
+            .equals(AnalyteSpec.normaliseUnit(v.canonicalUnit()))
+        && !sameNumber(v.displayValue(), v.value().value())) {
       text += " (" + plain(v.value().value()) + " " + v.canonicalUnit() + ")";
     }
     return text;
+  }
+
+  /** The unit only differs in spelling ("mL/min/1.73m2"): no need to repeat the value. */
+  private static boolean sameNumber(String displayed, BigDecimal canonical) {
+    try {
+      return new BigDecimal(displayed).compareTo(canonical) == 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private static String unitOf(String reported, AnalyteSpec spec) {

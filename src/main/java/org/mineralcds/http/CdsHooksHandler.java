@@ -221,10 +221,10 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
     long started = System.nanoTime();
     String outcome = "500";
+    String body;
     try {
-      String body = serialise(service.call(HookRequest.fromJson(readJson(request)), caller));
+      body = serialise(service.call(HookRequest.fromJson(readJson(request)), caller));
       outcome = "ok";
-      return write(response, callback, 200, body, "application/json");
     } catch (HookError e) {
       outcome = Integer.toString(e.kind().status());
       throw e;
@@ -232,6 +232,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
       outcome = Integer.toString(p.status);
       throw p;
     } finally {
+      // Released before the response is written: a caller that has its answer may call again.
       hookSlots.release();
       metrics.hook(parts[0], outcome, System.nanoTime() - started);
       if (!outcome.equals("ok")) {
@@ -244,6 +245,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
             (System.nanoTime() - started) / 1_000_000);
       }
     }
+    return write(response, callback, 200, body, "application/json");
   }
 
   private JsonNode readJson(Request request) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,6 +41,7 @@ import org.mineralcds.rules.CalciumPolicy;
 import org.mineralcds.rules.Citation;
 import org.mineralcds.rules.Companion;
 import org.mineralcds.rules.Indicator;
+import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.RuleAnalyte;
 import org.mineralcds.rules.RuleSet;
 import org.mineralcds.rules.Suggest;
@@ -509,7 +511,7 @@ public final class KnowledgeLoader {
       List<Analyte> context = new ArrayList<>(analytes(r.path("context"), where + ": context"));
       List<Band> bands = new ArrayList<>();
       for (JsonNode b : r.path("bands")) {
-        Band band = band(b, analyte, citations, tests, specs, where);
+        Band band = band(b, analyte, citations, tests, specs, where, Set.of());
         if (band != null) {
           if (!bandIds.add(band.id())) {
             problems.add("rules.yaml: rule id '" + band.id() + "' is used twice");
@@ -522,7 +524,101 @@ public final class KnowledgeLoader {
       }
       rules.add(new AnalyteRule(analyte, effectKey, context, bands));
     }
-    return new RuleSet(rules, calcium, tests, citations);
+    List<PatternRule> patterns = new ArrayList<>();
+    for (JsonNode p : doc.path("patterns")) {
+      PatternRule pattern = pattern(p, citations, tests, specs);
+      if (pattern != null) {
+        if (!bandIds.add(pattern.band().id())) {
+          problems.add("rules.yaml: rule id '" + pattern.band().id() + "' is used twice");
+        }
+        patterns.add(pattern);
+      }
+    }
+    return new RuleSet(rules, patterns, calcium, tests, citations);
+  }
+
+  private PatternRule pattern(
+      JsonNode p,
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, AnalyteSpec> specs) {
+    String id = text(p, "id", "rules.yaml: pattern");
+    String where = "rules.yaml: pattern " + id;
+    String primaryKey = text(p, "primary", where);
+    JsonNode inputs = p.path("inputs");
+    if (primaryKey == null || !inputs.isObject() || !inputs.has(primaryKey)) {
+      problems.add(where + ": field 'inputs' must be a map that includes the primary analyte");
+      return null;
+    }
+    Map<RuleAnalyte, When> others = new LinkedHashMap<>();
+    RuleAnalyte primary = null;
+    Set<String> placeholders = new LinkedHashSet<>();
+    for (Map.Entry<String, JsonNode> input : inputs.properties()) {
+      RuleAnalyte analyte;
+      try {
+        analyte = RuleAnalyte.parse(input.getKey());
+      } catch (IllegalArgumentException ex) {
+        problems.add(where + ": inputs: " + ex.getMessage());
+        continue;
+      }
+      if (input.getKey().equals(primaryKey)) {
+        primary = analyte;
+      } else {
+        When when = when(input.getValue(), analyte, where + ": inputs." + input.getKey());
+        if (when != null) {
+          others.put(analyte, when);
+          placeholders.add(PatternRule.placeholder(analyte));
+        }
+      }
+    }
+    if (primary == null) {
+      return null;
+    }
+    Set<RuleAnalyte> missingAllowed = new LinkedHashSet<>();
+    for (JsonNode m : p.path("missingAllowed")) {
+      try {
+        RuleAnalyte a = RuleAnalyte.parse(m.asText());
+        if (!others.containsKey(a)) {
+          problems.add(
+              where
+                  + ": missingAllowed names '"
+                  + m.asText()
+                  + "', which is not a non-primary input");
+        }
+        missingAllowed.add(a);
+      } catch (IllegalArgumentException ex) {
+        problems.add(where + ": missingAllowed: " + ex.getMessage());
+      }
+    }
+    Set<String> replaces = new LinkedHashSet<>();
+    for (JsonNode r : p.path("replaces")) {
+      if (!Topics.CODES.contains(r.asText())) {
+        problems.add(
+            where + ": replaces names '" + r.asText() + "', which is not a contract topic");
+      }
+      replaces.add(r.asText());
+    }
+    String effectKey = text(p, "effectKey", where);
+    if (effectKey != null && !EFFECT_KEYS.contains(effectKey)) {
+      problems.add(where + ": effectKey '" + effectKey + "' is not one of " + EFFECT_KEYS);
+    }
+    // The band parser reads the primary's condition from 'when'.
+    ObjectNode asBand = p.deepCopy();
+    asBand.set("when", inputs.get(primaryKey));
+    Band band = band(asBand, primary, citations, tests, specs, where, placeholders);
+    int within = positiveInt(p, "withinDays", where);
+    if (band == null) {
+      return null;
+    }
+    return new PatternRule(
+        band,
+        primary,
+        effectKey,
+        others,
+        missingAllowed,
+        within,
+        replaces,
+        new ArrayList<>(analytes(p.path("context"), where + ": context")));
   }
 
   private Band band(
@@ -531,7 +627,8 @@ public final class KnowledgeLoader {
       Map<String, Citation> citations,
       Map<String, TestSpec> tests,
       Map<Analyte, AnalyteSpec> specs,
-      String analyteWhere) {
+      String analyteWhere,
+      Set<String> inputPlaceholders) {
     String id = text(b, "id", analyteWhere + ": band");
     String where = "rules.yaml: rule " + id;
     String topic = text(b, "topic", where);
@@ -549,7 +646,7 @@ public final class KnowledgeLoader {
     }
     String summary = text(b, "summary", where);
     if (summary != null) {
-      checkSummary(summary, where);
+      checkSummary(summary, where, inputPlaceholders);
     }
     List<Suggest> suggest = new ArrayList<>();
     for (JsonNode s : b.path("suggest")) {
@@ -601,24 +698,25 @@ public final class KnowledgeLoader {
         review);
   }
 
-  private void checkSummary(String summary, String where) {
+  private void checkSummary(String summary, String where, Set<String> inputPlaceholders) {
     Set<String> unknown = new LinkedHashSet<>(Wording.placeholders(summary));
     unknown.removeAll(Wording.SUMMARY_PLACEHOLDERS);
+    unknown.removeAll(inputPlaceholders);
     if (!unknown.isEmpty()) {
       problems.add(where + ": field 'summary' uses unknown placeholders " + unknown);
       return;
     }
     // The longest realistic value, unit and measure; the drug clause is dropped by the renderer
     // when it would make the summary too long, so it is not counted here.
-    String sample =
-        Wording.fill(
-            summary,
-            Map.of(
-                "value", "<0.005",
-                "unit", "mL/min/{1.73_m2}",
-                "date", "2026-11-20",
-                "measure", "albumin-corrected",
-                "whileOn", ""));
+    Map<String, String> samples = new HashMap<>();
+    samples.put("value", "<0.005");
+    samples.put("unit", "mL/min/{1.73_m2}");
+    samples.put("date", "2026-11-20");
+    samples.put("measure", "albumin-corrected");
+    samples.put("whileOn", "");
+    // A pattern input reads "value unit", e.g. "123.4 pg/mL".
+    inputPlaceholders.forEach(name -> samples.put(name, "123.4 pg/mL"));
+    String sample = Wording.fill(summary, samples);
     if (sample.length() > Wording.MAX_SUMMARY_LENGTH) {
       problems.add(
           where + ": field 'summary' can reach " + sample.length() + " characters (limit 139)");
@@ -632,7 +730,16 @@ public final class KnowledgeLoader {
       return null;
     }
     Set<String> allowed =
-        Set.of("critical", "below", "atLeast", "above", "atMost", "measures", "companion");
+        Set.of(
+            "critical",
+            "below",
+            "atLeast",
+            "above",
+            "atMost",
+            "notAbove",
+            "notBelow",
+            "measures",
+            "companion");
     w.fieldNames()
         .forEachRemaining(
             f -> {
@@ -646,6 +753,8 @@ public final class KnowledgeLoader {
     Threshold atLeast = threshold(w, "atLeast", at, false);
     Threshold above = threshold(w, "above", at, true);
     Threshold atMost = threshold(w, "atMost", at, false);
+    Threshold notAbove = threshold(w, "notAbove", at, true);
+    Threshold notBelow = threshold(w, "notBelow", at, true);
     Set<CalciumMeasure> measures = new HashSet<>();
     for (JsonNode m : w.path("measures")) {
       if (!(analyte instanceof RuleAnalyte.Calcium)) {
@@ -670,7 +779,8 @@ public final class KnowledgeLoader {
               : new Companion(companionAnalyte, is, within);
     }
     try {
-      return new When(critical, below, atLeast, above, atMost, measures, companion);
+      return new When(
+          critical, below, atLeast, above, atMost, notAbove, notBelow, measures, companion);
     } catch (IllegalArgumentException ex) {
       problems.add(at + ": " + ex.getMessage());
       return null;

@@ -6,8 +6,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.mineralcds.clinical.Analyte;
@@ -36,11 +38,14 @@ public final class Evaluator {
     this.assessor = new ValueAssessor(catalog, ruleSet.calcium());
   }
 
-  /** Findings in rule-file order; at most one per analyte rule. */
+  /**
+   * Findings: patterns first (in file order), then single-analyte findings (at most one per analyte
+   * rule) except those a fired pattern explains, whose suggested tests the pattern takes.
+   */
   public List<Finding> evaluate(PatientRecord patient, Instant now) {
     LabHistory history = new LabHistory(patient.labs());
     boolean child = patient.demographics().isChildOn(LocalDate.ofInstant(now, ZoneOffset.UTC));
-    List<Finding> findings = new ArrayList<>();
+    List<Finding> singles = new ArrayList<>();
     for (AnalyteRule rule : ruleSet.rules()) {
       Optional<AssessedValue> value = valueFor(rule.analyte(), history, child, now);
       if (value.isEmpty()) {
@@ -48,12 +53,109 @@ public final class Evaluator {
       }
       for (Band band : rule.bands()) {
         if (holds(band, value.get(), history, child, now)) {
-          findings.add(finding(rule, band, value.get(), patient, history, child, now));
+          findings(
+                  rule.effectKey(),
+                  rule.context(),
+                  band,
+                  value.get(),
+                  Map.of(),
+                  patient,
+                  history,
+                  child,
+                  now)
+              .ifPresent(singles::add);
           break;
         }
       }
     }
-    return findings;
+    List<Finding> result = new ArrayList<>();
+    Set<String> replaced = new HashSet<>();
+    for (PatternRule pattern : ruleSet.patterns()) {
+      Optional<Finding> finding = pattern(pattern, patient, history, child, now);
+      if (finding.isEmpty()) {
+        continue;
+      }
+      List<SuggestedTest> absorbed = new ArrayList<>(finding.get().suggestions());
+      for (Finding single : singles) {
+        if (pattern.replaces().contains(single.band().topic())) {
+          for (SuggestedTest test : single.suggestions()) {
+            if (absorbed.stream().noneMatch(t -> t.test().id().equals(test.test().id()))) {
+              absorbed.add(test);
+            }
+          }
+        }
+      }
+      replaced.addAll(pattern.replaces());
+      Finding f = finding.get();
+      result.add(
+          new Finding(
+              f.band(),
+              f.value(),
+              f.indicator(),
+              f.drugCauses(),
+              f.related(),
+              f.conditions(),
+              absorbed,
+              f.gaps(),
+              f.inputs()));
+    }
+    singles.stream().filter(f -> !replaced.contains(f.band().topic())).forEach(result::add);
+    return result;
+  }
+
+  private Optional<Finding> pattern(
+      PatternRule pattern, PatientRecord patient, LabHistory history, boolean child, Instant now) {
+    Optional<AssessedValue> primary = valueFor(pattern.primary(), history, child, now);
+    if (primary.isEmpty() || !holds(pattern.band(), primary.get(), history, child, now)) {
+      return Optional.empty();
+    }
+    Map<String, AssessedValue> inputs = new LinkedHashMap<>();
+    long window = Duration.ofDays(pattern.withinDays()).toSeconds();
+    for (Map.Entry<RuleAnalyte, When> input : pattern.others().entrySet()) {
+      Optional<AssessedValue> value =
+          inputValue(input.getKey(), primary.get(), window, history, child, now);
+      if (value.isEmpty()) {
+        if (pattern.missingAllowed().contains(input.getKey())) {
+          continue;
+        }
+        return Optional.empty();
+      }
+      if (!satisfies(
+          input.getValue(), value.get(), history, child, pattern.band().appliesToChildren())) {
+        return Optional.empty();
+      }
+      inputs.put(PatternRule.placeholder(input.getKey()), value.get());
+    }
+    return findings(
+        pattern.effectKey(),
+        pattern.context(),
+        pattern.band(),
+        primary.get(),
+        inputs,
+        patient,
+        history,
+        child,
+        now);
+  }
+
+  /** An input's value nearest the primary result's collection time, within the window. */
+  private Optional<AssessedValue> inputValue(
+      RuleAnalyte input,
+      AssessedValue primary,
+      long windowSeconds,
+      LabHistory history,
+      boolean child,
+      Instant now) {
+    Optional<AssessedValue> value =
+        input instanceof RuleAnalyte.Single single
+            ? history
+                .nearest(single.analyte(), primary.effective(), windowSeconds)
+                .map(r -> assessor.assess(r, child))
+            : assessor.assessCalcium(history, child, now);
+    return value.filter(
+        v ->
+            Math.abs(v.effective().getEpochSecond() - primary.effective().getEpochSecond())
+                <= windowSeconds);
   }
 
   private Optional<AssessedValue> valueFor(
@@ -69,8 +171,12 @@ public final class Evaluator {
     if (v.effective().isBefore(now.minus(Duration.ofDays(band.lookbackDays())))) {
       return false;
     }
-    When when = band.when();
-    boolean limitsApply = !child || band.appliesToChildren();
+    return satisfies(band.when(), v, history, child, band.appliesToChildren());
+  }
+
+  private boolean satisfies(
+      When when, AssessedValue v, LabHistory history, boolean child, boolean appliesToChildren) {
+    boolean limitsApply = !child || appliesToChildren;
     if (when.critical() != null
         && !assessor.criticalDirection(v).map(when.critical()::equals).orElse(false)) {
       return false;
@@ -88,10 +194,38 @@ public final class Evaluator {
         && !(limitsApply && v.value().isAtMost(atMost.limit()))) {
       return false;
     }
+    if (!notBeyond(when.notAbove(), v, position, Position.ABOVE, limitsApply)
+        || !notBeyond(when.notBelow(), v, position, Position.BELOW, limitsApply)) {
+      return false;
+    }
     if (!when.measures().isEmpty() && !when.measures().contains(v.measure())) {
       return false;
     }
     return when.companion() == null || companionHolds(when.companion(), v, history, child);
+  }
+
+  /**
+   * notAbove / notBelow: the value is established to be on this side (within or beyond the other).
+   */
+  private static boolean notBeyond(
+      Threshold threshold,
+      AssessedValue v,
+      Position position,
+      Position excluded,
+      boolean limitsApply) {
+    if (threshold == null) {
+      return true;
+    }
+    if (threshold instanceof Threshold.Range) {
+      return position != Position.UNKNOWN && position != excluded;
+    }
+    if (!limitsApply) {
+      return false;
+    }
+    Threshold.Value value = (Threshold.Value) threshold;
+    return excluded == Position.ABOVE
+        ? v.value().isAtMost(value.limit())
+        : v.value().isAtLeast(value.limit());
   }
 
   private static boolean satisfied(
@@ -128,15 +262,17 @@ public final class Evaluator {
         .orElse(false);
   }
 
-  private Finding finding(
-      AnalyteRule rule,
+  private Optional<Finding> findings(
+      String effectKey,
+      List<Analyte> context,
       Band band,
       AssessedValue value,
+      Map<String, AssessedValue> inputs,
       PatientRecord patient,
       LabHistory history,
       boolean child,
       Instant now) {
-    List<DrugCause> causes = drugCauses(rule, band, patient.medications());
+    List<DrugCause> causes = drugCauses(effectKey, band, patient.medications());
     Indicator indicator =
         !causes.isEmpty() && band.indicatorWithDrug() != null
             ? band.indicatorWithDrug()
@@ -145,7 +281,13 @@ public final class Evaluator {
     value.basis().forEach(r -> shown.add(r.analyte()));
     shown.add(value.analyte());
     List<AssessedValue> related = new ArrayList<>();
-    for (Analyte analyte : rule.context()) {
+    for (AssessedValue input : inputs.values()) {
+      if (shown.add(input.analyte())) {
+        input.basis().forEach(r -> shown.add(r.analyte()));
+        related.add(input);
+      }
+    }
+    for (Analyte analyte : context) {
       if (shown.add(analyte)) {
         history
             .latestSince(analyte, now.minus(RELATED_RESULTS_WINDOW))
@@ -161,15 +303,17 @@ public final class Evaluator {
                     c.sets().stream()
                         .anyMatch(s -> s.relevantTo().stream().anyMatch(relevant::contains)))
             .toList();
-    return new Finding(
-        band,
-        value,
-        indicator,
-        causes,
-        related,
-        conditions,
-        suggestions(band, value, patient.pendingOrders(), history, now),
-        patient.gaps());
+    return Optional.of(
+        new Finding(
+            band,
+            value,
+            indicator,
+            causes,
+            related,
+            conditions,
+            suggestions(band, value, patient.pendingOrders(), history, now),
+            patient.gaps(),
+            inputs));
   }
 
   private static Set<Analyte> calciumAware(Analyte analyte) {
@@ -180,7 +324,7 @@ public final class Evaluator {
   }
 
   private static List<DrugCause> drugCauses(
-      AnalyteRule rule, Band band, List<MedicationExposure> medications) {
+      String effectKey, Band band, List<MedicationExposure> medications) {
     if (band.drugEffect() == null) {
       return List.of();
     }
@@ -188,7 +332,7 @@ public final class Evaluator {
     Set<String> seenClasses = new LinkedHashSet<>();
     for (MedicationExposure medication : medications) {
       for (Ingredient ingredient : medication.ingredients()) {
-        if (band.drugEffect() == ingredient.drugClass().effects().get(rule.effectKey())
+        if (band.drugEffect() == ingredient.drugClass().effects().get(effectKey)
             && seenClasses.add(ingredient.drugClass().id() + "/" + ingredient.name())) {
           causes.add(new DrugCause(medication, ingredient));
         }

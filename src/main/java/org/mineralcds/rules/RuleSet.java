@@ -6,16 +6,19 @@ import java.util.Map;
 /** The validated rules, with the tests and citations they refer to. */
 public record RuleSet(
     List<AnalyteRule> rules,
+    List<PatternRule> patterns,
     CalciumPolicy calcium,
     Map<String, TestSpec> tests,
     Map<String, Citation> citations) {
 
   public RuleSet {
     rules = List.copyOf(rules);
+    patterns = List.copyOf(patterns);
     tests = Map.copyOf(tests);
     citations = Map.copyOf(citations);
   }
 
+  /** The single-analyte rules (bands); patterns are in {@link #patterns()}. */
   public List<Band> bands() {
     return rules.stream().flatMap(r -> r.bands().stream()).toList();
   }

@@ -13,14 +13,22 @@ public record When(
     Threshold atLeast,
     Threshold above,
     Threshold atMost,
+    Threshold notAbove,
+    Threshold notBelow,
     Set<CalciumMeasure> measures,
     Companion companion) {
 
   public When {
     measures = Set.copyOf(measures);
-    if (critical == null && below == null && atLeast == null && above == null && atMost == null) {
+    if (critical == null
+        && below == null
+        && atLeast == null
+        && above == null
+        && atMost == null
+        && notAbove == null
+        && notBelow == null) {
       throw new IllegalArgumentException(
-          "a condition needs critical, below, atLeast, above or atMost");
+          "a condition needs critical, below, atLeast, above, atMost, notAbove or notBelow");
     }
   }
 }

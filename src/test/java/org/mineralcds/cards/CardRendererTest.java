@@ -136,7 +136,9 @@ class CardRendererTest {
                 Labs.result(Analyte.POTASSIUM, "5.1", 1), // potassium-high-mild: info
                 Labs.result(Analyte.MAGNESIUM, "0.9", 1), // magnesium-critical-low: critical
                 Labs.result(Analyte.CALCIUM_TOTAL, "10.5", 1), // calcium-high: info
-                Labs.result(Analyte.PTH, "80", 1), // pth-high: info
+                // Drawn 40 days before the calcium: outside the 30-day pairing window, so no
+                // primary-hyperparathyroidism pattern replaces the two single cards.
+                Labs.result(Analyte.PTH, "80", 40), // pth-high: info
                 Labs.result(Analyte.TSH, "10.5", 1), // tsh-high-marked: warning
                 Labs.result(Analyte.VITAMIN_D, "151", 1)) // vitamin-d-toxic: warning
             .build();

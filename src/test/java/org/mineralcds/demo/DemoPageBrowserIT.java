@@ -149,7 +149,7 @@ class DemoPageBrowserIT {
     Select patients = new Select(byTestId("patient-select"));
     assertThat(patients.getOptions())
         .as("a placeholder and every scenario patient")
-        .hasSize(27)
+        .hasSize(ScenarioStore.scenarioIds().size() + 1)
         .anySatisfy(o -> assertThat(o.getText()).contains("hypokalemia-on-furosemide", " y"));
     byTestId("mode-prefetch").click();
     patients.selectByValue("hypokalemia-on-furosemide");

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mineralcds.clinical.LoincEntry;
 import org.mineralcds.rules.Band;
+import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.TestSpec;
 
 /** The packaged knowledge loads; broken knowledge is rejected naming the rule and the field. */
@@ -44,7 +45,12 @@ class KnowledgeLoaderTest {
 
     assertThat(fromDirectory.service().id()).isEqualTo("mineral-balance");
     assertThat(fromDirectory.service().hook()).isEqualTo("patient-view");
-    List<String> ids = fromDirectory.rules().bands().stream().map(Band::id).toList();
+    List<String> ids =
+        Stream.concat(
+                fromDirectory.rules().bands().stream(),
+                fromDirectory.rules().patterns().stream().map(PatternRule::band))
+            .map(Band::id)
+            .toList();
     long bandsInFile =
         Files.readString(PACKAGED.resolve("rules.yaml"))
             .lines()
@@ -59,7 +65,13 @@ class KnowledgeLoaderTest {
             "pth-high",
             "vitamin-d-deficient",
             "hypothyroidism-pattern");
-    assertThat(fromClasspath.rules().bands()).extracting(Band::id).isEqualTo(ids);
+    assertThat(
+            Stream.concat(
+                    fromClasspath.rules().bands().stream(),
+                    fromClasspath.rules().patterns().stream().map(PatternRule::band))
+                .map(Band::id)
+                .toList())
+        .isEqualTo(ids);
     assertThat(fromDirectory.rules().rules())
         .allSatisfy(rule -> assertThat(rule.bands()).isNotEmpty());
   }

@@ -1,0 +1,54 @@
+package org.mineralcds.rules;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.mineralcds.clinical.Analyte;
+
+/**
+ * A rule over several analytes (e.g. calcium with PTH and eGFR) that explains a clinical problem in
+ * one card, replacing the single-analyte cards it explains.
+ *
+ * @param band the card and the primary analyte's condition and lookback
+ * @param others the other inputs' conditions; each is judged on the result nearest the primary's
+ *     collection time, within {@code withinDays}
+ * @param missingAllowed inputs whose absence does not stop the pattern (their condition is then
+ *     skipped)
+ * @param replaces single-analyte topics this pattern explains: their cards are dropped and their
+ *     suggested tests offered on the pattern's card
+ */
+public record PatternRule(
+    Band band,
+    RuleAnalyte primary,
+    String effectKey,
+    Map<RuleAnalyte, When> others,
+    Set<RuleAnalyte> missingAllowed,
+    int withinDays,
+    Set<String> replaces,
+    List<Analyte> context) {
+
+  public PatternRule {
+    others = Collections.unmodifiableMap(new LinkedHashMap<>(others));
+    missingAllowed = Set.copyOf(missingAllowed);
+    replaces = Set.copyOf(replaces);
+    context = List.copyOf(context);
+  }
+
+  /** The placeholder name of an input in card wording: vitamin-d becomes vitaminD. */
+  public static String placeholder(RuleAnalyte input) {
+    String key = input instanceof RuleAnalyte.Single s ? s.analyte().key() : "calcium";
+    StringBuilder name = new StringBuilder();
+    boolean upper = false;
+    for (char c : key.toCharArray()) {
+      if (c == '-') {
+        upper = true;
+      } else {
+        name.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return name.toString();
+  }
+}
