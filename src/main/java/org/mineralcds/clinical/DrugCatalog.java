@@ -54,10 +54,6 @@ public final class DrugCatalog {
     }
   }
 
-  public List<DrugClass> classes() {
-    return classes;
-  }
-
   /** Every ingredient recognised in the codings and texts of one medication. */
   public Set<Ingredient> recognise(List<CodeRef> codings, List<String> texts) {
     Set<Ingredient> found = new LinkedHashSet<>();

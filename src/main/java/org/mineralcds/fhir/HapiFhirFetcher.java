@@ -152,13 +152,20 @@ public final class HapiFhirFetcher implements FhirFetcher {
       return resources;
     } catch (ResourceNotFoundException | ResourceGoneException e) {
       return List.of();
-    } catch (FhirClientConnectionException e) {
-      throw new FhirFetchException(connectionProblem(e), e);
-    } catch (BaseServerResponseException e) {
-      throw new FhirFetchException("FHIR server answered HTTP " + e.getStatusCode(), e);
     } catch (RuntimeException e) {
-      throw new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
+      throw failure(e);
     }
+  }
+
+  /** A HAPI client failure as a FhirFetchException naming what happened (never data). */
+  private static FhirFetchException failure(RuntimeException e) {
+    if (e instanceof FhirClientConnectionException connection) {
+      return new FhirFetchException(connectionProblem(connection), e);
+    }
+    if (e instanceof BaseServerResponseException response) {
+      return new FhirFetchException("FHIR server answered HTTP " + response.getStatusCode(), e);
+    }
+    return new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
   }
 
   /** HAPI reports network failures as a 500 "response"; say what really happened. */
@@ -182,12 +189,8 @@ public final class HapiFhirFetcher implements FhirFetcher {
       String fhirServer, String accessToken, Bundle firstPage, int maxPages, long deadlineNanos) {
     try (RequestDeadline deadline = new RequestDeadline(deadlineNanos)) {
       return follow(client(fhirServer, accessToken, deadline), fhirServer, firstPage, maxPages);
-    } catch (FhirClientConnectionException e) {
-      throw new FhirFetchException(connectionProblem(e), e);
-    } catch (BaseServerResponseException e) {
-      throw new FhirFetchException("FHIR server answered HTTP " + e.getStatusCode(), e);
     } catch (RuntimeException e) {
-      throw new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
+      throw failure(e);
     }
   }
 
