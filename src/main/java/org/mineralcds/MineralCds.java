@@ -228,6 +228,10 @@ public final class MineralCds implements AutoCloseable {
     return "http://" + host + ":" + connector.getLocalPort();
   }
 
+  public int port() {
+    return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+  }
+
   @Override
   public void close() {
     try {
