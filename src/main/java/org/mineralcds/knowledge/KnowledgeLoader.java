@@ -68,7 +68,7 @@ public final class KnowledgeLoader {
           "rules.yaml");
 
   private static final Set<String> EFFECT_KEYS =
-      Set.of("potassium", "magnesium", "calcium", "pth", "tsh", "vitamin-d");
+      Set.of("potassium", "magnesium", "calcium", "pth", "tsh", "vitamin-d", "ck");
   private static final Pattern LOINC = Pattern.compile("\\d{1,7}-\\d");
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -747,6 +747,7 @@ public final class KnowledgeLoader {
                 problems.add(at + ": unknown field '" + f + "'");
               }
             });
+    int problemsBefore = problems.size();
     Direction critical =
         w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
     Threshold below = threshold(w, "below", at, true);
@@ -778,6 +779,9 @@ public final class KnowledgeLoader {
               ? null
               : new Companion(companionAnalyte, is, within);
     }
+    if (problems.size() > problemsBefore) {
+      return null; // a part is malformed and reported; an "empty condition" would only repeat it
+    }
     try {
       return new When(
           critical, below, atLeast, above, atMost, notAbove, notBelow, measures, companion);
@@ -791,6 +795,23 @@ public final class KnowledgeLoader {
     JsonNode node = w.get(field);
     if (node == null || node.isNull()) {
       return null;
+    }
+    if (node.isObject()) {
+      JsonNode factor = node.get("timesUpperLimit");
+      if (!field.equals("atLeast")
+          || node.size() != 1
+          || factor == null
+          || !factor.isNumber()
+          || factor.decimalValue().signum() <= 0) {
+        problems.add(
+            where
+                + "."
+                + field
+                + ": an object threshold must be {timesUpperLimit: <positive number>}"
+                + " and is only allowed with atLeast");
+        return null;
+      }
+      return new Threshold.UpperLimitMultiple(factor.decimalValue());
     }
     if ("range".equals(node.asText())) {
       if (!rangeAllowed) {

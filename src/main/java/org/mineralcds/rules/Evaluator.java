@@ -1,5 +1,6 @@
 package org.mineralcds.rules;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -22,6 +23,7 @@ import org.mineralcds.clinical.LabResult;
 import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.clinical.PendingOrder;
+import org.mineralcds.clinical.ReferenceRange;
 
 /** Runs the rule set over one patient. Stateless and thread-safe. */
 public final class Evaluator {
@@ -190,6 +192,12 @@ public final class Evaluator {
         && !(limitsApply && v.value().isAtLeast(atLeast.limit()))) {
       return false;
     }
+    if (when.atLeast() instanceof Threshold.UpperLimitMultiple multiple
+        && !upperLimit(v)
+            .map(uln -> v.value().isAtLeast(uln.multiply(multiple.factor())))
+            .orElse(false)) {
+      return false;
+    }
     if (when.atMost() instanceof Threshold.Value atMost
         && !(limitsApply && v.value().isAtMost(atMost.limit()))) {
       return false;
@@ -202,6 +210,11 @@ public final class Evaluator {
       return false;
     }
     return when.companion() == null || companionHolds(when.companion(), v, history, child);
+  }
+
+  /** The upper limit of the range the value is judged against, when it has a numeric one. */
+  private static Optional<BigDecimal> upperLimit(AssessedValue v) {
+    return Optional.ofNullable(v.range()).map(RangeUsed::range).map(ReferenceRange::high);
   }
 
   /**

@@ -150,6 +150,21 @@ class KnowledgeLoaderTest {
   }
 
   @Test
+  void upperLimitMultipleMustBePositive() throws IOException {
+    editBand("ck-high", "{timesUpperLimit: 5}", "{timesUpperLimit: -5}");
+
+    assertSingleProblem("rule ck-high", "atLeast", "timesUpperLimit");
+  }
+
+  @Test
+  void upperLimitMultipleOnlyWithAtLeast() throws IOException {
+    editBand(
+        "ck-high", "when: {atLeast: {timesUpperLimit: 5}}", "when: {above: {timesUpperLimit: 5}}");
+
+    assertSingleProblem("rule ck-high", "above", "only allowed with atLeast");
+  }
+
+  @Test
   void unknownSourceKey() throws IOException {
     editBand("magnesium-high", "sources: [default-ri]", "sources: [default-ri, no-such-source]");
 
