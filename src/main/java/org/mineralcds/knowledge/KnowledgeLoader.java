@@ -77,6 +77,7 @@ public final class KnowledgeLoader {
           .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
 
   private final List<String> problems = new ArrayList<>();
+  private final Set<String> drugClassIds = new HashSet<>();
   private final Map<String, JsonNode> documents = new HashMap<>();
 
   private KnowledgeLoader() {}
@@ -374,6 +375,7 @@ public final class KnowledgeLoader {
                         }
                       });
               Citation source = citation(citations, c, "source", where);
+              drugClassIds.add(e.getKey());
               DrugClass drugClass =
                   new DrugClass(
                       e.getKey(),
@@ -618,7 +620,19 @@ public final class KnowledgeLoader {
         missingAllowed,
         within,
         replaces,
-        new ArrayList<>(analytes(p.path("context"), where + ": context")));
+        new ArrayList<>(analytes(p.path("context"), where + ": context")),
+        drugClasses(p.path("requiresDrugClasses"), where));
+  }
+
+  private Set<String> drugClasses(JsonNode list, String where) {
+    Set<String> ids = new LinkedHashSet<>();
+    for (JsonNode n : list) {
+      if (!drugClassIds.contains(n.asText())) {
+        problems.add(where + ": requiresDrugClasses names unknown drug class '" + n.asText() + "'");
+      }
+      ids.add(n.asText());
+    }
+    return ids;
   }
 
   private Band band(

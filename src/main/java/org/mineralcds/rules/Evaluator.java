@@ -72,11 +72,17 @@ public final class Evaluator {
     }
     List<Finding> result = new ArrayList<>();
     Set<String> replaced = new HashSet<>();
+    Set<String> patternTopics = new HashSet<>();
     for (PatternRule pattern : ruleSet.patterns()) {
+      if (patternTopics.contains(pattern.band().topic())) {
+        // One card per topic: a second pattern of the same topic must not swallow its singles.
+        continue;
+      }
       Optional<Finding> finding = pattern(pattern, patient, history, child, now);
       if (finding.isEmpty()) {
         continue;
       }
+      patternTopics.add(pattern.band().topic());
       List<SuggestedTest> absorbed = new ArrayList<>(finding.get().suggestions());
       for (Finding single : singles) {
         if (pattern.replaces().contains(single.band().topic())) {
@@ -107,6 +113,12 @@ public final class Evaluator {
 
   private Optional<Finding> pattern(
       PatternRule pattern, PatientRecord patient, LabHistory history, boolean child, Instant now) {
+    if (!pattern.requiresDrugClasses().isEmpty()
+        && patient.medications().stream()
+            .flatMap(m -> m.ingredients().stream())
+            .noneMatch(i -> pattern.requiresDrugClasses().contains(i.drugClass().id()))) {
+      return Optional.empty();
+    }
     Optional<AssessedValue> primary = valueFor(pattern.primary(), history, child, now);
     if (primary.isEmpty() || !holds(pattern.band(), primary.get(), history, child, now)) {
       return Optional.empty();

@@ -18,6 +18,8 @@ import org.mineralcds.clinical.Analyte;
  *     skipped)
  * @param replaces single-analyte topics this pattern explains: their cards are dropped and their
  *     suggested tests offered on the pattern's card
+ * @param requiresDrugClasses drug class ids of which one must be on the active medication list;
+ *     empty = no drug needed
  */
 public record PatternRule(
     Band band,
@@ -27,13 +29,15 @@ public record PatternRule(
     Set<RuleAnalyte> missingAllowed,
     int withinDays,
     Set<String> replaces,
-    List<Analyte> context) {
+    List<Analyte> context,
+    Set<String> requiresDrugClasses) {
 
   public PatternRule {
     others = Collections.unmodifiableMap(new LinkedHashMap<>(others));
     missingAllowed = Set.copyOf(missingAllowed);
     replaces = Set.copyOf(replaces);
     context = List.copyOf(context);
+    requiresDrugClasses = Set.copyOf(requiresDrugClasses);
   }
 
   /** The placeholder name of an input in card wording: vitamin-d becomes vitaminD. */

@@ -149,6 +149,51 @@ class PatternRulesTest {
                 .build(),
             true),
         Arguments.of(
+            "digoxin-low-potassium",
+            "K 3.2 on digoxin",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "3.2", 2))
+                .medication(K.drugs(), "digoxin")
+                .build(),
+            true),
+        Arguments.of(
+            "digoxin-low-potassium",
+            "near miss: the same K without digoxin",
+            Labs.patient().lab(Labs.result(Analyte.POTASSIUM, "3.2", 2)).build(),
+            false),
+        Arguments.of(
+            "digoxin-low-magnesium",
+            "Mg 1.5 on digoxin (Lanoxin, by brand)",
+            Labs.patient()
+                .lab(Labs.result(Analyte.MAGNESIUM, "1.5", 2))
+                .medication(K.drugs(), "Lanoxin 125 mcg")
+                .build(),
+            true),
+        Arguments.of(
+            "digoxin-low-magnesium",
+            "near miss: Mg 1.7 on digoxin is not below the range",
+            Labs.patient()
+                .lab(Labs.result(Analyte.MAGNESIUM, "1.7", 2))
+                .medication(K.drugs(), "digoxin")
+                .build(),
+            false),
+        Arguments.of(
+            "digoxin-high-calcium",
+            "Ca 10.8 on digoxin",
+            Labs.patient()
+                .lab(Labs.result(Analyte.CALCIUM_TOTAL, "10.8", 2))
+                .medication(K.drugs(), "digoxin")
+                .build(),
+            true),
+        Arguments.of(
+            "digoxin-high-calcium",
+            "near miss: Ca 10.8 drawn 40 days ago is outside the look-back",
+            Labs.patient()
+                .lab(Labs.result(Analyte.CALCIUM_TOTAL, "10.8", 40))
+                .medication(K.drugs(), "digoxin")
+                .build(),
+            false),
+        Arguments.of(
             "hypoparathyroidism-pattern",
             "near miss: PTH 80 is raised (the parathyroids respond)",
             Labs.patient()
@@ -203,6 +248,18 @@ class PatternRulesTest {
         .extracting(s -> s.test().id())
         .containsExactlyInAnyOrder("vitamin-d", "phosphate", "creatinine", "ionized-calcium");
     assertThat(pattern.inputs()).containsKey("pth");
+  }
+
+  @Test
+  void aSecondDigoxinFindingDoesNotSwallowItsSingleCard() {
+    PatientRecord patient =
+        Labs.patient()
+            .lab(Labs.result(Analyte.POTASSIUM, "3.2", 2), Labs.result(Analyte.MAGNESIUM, "1.5", 2))
+            .medication(K.drugs(), "digoxin")
+            .build();
+    assertThat(topics(patient))
+        .as("one digoxin card (potassium), and magnesium keeps its own card")
+        .containsExactly("digoxin-electrolyte-risk", "magnesium-low");
   }
 
   @Test
