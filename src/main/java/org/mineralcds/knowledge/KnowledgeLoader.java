@@ -48,6 +48,7 @@ import org.mineralcds.rules.Suggest;
 import org.mineralcds.rules.TestSpec;
 import org.mineralcds.rules.Threshold;
 import org.mineralcds.rules.Topics;
+import org.mineralcds.rules.TrendRule;
 import org.mineralcds.rules.When;
 import org.mineralcds.rules.Wording;
 
@@ -536,7 +537,51 @@ public final class KnowledgeLoader {
         patterns.add(pattern);
       }
     }
-    return new RuleSet(rules, patterns, calcium, tests, citations);
+    List<TrendRule> trends = new ArrayList<>();
+    for (JsonNode t : doc.path("trends")) {
+      TrendRule trend = trend(t, citations, tests, specs);
+      if (trend != null) {
+        if (!bandIds.add(trend.band().id())) {
+          problems.add("rules.yaml: rule id '" + trend.band().id() + "' is used twice");
+        }
+        trends.add(trend);
+      }
+    }
+    return new RuleSet(rules, patterns, trends, calcium, tests, citations);
+  }
+
+  private TrendRule trend(
+      JsonNode t,
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, AnalyteSpec> specs) {
+    String id = text(t, "id", "rules.yaml: trend");
+    String where = "rules.yaml: trend " + id;
+    Analyte analyte = analyte(text(t, "analyte", where), where + ": analyte");
+    BigDecimal minChange = number(t, "minChange", where, true);
+    if (minChange != null && minChange.signum() <= 0) {
+      problems.add(where + ": field 'minChange' must be positive");
+    }
+    int withinHours = positiveInt(t, "withinHours", where);
+    Band band =
+        band(
+            t,
+            analyte == null ? null : new RuleAnalyte.Single(analyte),
+            citations,
+            tests,
+            specs,
+            where,
+            Set.of(Wording.PREVIOUS),
+            false);
+    if (band == null || analyte == null || minChange == null) {
+      return null;
+    }
+    return new TrendRule(
+        band,
+        analyte,
+        minChange,
+        withinHours,
+        new ArrayList<>(analytes(t.path("context"), where + ": context")));
   }
 
   private PatternRule pattern(
@@ -643,6 +688,18 @@ public final class KnowledgeLoader {
       Map<Analyte, AnalyteSpec> specs,
       String analyteWhere,
       Set<String> inputPlaceholders) {
+    return band(b, analyte, citations, tests, specs, analyteWhere, inputPlaceholders, true);
+  }
+
+  private Band band(
+      JsonNode b,
+      RuleAnalyte analyte,
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, AnalyteSpec> specs,
+      String analyteWhere,
+      Set<String> inputPlaceholders,
+      boolean conditionRequired) {
     String id = text(b, "id", analyteWhere + ": band");
     String where = "rules.yaml: rule " + id;
     String topic = text(b, "topic", where);
@@ -690,9 +747,13 @@ public final class KnowledgeLoader {
     if (review != null && !Set.of("draft", "reviewed").contains(review)) {
       problems.add(where + ": field 'review' must be draft or reviewed");
     }
-    When when = when(b.path("when"), analyte, where);
+    When when = conditionRequired ? when(b.path("when"), analyte, where) : null;
     int lookback = positiveInt(b, "lookbackDays", where);
-    if (id == null || when == null || topic == null || indicator == null || summary == null) {
+    if (id == null
+        || (conditionRequired && when == null)
+        || topic == null
+        || indicator == null
+        || summary == null) {
       return null;
     }
     return new Band(

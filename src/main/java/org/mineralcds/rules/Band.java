@@ -6,6 +6,7 @@ import org.mineralcds.clinical.Direction;
 /**
  * One rule: a condition on an analyte's latest result and the card it produces.
  *
+ * @param when the condition on the value; null for a {@link TrendRule}, whose condition is a change
  * @param indicatorWithDrug indicator when a current drug explains the abnormality, or null
  * @param drugEffect the direction of drug effect that would explain this finding, or null
  */

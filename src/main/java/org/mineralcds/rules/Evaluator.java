@@ -108,7 +108,44 @@ public final class Evaluator {
               f.inputs()));
     }
     singles.stream().filter(f -> !replaced.contains(f.band().topic())).forEach(result::add);
+    for (TrendRule trend : ruleSet.trends()) {
+      trend(trend, patient, history, child, now).ifPresent(result::add);
+    }
     return result;
+  }
+
+  private Optional<Finding> trend(
+      TrendRule trend, PatientRecord patient, LabHistory history, boolean child, Instant now) {
+    List<LabResult> usable =
+        history.all(trend.analyte()).stream()
+            .filter(r -> !r.status().isPreliminary() && !r.value().isCensored())
+            .limit(2)
+            .toList();
+    if (usable.size() < 2) {
+      return Optional.empty();
+    }
+    LabResult latest = usable.get(0);
+    LabResult previous = usable.get(1);
+    boolean recent =
+        !latest.effective().isBefore(now.minus(Duration.ofDays(trend.band().lookbackDays())));
+    boolean close =
+        !previous
+            .effective()
+            .isBefore(latest.effective().minus(Duration.ofHours(trend.withinHours())));
+    BigDecimal change = latest.value().exactValue().subtract(previous.value().exactValue()).abs();
+    if (!recent || !close || change.compareTo(trend.minChange()) < 0) {
+      return Optional.empty();
+    }
+    return findings(
+        null,
+        trend.context(),
+        trend.band(),
+        assessor.assess(latest, child),
+        Map.of(Wording.PREVIOUS, assessor.assess(previous, child)),
+        patient,
+        history,
+        child,
+        now);
   }
 
   private Optional<Finding> pattern(
@@ -350,7 +387,7 @@ public final class Evaluator {
 
   private static List<DrugCause> drugCauses(
       String effectKey, Band band, List<MedicationExposure> medications) {
-    if (band.drugEffect() == null) {
+    if (band.drugEffect() == null || effectKey == null) {
       return List.of();
     }
     List<DrugCause> causes = new ArrayList<>();

@@ -7,6 +7,7 @@ import java.util.Map;
 public record RuleSet(
     List<AnalyteRule> rules,
     List<PatternRule> patterns,
+    List<TrendRule> trends,
     CalciumPolicy calcium,
     Map<String, TestSpec> tests,
     Map<String, Citation> citations) {
@@ -14,6 +15,7 @@ public record RuleSet(
   public RuleSet {
     rules = List.copyOf(rules);
     patterns = List.copyOf(patterns);
+    trends = List.copyOf(trends);
     tests = Map.copyOf(tests);
     citations = Map.copyOf(citations);
   }

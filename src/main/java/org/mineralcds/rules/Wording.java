@@ -11,6 +11,10 @@ public final class Wording {
 
   public static final Set<String> SUMMARY_PLACEHOLDERS =
       Set.of("value", "unit", "date", "measure", "whileOn");
+
+  /** Trend summaries may also name the earlier result. */
+  public static final String PREVIOUS = "previous";
+
   public static final int MAX_SUMMARY_LENGTH = 139;
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z]+)}");
 

@@ -19,6 +19,7 @@ import org.mineralcds.clinical.LoincEntry;
 import org.mineralcds.rules.Band;
 import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.TestSpec;
+import org.mineralcds.rules.TrendRule;
 
 /** The packaged knowledge loads; broken knowledge is rejected naming the rule and the field. */
 class KnowledgeLoaderTest {
@@ -46,9 +47,11 @@ class KnowledgeLoaderTest {
     assertThat(fromDirectory.service().id()).isEqualTo("mineral-balance");
     assertThat(fromDirectory.service().hook()).isEqualTo("patient-view");
     List<String> ids =
-        Stream.concat(
+        Stream.of(
                 fromDirectory.rules().bands().stream(),
-                fromDirectory.rules().patterns().stream().map(PatternRule::band))
+                fromDirectory.rules().patterns().stream().map(PatternRule::band),
+                fromDirectory.rules().trends().stream().map(TrendRule::band))
+            .flatMap(b -> b)
             .map(Band::id)
             .toList();
     long bandsInFile =
@@ -66,9 +69,11 @@ class KnowledgeLoaderTest {
             "vitamin-d-deficient",
             "hypothyroidism-pattern");
     assertThat(
-            Stream.concat(
+            Stream.of(
                     fromClasspath.rules().bands().stream(),
-                    fromClasspath.rules().patterns().stream().map(PatternRule::band))
+                    fromClasspath.rules().patterns().stream().map(PatternRule::band),
+                    fromClasspath.rules().trends().stream().map(TrendRule::band))
+                .flatMap(b -> b)
                 .map(Band::id)
                 .toList())
         .isEqualTo(ids);
