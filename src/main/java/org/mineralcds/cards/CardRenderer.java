@@ -33,7 +33,9 @@ import org.mineralcds.hook.Suggestion;
 import org.mineralcds.rules.AssessedValue;
 import org.mineralcds.rules.Citation;
 import org.mineralcds.rules.DrugCause;
+import org.mineralcds.rules.DueTestsFinding;
 import org.mineralcds.rules.Finding;
+import org.mineralcds.rules.Indicator;
 import org.mineralcds.rules.RangeUsed;
 import org.mineralcds.rules.RuleSet;
 import org.mineralcds.rules.SuggestedTest;
@@ -57,7 +59,7 @@ public final class CardRenderer {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final String OVERRIDE_SYSTEM =
       "https://mineral-cds.org/fhir/CodeSystem/override-reason";
-  private static final List<Coding> OVERRIDE_REASONS =
+  static final List<Coding> OVERRIDE_REASONS =
       List.of(
           new Coding(OVERRIDE_SYSTEM, "already-addressed", "Already addressed"),
           new Coding(
@@ -69,20 +71,45 @@ public final class CardRenderer {
 
   private final LabCatalog labs;
   private final RuleSet rules;
+  private final DueTestCards dueTests;
 
   public CardRenderer(LabCatalog labs, RuleSet rules) {
     this.labs = labs;
     this.rules = rules;
+    this.dueTests = new DueTestCards(labs);
   }
 
   public List<Card> render(List<Finding> findings, String patientId, String hookInstance) {
+    return render(findings, List.of(), patientId, hookInstance);
+  }
+
+  /**
+   * Value cards (one per topic) and due-test cards (one per monitoring family, one work-up card),
+   * ordered critical, warning, info; within a level value cards first, each in rule order.
+   */
+  public List<Card> render(
+      List<Finding> findings, List<DueTestsFinding> due, String patientId, String hookInstance) {
     List<Finding> ordered = new ArrayList<>(findings);
     ordered.sort(Comparator.comparing(Finding::indicator)); // stable: rule order within a level
     Set<String> topics = new HashSet<>();
     List<Card> cards = new ArrayList<>();
+    List<Indicator> levels = new ArrayList<>();
     for (Finding finding : ordered) {
       if (topics.add(finding.band().topic())) {
         cards.add(card(finding, patientId, hookInstance));
+        levels.add(finding.indicator());
+      }
+    }
+    Set<String> keys = new HashSet<>();
+    for (DueTestsFinding d : due) {
+      if (keys.add(d.key())) {
+        Card card = dueTests.card(d, patientId, hookInstance);
+        int at = 0;
+        while (at < levels.size() && levels.get(at).compareTo(d.indicator()) <= 0) {
+          at++;
+        }
+        cards.add(at, card);
+        levels.add(at, d.indicator());
       }
     }
     return cards;
@@ -100,9 +127,14 @@ public final class CardRenderer {
         new Source(
             SOURCE_LABEL, primary.url(), null, new Coding(TOPIC_SYSTEM, f.band().topic(), null)),
         suggestions,
-        suggestions.isEmpty() ? null : "at-most-one",
+        selectionBehavior(suggestions),
         OVERRIDE_REASONS,
         null);
+  }
+
+  /** Ordering tests and reviewing a drug are independent choices; one suggestion is just one. */
+  static String selectionBehavior(List<Suggestion> suggestions) {
+    return suggestions.isEmpty() ? null : suggestions.size() == 1 ? "at-most-one" : "any";
   }
 
   static String uuid(String hookInstance, String kind, String ruleId) {
@@ -322,11 +354,19 @@ public final class CardRenderer {
   // ---- suggestions --------------------------------------------------------------------------
 
   private List<Suggestion> suggestions(Finding f, String patientId, String hookInstance) {
-    if (f.suggestions().isEmpty()) {
-      return List.of();
+    List<Suggestion> result = new ArrayList<>();
+    if (!f.suggestions().isEmpty()) {
+      result.add(orderTests(f.suggestions(), f.band().id(), patientId, hookInstance));
     }
+    reviewDrug(f.drugCauses(), f.band().id(), hookInstance).ifPresent(result::add);
+    return result;
+  }
+
+  /** One suggestion creating a draft order per test. */
+  static Suggestion orderTests(
+      List<SuggestedTest> tests, String ruleId, String patientId, String hookInstance) {
     List<Action> actions = new ArrayList<>();
-    for (SuggestedTest test : f.suggestions()) {
+    for (SuggestedTest test : tests) {
       actions.add(
           new Action(
               "create",
@@ -335,14 +375,30 @@ public final class CardRenderer {
               null));
     }
     String label =
-        "Order "
-            + f.suggestions().stream().map(s -> s.test().label()).collect(Collectors.joining(", "));
-    return List.of(
-        new Suggestion(
-            label, uuid(hookInstance, "suggestion", f.band().id()), Boolean.TRUE, actions));
+        "Order " + tests.stream().map(s -> s.test().label()).collect(Collectors.joining(", "));
+    return new Suggestion(label, uuid(hookInstance, "suggestion", ruleId), Boolean.TRUE, actions);
   }
 
-  private static ObjectNode serviceRequest(SuggestedTest test, String patientId) {
+  /**
+   * "Review {drug}": a decision only the clinician can make, so it carries no action (nothing is
+   * changed or stopped automatically); accepting it is recorded through feedback.
+   */
+  static java.util.Optional<Suggestion> reviewDrug(
+      List<DrugCause> causes, String ruleId, String hookInstance) {
+    List<String> names =
+        causes.stream().map(c -> c.ingredient().name()).distinct().limit(2).toList();
+    if (names.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        new Suggestion(
+            "Review " + String.join(" and ", names) + " (no automatic change)",
+            uuid(hookInstance, "review", ruleId),
+            Boolean.FALSE,
+            List.of()));
+  }
+
+  static ObjectNode serviceRequest(SuggestedTest test, String patientId) {
     ObjectNode sr = JSON.objectNode();
     sr.put("resourceType", "ServiceRequest");
     sr.put("status", "draft");

@@ -19,8 +19,10 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.mineralcds.clinical.Analyte;
 import org.mineralcds.clinical.AnalyteSpec;
@@ -38,8 +40,10 @@ import org.mineralcds.rules.AnalyteRule;
 import org.mineralcds.rules.Band;
 import org.mineralcds.rules.CalciumMeasure;
 import org.mineralcds.rules.CalciumPolicy;
+import org.mineralcds.rules.Circumstances;
 import org.mineralcds.rules.Citation;
 import org.mineralcds.rules.Companion;
+import org.mineralcds.rules.DueTestRule;
 import org.mineralcds.rules.Indicator;
 import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.RuleAnalyte;
@@ -66,7 +70,8 @@ public final class KnowledgeLoader {
           "drugs.yaml",
           "conditions.yaml",
           "tests.yaml",
-          "rules.yaml");
+          "rules.yaml",
+          "due-tests.yaml");
 
   private static final Set<String> EFFECT_KEYS =
       Set.of("potassium", "magnesium", "calcium", "pth", "tsh", "vitamin-d", "ck");
@@ -79,6 +84,8 @@ public final class KnowledgeLoader {
 
   private final List<String> problems = new ArrayList<>();
   private final Set<String> drugClassIds = new HashSet<>();
+  private final Map<String, List<String>> ingredientsByClass = new HashMap<>();
+  private final Map<String, ConditionSet> conditionSets = new LinkedHashMap<>();
   private final Map<String, JsonNode> documents = new HashMap<>();
 
   private KnowledgeLoader() {}
@@ -137,7 +144,8 @@ public final class KnowledgeLoader {
     DrugCatalog drugs = drugs(citations);
     ConditionCatalog conditions = conditions();
     Map<String, TestSpec> tests = tests();
-    RuleSet rules = rules(citations, tests, specs);
+    RuleSet rules =
+        rules(citations, tests, specs, dueTests(citations, tests, prefetchKeys, service));
     if (!problems.isEmpty()) {
       return null;
     }
@@ -394,6 +402,11 @@ public final class KnowledgeLoader {
                 if (rxnorm != null && !rxnorm.matches("\\d+")) {
                   problems.add(where + ": member " + name + ": rxnorm must be digits");
                 }
+                if (name != null) {
+                  ingredientsByClass
+                      .computeIfAbsent(e.getKey(), k -> new ArrayList<>())
+                      .add(name.toLowerCase(Locale.ROOT));
+                }
                 ingredients.add(
                     new Ingredient(
                         name,
@@ -429,13 +442,15 @@ public final class KnowledgeLoader {
               if (prefixes.isEmpty() && snomed.isEmpty()) {
                 problems.add(where + ": needs icd10cmPrefixes or snomed codes");
               }
-              sets.add(
+              ConditionSet set =
                   new ConditionSet(
                       e.getKey(),
                       text(s, "name", where),
                       prefixes,
                       snomed,
-                      analytes(s.path("relevantTo"), where + ": relevantTo")));
+                      analytes(s.path("relevantTo"), where + ": relevantTo"));
+              sets.add(set);
+              conditionSets.put(e.getKey(), set);
             });
     return new ConditionCatalog(sets);
   }
@@ -475,7 +490,8 @@ public final class KnowledgeLoader {
   private RuleSet rules(
       Map<String, Citation> citations,
       Map<String, TestSpec> tests,
-      Map<Analyte, AnalyteSpec> specs) {
+      Map<Analyte, AnalyteSpec> specs,
+      List<DueTestRule> dueTests) {
     JsonNode doc = documents.get("rules.yaml");
     JsonNode ca = doc.path("calcium");
     String caWhere = "rules.yaml: calcium";
@@ -547,7 +563,13 @@ public final class KnowledgeLoader {
         trends.add(trend);
       }
     }
-    return new RuleSet(rules, patterns, trends, calcium, tests, citations);
+    Set<String> ids = new HashSet<>(bandIds);
+    for (DueTestRule due : dueTests) {
+      if (!ids.add(due.id())) {
+        problems.add("due-tests.yaml: rule id '" + due.id() + "' is used twice (or in rules.yaml)");
+      }
+    }
+    return new RuleSet(rules, patterns, trends, dueTests, calcium, tests, citations);
   }
 
   private TrendRule trend(
@@ -900,6 +922,361 @@ public final class KnowledgeLoader {
       return null;
     }
     return new Threshold.Value(node.decimalValue());
+  }
+
+  // ---- due-tests.yaml -----------------------------------------------------------------------
+
+  private static final Pattern LOOKBACK = Pattern.compile("today\\(\\) - (\\d+) days");
+
+  /**
+   * Monitoring and work-up rules. A window longer than the data the prefetch template asks for
+   * would report a test as missing when it is merely outside the fetched period, so it is refused.
+   */
+  private List<DueTestRule> dueTests(
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, String> prefetchKeys,
+      ServiceDefinition service) {
+    JsonNode doc = documents.get("due-tests.yaml");
+    Map<Analyte, Integer> horizon = new EnumMap<>(Analyte.class);
+    if (service != null) {
+      prefetchKeys.forEach(
+          (analyte, key) -> {
+            String template = service.prefetch().get(key);
+            Matcher m = template == null ? null : LOOKBACK.matcher(template);
+            if (m != null && m.find()) {
+              horizon.put(analyte, Integer.parseInt(m.group(1)));
+            }
+          });
+    }
+    List<DueTestRule> result = new ArrayList<>();
+    for (String section : List.of("monitoring", "workups")) {
+      JsonNode list = doc.path(section);
+      if (!list.isArray() || list.isEmpty()) {
+        problems.add("due-tests.yaml: '" + section + "' must be a non-empty list");
+        continue;
+      }
+      for (JsonNode r : list) {
+        DueTestRule rule = dueTest(r, section.equals("monitoring"), citations, tests, horizon);
+        if (rule != null) {
+          result.add(rule);
+        }
+      }
+    }
+    return result;
+  }
+
+  private DueTestRule dueTest(
+      JsonNode r,
+      boolean monitoring,
+      Map<String, Citation> citations,
+      Map<String, TestSpec> tests,
+      Map<Analyte, Integer> horizon) {
+    String id = text(r, "id", "due-tests.yaml: rule");
+    String where = "due-tests.yaml: rule " + id;
+    int before = problems.size();
+    Set<String> allowed =
+        new HashSet<>(
+            Set.of(
+                "id",
+                "notes",
+                "trigger",
+                "requires",
+                "tests",
+                "indicator",
+                "escalate",
+                "summary",
+                "meaning",
+                "action",
+                "sources",
+                "review"));
+    if (monitoring) {
+      allowed.add("family");
+    }
+    r.fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (!allowed.contains(f)) {
+                problems.add(where + ": unknown field '" + f + "'");
+              }
+            });
+    String family = monitoring ? text(r, "family", where) : "symptom-workup";
+    JsonNode t = r.path("trigger");
+    DueTestRule.Trigger trigger = null;
+    List<String> triggerNames = new ArrayList<>();
+    if (!t.isObject()) {
+      problems.add(where + ": field 'trigger' is required");
+    } else if (monitoring) {
+      unknownFields(
+          t,
+          Set.of("drugClasses", "ingredients", "activeAtLeastDays", "startedWithinDays"),
+          where + ": trigger");
+      Set<String> classes = knownDrugClasses(t.path("drugClasses"), where + ": trigger");
+      if (classes.isEmpty()) {
+        problems.add(where + ": trigger.drugClasses must name at least one drug class");
+      }
+      Set<String> ingredients = new LinkedHashSet<>();
+      for (JsonNode n : t.path("ingredients")) {
+        String name = n.asText().toLowerCase(Locale.ROOT);
+        if (classes.stream()
+            .noneMatch(c -> ingredientsByClass.getOrDefault(c, List.of()).contains(name))) {
+          problems.add(
+              where + ": trigger.ingredients names '" + n.asText() + "', not in those classes");
+        }
+        ingredients.add(name);
+      }
+      classes.forEach(
+          c ->
+              ingredientsByClass.getOrDefault(c, List.of()).stream()
+                  .filter(n -> ingredients.isEmpty() || ingredients.contains(n))
+                  .forEach(triggerNames::add));
+      int active = t.has("activeAtLeastDays") ? nonNegativeInt(t, "activeAtLeastDays", where) : 0;
+      Integer started =
+          t.has("startedWithinDays")
+              ? positiveInt(t, "startedWithinDays", where + ": trigger")
+              : null;
+      if (started != null && started < active) {
+        problems.add(where + ": trigger.startedWithinDays is shorter than activeAtLeastDays");
+      }
+      trigger = new DueTestRule.Trigger.Medication(classes, ingredients, active, started);
+    } else {
+      unknownFields(t, Set.of("conditions", "recordedWithinDays"), where + ": trigger");
+      Set<String> sets = knownConditionSets(t.path("conditions"), where + ": trigger");
+      if (sets.isEmpty()) {
+        problems.add(where + ": trigger.conditions must name at least one condition set");
+      }
+      sets.stream().map(conditionSets::get).map(ConditionSet::name).forEach(triggerNames::add);
+      trigger =
+          new DueTestRule.Trigger.Problem(
+              sets,
+              t.has("recordedWithinDays")
+                  ? positiveInt(t, "recordedWithinDays", where + ": trigger")
+                  : null);
+    }
+    Circumstances requires = circumstances(r.get("requires"), where + ": requires");
+    List<DueTestRule.DueTest> dueTests = new ArrayList<>();
+    if (!r.path("tests").isArray() || r.path("tests").isEmpty()) {
+      problems.add(where + ": field 'tests' must be a non-empty list");
+    }
+    List<String> labels = new ArrayList<>();
+    for (JsonNode d : r.path("tests")) {
+      String testId = text(d, "test", where + ": tests");
+      String at = where + ": test " + testId;
+      unknownFields(
+          d,
+          Set.of(
+              "test",
+              "withinDays",
+              "shorterWithinDays",
+              "shorterWhen",
+              "sinceStart",
+              "onlyWhen",
+              "activeAtLeastDays"),
+          at);
+      TestSpec test = tests.get(testId);
+      if (testId != null && test == null) {
+        problems.add(at + ": unknown test");
+      }
+      int within = positiveInt(d, "withinDays", at);
+      Integer shorter = d.has("shorterWithinDays") ? positiveInt(d, "shorterWithinDays", at) : null;
+      Circumstances shorterWhen = circumstances(d.get("shorterWhen"), at + ": shorterWhen");
+      if ((shorter == null) != (shorterWhen == null)) {
+        problems.add(at + ": shorterWithinDays and shorterWhen go together");
+      }
+      if (shorter != null && shorter >= within) {
+        problems.add(at + ": shorterWithinDays must be shorter than withinDays");
+      }
+      if (d.has("sinceStart") && !monitoring) {
+        problems.add(at + ": sinceStart needs a medication trigger");
+      }
+      if (d.has("activeAtLeastDays") && !monitoring) {
+        problems.add(at + ": activeAtLeastDays needs a medication trigger");
+      }
+      if (test != null) {
+        Integer fetched = horizon.get(test.analyte());
+        if (fetched != null && within > fetched) {
+          problems.add(
+              at
+                  + ": withinDays "
+                  + within
+                  + " is longer than the "
+                  + fetched
+                  + " days its prefetch template fetches");
+        }
+        labels.add(test.label());
+        dueTests.add(
+            new DueTestRule.DueTest(
+                test,
+                within,
+                shorter,
+                shorterWhen,
+                d.path("sinceStart").asBoolean(false),
+                circumstances(d.get("onlyWhen"), at + ": onlyWhen"),
+                d.has("activeAtLeastDays") ? positiveInt(d, "activeAtLeastDays", at) : null));
+      }
+    }
+    Indicator indicator = indicator(r, "indicator", where, true);
+    Indicator escalated = null;
+    Circumstances escalateWhen = null;
+    JsonNode e = r.get("escalate");
+    if (e != null) {
+      unknownFields(e, Set.of("indicator", "when"), where + ": escalate");
+      escalated = indicator(e, "indicator", where + ": escalate", true);
+      escalateWhen = circumstances(e.get("when"), where + ": escalate.when");
+      if (escalateWhen == null) {
+        problems.add(where + ": escalate.when is required");
+      }
+      if (escalated != null && indicator != null && escalated.compareTo(indicator) >= 0) {
+        problems.add(where + ": escalate.indicator must be more urgent than indicator");
+      }
+    }
+    String summary = text(r, "summary", where);
+    if (summary != null) {
+      checkDueSummary(summary, where, monitoring, triggerNames, labels);
+    }
+    List<Citation> sources = new ArrayList<>();
+    if (!r.path("sources").isArray() || r.path("sources").isEmpty()) {
+      problems.add(where + ": field 'sources' must list at least one source");
+    }
+    for (JsonNode src : r.path("sources")) {
+      Citation c = citations.get(src.asText());
+      if (c == null) {
+        problems.add(where + ": field 'sources' names unknown source '" + src.asText() + "'");
+      } else {
+        sources.add(c);
+      }
+    }
+    String review = text(r, "review", where);
+    if (review != null && !Set.of("draft", "reviewed").contains(review)) {
+      problems.add(where + ": field 'review' must be draft or reviewed");
+    }
+    String meaning = text(r, "meaning", where);
+    String action = text(r, "action", where);
+    if (problems.size() > before) {
+      return null;
+    }
+    return new DueTestRule(
+        id,
+        family,
+        monitoring ? "monitoring-overdue" : "symptom-workup",
+        trigger,
+        requires,
+        dueTests,
+        indicator,
+        escalated,
+        escalateWhen,
+        summary,
+        meaning,
+        action,
+        sources,
+        review,
+        strings(r.path("notes")));
+  }
+
+  /** Placeholders of due-test summaries. */
+  public static final Set<String> MONITORING_PLACEHOLDERS =
+      Set.of("drug", "missing", "window", "days");
+
+  public static final Set<String> WORKUP_PLACEHOLDERS = Set.of("problem", "missing", "window");
+
+  private void checkDueSummary(
+      String summary,
+      String where,
+      boolean monitoring,
+      List<String> triggerNames,
+      List<String> testLabels) {
+    Set<String> unknown = new LinkedHashSet<>(Wording.placeholders(summary));
+    unknown.removeAll(monitoring ? MONITORING_PLACEHOLDERS : WORKUP_PLACEHOLDERS);
+    if (!unknown.isEmpty()) {
+      problems.add(where + ": field 'summary' uses unknown placeholders " + unknown);
+      return;
+    }
+    String longestName =
+        triggerNames.stream().max(java.util.Comparator.comparingInt(String::length)).orElse("");
+    Map<String, String> samples = new HashMap<>();
+    samples.put("drug", longestName);
+    samples.put("problem", longestName);
+    samples.put("missing", Wording.list(testLabels));
+    samples.put("window", "12 months");
+    samples.put("days", "365");
+    String sample = Wording.fill(summary, samples);
+    if (sample.length() > Wording.MAX_SUMMARY_LENGTH) {
+      problems.add(
+          where + ": field 'summary' can reach " + sample.length() + " characters (limit 139)");
+    }
+  }
+
+  private Circumstances circumstances(JsonNode c, String where) {
+    if (c == null || c.isNull()) {
+      return null;
+    }
+    if (!c.isObject()) {
+      problems.add(where + ": must be a map");
+      return null;
+    }
+    unknownFields(
+        c, Set.of("conditions", "drugClasses", "egfrBelow", "ageAtLeast", "lowResults"), where);
+    Set<RuleAnalyte> low = new LinkedHashSet<>();
+    for (JsonNode n : c.path("lowResults")) {
+      try {
+        low.add(RuleAnalyte.parse(n.asText()));
+      } catch (IllegalArgumentException ex) {
+        problems.add(where + ": lowResults: " + ex.getMessage());
+      }
+    }
+    try {
+      return new Circumstances(
+          knownConditionSets(c.path("conditions"), where),
+          knownDrugClasses(c.path("drugClasses"), where),
+          number(c, "egfrBelow", where, false),
+          c.has("ageAtLeast") ? positiveInt(c, "ageAtLeast", where) : null,
+          low);
+    } catch (IllegalArgumentException ex) {
+      problems.add(where + ": " + ex.getMessage());
+      return null;
+    }
+  }
+
+  private Set<String> knownDrugClasses(JsonNode list, String where) {
+    Set<String> ids = new LinkedHashSet<>();
+    for (JsonNode n : list) {
+      if (!drugClassIds.contains(n.asText())) {
+        problems.add(where + ": unknown drug class '" + n.asText() + "'");
+      }
+      ids.add(n.asText());
+    }
+    return ids;
+  }
+
+  private Set<String> knownConditionSets(JsonNode list, String where) {
+    Set<String> ids = new LinkedHashSet<>();
+    for (JsonNode n : list) {
+      if (!conditionSets.containsKey(n.asText())) {
+        problems.add(where + ": unknown condition set '" + n.asText() + "'");
+      } else {
+        ids.add(n.asText());
+      }
+    }
+    return ids;
+  }
+
+  private void unknownFields(JsonNode node, Set<String> allowed, String where) {
+    node.fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (!allowed.contains(f)) {
+                problems.add(where + ": unknown field '" + f + "'");
+              }
+            });
+  }
+
+  private int nonNegativeInt(JsonNode node, String field, String where) {
+    JsonNode value = node.get(field);
+    if (value == null || !value.isIntegralNumber() || value.asInt() < 0) {
+      problems.add(where + ": field '" + field + "' must be a whole number of 0 or more");
+      return 0;
+    }
+    return value.asInt();
   }
 
   // ---- small readers ------------------------------------------------------------------------

@@ -33,11 +33,24 @@ public final class Evaluator {
   private final RuleSet ruleSet;
   private final LabCatalog catalog;
   private final ValueAssessor assessor;
+  private final DueTestEvaluator dueTests;
 
   public Evaluator(RuleSet ruleSet, LabCatalog catalog) {
     this.ruleSet = ruleSet;
     this.catalog = catalog;
     this.assessor = new ValueAssessor(catalog, ruleSet.calcium());
+    this.dueTests = new DueTestEvaluator(ruleSet.dueTests(), catalog, assessor);
+  }
+
+  /**
+   * Tests due for drug monitoring and symptom work-ups, one finding per card; tests the value
+   * findings of the same response already suggest are left to those cards.
+   */
+  public List<DueTestsFinding> dueTests(
+      PatientRecord patient, Instant now, List<Finding> valueFindings) {
+    Set<String> suggested = new HashSet<>();
+    valueFindings.forEach(f -> f.suggestions().forEach(s -> suggested.add(s.test().id())));
+    return dueTests.evaluate(patient, new LabHistory(patient.labs()), now, suggested);
   }
 
   /**

@@ -8,6 +8,7 @@ public record RuleSet(
     List<AnalyteRule> rules,
     List<PatternRule> patterns,
     List<TrendRule> trends,
+    List<DueTestRule> dueTests,
     CalciumPolicy calcium,
     Map<String, TestSpec> tests,
     Map<String, Citation> citations) {
@@ -16,6 +17,7 @@ public record RuleSet(
     rules = List.copyOf(rules);
     patterns = List.copyOf(patterns);
     trends = List.copyOf(trends);
+    dueTests = List.copyOf(dueTests);
     tests = Map.copyOf(tests);
     citations = Map.copyOf(citations);
   }

@@ -34,6 +34,16 @@ public final class Wording {
     return out.toString();
   }
 
+  /** "a", "a and b", "a, b and c". */
+  public static String list(java.util.List<String> items) {
+    if (items.size() <= 1) {
+      return items.isEmpty() ? "" : items.get(0);
+    }
+    return String.join(", ", items.subList(0, items.size() - 1))
+        + " and "
+        + items.get(items.size() - 1);
+  }
+
   public static Set<String> placeholders(String template) {
     Set<String> names = new TreeSet<>();
     Matcher m = PLACEHOLDER.matcher(template);

@@ -1,10 +1,12 @@
 package org.mineralcds.service;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.mineralcds.auth.Caller;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.fhir.FhirServerPolicy;
@@ -18,6 +20,8 @@ import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
 import org.mineralcds.knowledge.ServiceDefinition;
 import org.mineralcds.observability.Metrics;
+import org.mineralcds.rules.DueTestRule;
+import org.mineralcds.rules.DueTestsFinding;
 import org.mineralcds.rules.Evaluator;
 import org.mineralcds.rules.Finding;
 import org.slf4j.Logger;
@@ -86,7 +90,11 @@ public final class MineralBalanceService implements CdsService {
   }
 
   /** The cards, with the data and findings behind them. */
-  public record Evaluation(HookResponse response, PatientData data, List<Finding> findings) {}
+  public record Evaluation(
+      HookResponse response,
+      PatientData data,
+      List<Finding> findings,
+      List<DueTestsFinding> dueTests) {}
 
   @Override
   public HookResponse call(HookRequest request, Caller caller) {
@@ -117,8 +125,10 @@ public final class MineralBalanceService implements CdsService {
     }
     PatientData data = loader.load(request, patientId, policyFor(caller));
     long loaded = System.nanoTime();
-    List<Finding> findings = evaluator.evaluate(data.record(), clock.instant());
-    List<Card> cards = renderer.render(findings, patientId, request.hookInstance());
+    Instant now = clock.instant();
+    List<Finding> findings = evaluator.evaluate(data.record(), now);
+    List<DueTestsFinding> due = evaluator.dueTests(data.record(), now, findings);
+    List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance());
     long done = System.nanoTime();
     LOG.info(
         "hook call hookInstance={} issuer={} service={} outcome=ok rules=[{}] cards={}"
@@ -126,14 +136,17 @@ public final class MineralBalanceService implements CdsService {
         loggable(request.hookInstance()),
         loggable(caller.logName()),
         definition.id(),
-        findings.stream().map(f -> f.band().id()).collect(Collectors.joining(",")),
+        Stream.concat(
+                findings.stream().map(f -> f.band().id()),
+                due.stream().flatMap(d -> d.rules().stream()).map(DueTestRule::id))
+            .collect(Collectors.joining(",")),
         cards.size(),
         data.prefetched().size(),
         data.fetched().size(),
         (loaded - started) / 1_000_000,
         (done - loaded) / 1_000_000);
     cards.forEach(c -> metrics.card(c.source().topic().code(), c.indicator()));
-    return new Evaluation(HookResponse.of(cards), data, findings);
+    return new Evaluation(HookResponse.of(cards), data, findings, due);
   }
 
   /** The caller chose this text: keep it to one short line of safe characters in the log. */

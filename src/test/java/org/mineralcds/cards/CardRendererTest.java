@@ -280,6 +280,38 @@ class CardRendererTest {
         .contains("**Possible drug contribution:** omeprazole tablet (proton pump inhibitor)");
   }
 
+  @Test
+  void aDrugCauseIsOfferedForReviewWithoutAnyAutomaticChange() {
+    Card withDrug =
+        RENDERER
+            .render(
+                evaluate(
+                    Labs.patient()
+                        .lab(Labs.result(Analyte.POTASSIUM, "3.1", 1))
+                        .medication(K.drugs(), "furosemide")
+                        .build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+    Card withoutDrug =
+        RENDERER
+            .render(
+                evaluate(Labs.patient().lab(Labs.result(Analyte.POTASSIUM, "3.1", 1)).build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+
+    assertThat(withDrug.suggestions()).hasSize(2);
+    Suggestion review = withDrug.suggestions().get(1);
+    assertThat(review.label()).startsWith("Review furosemide");
+    assertThat(review.actions()).isEmpty();
+    assertThat(review.isRecommended()).isFalse();
+    assertThat(withDrug.selectionBehavior()).isEqualTo("any");
+    assertThat(withoutDrug.suggestions())
+        .extracting(Suggestion::label)
+        .noneMatch(l -> l.startsWith("Review"));
+  }
+
   // ---- suggestions ---------------------------------------------------------------------------
 
   @Test
@@ -371,7 +403,10 @@ class CardRendererTest {
         .allSatisfy(
             c -> {
               if (hasSuggestions(c)) {
-                assertThat(c.selectionBehavior()).as(c.summary()).isEqualTo("at-most-one");
+                // One suggestion is one choice; ordering tests and reviewing a drug are two.
+                assertThat(c.selectionBehavior())
+                    .as(c.summary())
+                    .isEqualTo(c.suggestions().size() == 1 ? "at-most-one" : "any");
               } else {
                 assertThat(c.selectionBehavior()).as(c.summary()).isNull();
               }

@@ -1,0 +1,218 @@
+package org.mineralcds.cards;
+
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.mineralcds.clinical.CodeRef;
+import org.mineralcds.clinical.ConditionRecord;
+import org.mineralcds.clinical.ConditionSet;
+import org.mineralcds.clinical.LabCatalog;
+import org.mineralcds.clinical.LabResult;
+import org.mineralcds.hook.Card;
+import org.mineralcds.hook.Coding;
+import org.mineralcds.hook.Source;
+import org.mineralcds.hook.Suggestion;
+import org.mineralcds.rules.Citation;
+import org.mineralcds.rules.DueTestRule;
+import org.mineralcds.rules.DueTestsFinding;
+import org.mineralcds.rules.DueTestsFinding.MissingTest;
+import org.mineralcds.rules.DueTestsFinding.TriggeringMedication;
+import org.mineralcds.rules.SuggestedTest;
+import org.mineralcds.rules.Wording;
+
+/**
+ * Cards for tests due (drug monitoring, symptom work-ups). They have no triggering value, so the
+ * card leads with what made the tests due (the drug and since when, or the coded problem) and lists
+ * each missing test with its window and the last result on file.
+ */
+final class DueTestCards {
+
+  private final LabCatalog labs;
+
+  DueTestCards(LabCatalog labs) {
+    this.labs = labs;
+  }
+
+  Card card(DueTestsFinding f, String patientId, String hookInstance) {
+    List<SuggestedTest> tests =
+        f.missing().stream()
+            .map(m -> new SuggestedTest(m.test(), m.reasonReference(), m.reasonDisplay()))
+            .toList();
+    List<Suggestion> suggestions =
+        List.of(CardRenderer.orderTests(tests, f.key(), patientId, hookInstance));
+    Citation primary = f.lead().sources().get(0);
+    return new Card(
+        CardRenderer.uuid(hookInstance, "card", f.key()),
+        summary(f),
+        detail(f),
+        f.indicator().code(),
+        new Source(
+            CardRenderer.SOURCE_LABEL,
+            primary.url(),
+            null,
+            new Coding(CardRenderer.TOPIC_SYSTEM, f.topic(), null)),
+        suggestions,
+        CardRenderer.selectionBehavior(suggestions),
+        CardRenderer.OVERRIDE_REASONS,
+        null);
+  }
+
+  // ---- summary ------------------------------------------------------------------------------
+
+  String summary(DueTestsFinding f) {
+    List<String> labels = f.missing().stream().map(m -> m.test().label()).toList();
+    MissingTest first =
+        f.missing().stream()
+            .filter(m -> m.ruleId().equals(f.lead().id()))
+            .findFirst()
+            .orElse(f.missing().get(0));
+    Map<String, String> values = new HashMap<>();
+    values.put("missing", Wording.list(labels));
+    values.put("window", window(first.windowDays()));
+    values.put("drug", f.medications().isEmpty() ? "" : f.medications().get(0).ingredient().name());
+    values.put("days", f.medications().isEmpty() ? "" : daysSinceStart(f.medications().get(0)));
+    values.put("problem", problemName(f));
+    String summary = capitalise(Wording.fill(f.lead().summary(), values));
+    if (summary.length() > Wording.MAX_SUMMARY_LENGTH) {
+      values.put("missing", labels.size() + " tests");
+      summary = capitalise(Wording.fill(f.lead().summary(), values));
+    }
+    if (summary.length() > Wording.MAX_SUMMARY_LENGTH) {
+      summary = summary.substring(0, Wording.MAX_SUMMARY_LENGTH - 1) + "…";
+    }
+    return summary;
+  }
+
+  private static String daysSinceStart(TriggeringMedication m) {
+    return m.daysTaken() == null ? "?" : String.valueOf(m.daysTaken());
+  }
+
+  private static String problemName(DueTestsFinding f) {
+    if (!(f.lead().trigger() instanceof DueTestRule.Trigger.Problem trigger)) {
+      return "";
+    }
+    return f.problems().stream()
+        .flatMap(c -> c.sets().stream())
+        .filter(s -> trigger.conditionSets().contains(s.id()))
+        .map(ConditionSet::name)
+        .findFirst()
+        .orElse("");
+  }
+
+  static String window(int days) {
+    if (days >= 60) {
+      long months = Math.round(days / 30.44);
+      return months + " months";
+    }
+    if (days % 7 == 0) {
+      return days / 7 == 1 ? "1 week" : days / 7 + " weeks";
+    }
+    return days == 1 ? "1 day" : days + " days";
+  }
+
+  private static String capitalise(String s) {
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+
+  // ---- detail -------------------------------------------------------------------------------
+
+  String detail(DueTestsFinding f) {
+    StringBuilder md = new StringBuilder();
+    if (!f.medications().isEmpty()) {
+      md.append("**Taking:** ")
+          .append(
+              f.medications().stream()
+                  .map(DueTestCards::describe)
+                  .collect(Collectors.joining("; ")))
+          .append(".\n\n");
+    }
+    if (!f.problems().isEmpty()) {
+      md.append("**Recorded:** ")
+          .append(
+              f.problems().stream()
+                  .map(DueTestCards::describe)
+                  .distinct()
+                  .collect(Collectors.joining("; ")))
+          .append(".\n\n");
+    }
+    md.append("**Due:**\n");
+    for (MissingTest m : f.missing()) {
+      md.append("- ").append(capitalise(m.test().label())).append(": ");
+      md.append(
+          m.sinceStart()
+              ? "no result since the drug was started"
+              : "no result in the last " + window(m.windowDays()));
+      if (m.shortened()) {
+        md.append(" (the shorter interval for this patient's risk factors)");
+      }
+      md.append(
+          m.lastResult() == null ? "; no earlier result found" : "; last " + last(m.lastResult()));
+      md.append(".\n");
+    }
+    md.append("\n");
+    Set<String> meanings = new LinkedHashSet<>();
+    f.rules().forEach(r -> meanings.add(r.meaning()));
+    meanings.forEach(m -> md.append(m).append("\n\n"));
+    md.append("**What to do:** ").append(f.lead().action());
+    md.append(" Suggested: ")
+        .append(f.missing().stream().map(m -> m.test().label()).collect(Collectors.joining(", ")))
+        .append(" (not resulted in their windows and not already ordered).\n\n");
+    Set<Citation> evidence = new LinkedHashSet<>();
+    f.rules().forEach(r -> evidence.addAll(r.sources()));
+    md.append("**Evidence:** ")
+        .append(
+            evidence.stream()
+                .map(c -> "[" + c.title() + "](" + c.url() + ")")
+                .collect(Collectors.joining("; ")))
+        .append(". ")
+        .append(f.rules().size() == 1 ? "Rule " : "Rules ")
+        .append(f.rules().stream().map(r -> "`" + r.id() + "`").collect(Collectors.joining(", ")))
+        .append(".");
+    return md.toString();
+  }
+
+  private static String describe(TriggeringMedication m) {
+    String name = m.medication().description();
+    String text =
+        (name == null ? m.ingredient().name() : name)
+            + " ("
+            + m.ingredient().drugClass().name()
+            + ")";
+    if (m.start() == null) {
+      return text + ", start date not recorded";
+    }
+    return text
+        + ", since "
+        + LocalDate.ofInstant(m.start(), ZoneOffset.UTC)
+        + " ("
+        + (m.daysTaken() < 1 ? "today" : window(m.daysTaken().intValue()))
+        + ")";
+  }
+
+  private static String describe(ConditionRecord c) {
+    String code =
+        c.codes().stream().map(CodeRef::code).filter(Objects::nonNull).findFirst().orElse(null);
+    String name = c.description() != null ? c.description() : c.sets().iterator().next().name();
+    String text = code == null ? name : name + " (" + code + ")";
+    return c.recorded() == null
+        ? text
+        : text + " on " + LocalDate.ofInstant(c.recorded(), ZoneOffset.UTC);
+  }
+
+  private String last(LabResult r) {
+    List<String> parts = new ArrayList<>();
+    parts.add(labs.spec(r.analyte()).name());
+    parts.add(r.reportedValue() == null ? r.value().value().toPlainString() : r.reportedValue());
+    if (r.reportedUnit() != null) {
+      parts.add(r.reportedUnit());
+    }
+    return String.join(" ", parts) + " on " + LocalDate.ofInstant(r.effective(), ZoneOffset.UTC);
+  }
+}

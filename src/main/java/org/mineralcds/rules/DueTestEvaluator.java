@@ -1,0 +1,303 @@
+package org.mineralcds.rules;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.Period;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.ConditionRecord;
+import org.mineralcds.clinical.ConditionSet;
+import org.mineralcds.clinical.Ingredient;
+import org.mineralcds.clinical.LabCatalog;
+import org.mineralcds.clinical.LabHistory;
+import org.mineralcds.clinical.LabResult;
+import org.mineralcds.clinical.MedicationExposure;
+import org.mineralcds.clinical.PatientRecord;
+import org.mineralcds.rules.DueTestRule.DueTest;
+import org.mineralcds.rules.DueTestRule.Trigger;
+import org.mineralcds.rules.DueTestsFinding.MissingTest;
+import org.mineralcds.rules.DueTestsFinding.TriggeringMedication;
+
+/**
+ * Finds tests due for drug monitoring and symptom work-ups, and merges them into one finding per
+ * card: per monitoring family, and one for all work-ups.
+ */
+final class DueTestEvaluator {
+
+  private static final Duration CONTEXT_WINDOW = Duration.ofDays(365);
+
+  private final List<DueTestRule> rules;
+  private final LabCatalog catalog;
+  private final ValueAssessor assessor;
+
+  DueTestEvaluator(List<DueTestRule> rules, LabCatalog catalog, ValueAssessor assessor) {
+    this.rules = rules;
+    this.catalog = catalog;
+    this.assessor = assessor;
+  }
+
+  /**
+   * @param alreadySuggested test ids other cards of this response already suggest: not repeated
+   */
+  List<DueTestsFinding> evaluate(
+      PatientRecord patient, LabHistory history, Instant now, Set<String> alreadySuggested) {
+    Map<String, List<Fired>> byFamily = new LinkedHashMap<>();
+    for (DueTestRule rule : rules) {
+      fire(rule, patient, history, now, alreadySuggested)
+          .ifPresent(f -> byFamily.computeIfAbsent(rule.family(), k -> new ArrayList<>()).add(f));
+    }
+    List<DueTestsFinding> result = new ArrayList<>();
+    for (List<Fired> fired : byFamily.values()) {
+      result.add(merge(fired));
+    }
+    return result;
+  }
+
+  private record Fired(
+      DueTestRule rule,
+      Indicator indicator,
+      List<TriggeringMedication> medications,
+      List<ConditionRecord> problems,
+      List<MissingTest> missing) {}
+
+  private static DueTestsFinding merge(List<Fired> fired) {
+    List<Fired> ordered = new ArrayList<>(fired);
+    ordered.sort(Comparator.comparing(Fired::indicator)); // stable: file order within a level
+    List<DueTestRule> rules = new ArrayList<>();
+    List<TriggeringMedication> medications = new ArrayList<>();
+    List<ConditionRecord> problems = new ArrayList<>();
+    Map<String, MissingTest> missing = new LinkedHashMap<>();
+    for (Fired f : ordered) {
+      rules.add(f.rule());
+      for (TriggeringMedication m : f.medications()) {
+        if (medications.stream()
+            .noneMatch(o -> o.ingredient().name().equals(m.ingredient().name()))) {
+          medications.add(m);
+        }
+      }
+      for (ConditionRecord c : f.problems()) {
+        if (!problems.contains(c)) {
+          problems.add(c);
+        }
+      }
+      f.missing().forEach(t -> missing.putIfAbsent(t.test().id(), t));
+    }
+    return new DueTestsFinding(
+        ordered.get(0).rule(),
+        rules,
+        ordered.get(0).indicator(),
+        medications,
+        problems,
+        List.copyOf(missing.values()));
+  }
+
+  private Optional<Fired> fire(
+      DueTestRule rule,
+      PatientRecord patient,
+      LabHistory history,
+      Instant now,
+      Set<String> alreadySuggested) {
+    if (rule.requires() != null && !holds(rule.requires(), patient, history, now)) {
+      return Optional.empty();
+    }
+    List<TriggeringMedication> medications = List.of();
+    List<ConditionRecord> problems = List.of();
+    String reasonReference;
+    String reasonDisplay;
+    if (rule.trigger() instanceof Trigger.Medication drug) {
+      medications = medications(drug, patient, now);
+      if (medications.isEmpty()) {
+        return Optional.empty();
+      }
+      reasonReference = medications.get(0).medication().reference();
+      reasonDisplay = medications.get(0).medication().description();
+    } else {
+      Trigger.Problem problem = (Trigger.Problem) rule.trigger();
+      problems = problems(problem, patient, now);
+      if (problems.isEmpty()) {
+        return Optional.empty();
+      }
+      reasonReference = problems.get(0).reference();
+      reasonDisplay = problems.get(0).description();
+    }
+    // The longest-established medication decides how long the drug has been taken.
+    Instant start = medications.isEmpty() ? null : medications.get(0).start();
+    List<MissingTest> missing = new ArrayList<>();
+    for (DueTest due : rule.tests()) {
+      if (alreadySuggested.contains(due.test().id())
+          || (due.onlyWhen() != null && !holds(due.onlyWhen(), patient, history, now))
+          || (due.activeAtLeastDays() != null
+              && start != null
+              && start.isAfter(now.minus(Duration.ofDays(due.activeAtLeastDays()))))) {
+        continue;
+      }
+      boolean shortened =
+          due.shorterWithinDays() != null && holds(due.shorterWhen(), patient, history, now);
+      int window = shortened ? due.shorterWithinDays() : due.withinDays();
+      Instant since = now.minus(Duration.ofDays(window));
+      boolean sinceStart = due.sinceStart() && start != null && start.isAfter(since);
+      if (sinceStart) {
+        since = start;
+      }
+      if (resultedSince(due.test(), history, since) || ordered(due.test(), patient)) {
+        continue;
+      }
+      missing.add(
+          new MissingTest(
+              due.test(),
+              rule.id(),
+              window,
+              shortened,
+              sinceStart,
+              lastResult(due.test(), history),
+              reasonReference,
+              reasonDisplay));
+    }
+    if (missing.isEmpty()) {
+      return Optional.empty();
+    }
+    Indicator indicator =
+        rule.escalateWhen() != null && holds(rule.escalateWhen(), patient, history, now)
+            ? rule.escalatedIndicator()
+            : rule.indicator();
+    return Optional.of(new Fired(rule, indicator, medications, problems, missing));
+  }
+
+  /**
+   * Matching active medications, one per ingredient with its earliest known start, the longest
+   * established first.
+   */
+  private static List<TriggeringMedication> medications(
+      Trigger.Medication drug, PatientRecord patient, Instant now) {
+    Map<String, TriggeringMedication> byIngredient = new LinkedHashMap<>();
+    Set<String> unknownStart = new HashSet<>();
+    for (MedicationExposure medication : patient.medications()) {
+      for (Ingredient ingredient : medication.ingredients()) {
+        if (!drug.drugClasses().contains(ingredient.drugClass().id())
+            || (!drug.ingredients().isEmpty()
+                && !drug.ingredients().contains(ingredient.name().toLowerCase(Locale.ROOT)))) {
+          continue;
+        }
+        if (medication.start() == null) {
+          unknownStart.add(ingredient.name());
+        }
+        byIngredient.merge(
+            ingredient.name(),
+            new TriggeringMedication(medication, ingredient, medication.start(), null),
+            (a, b) ->
+                b.start() != null && (a.start() == null || b.start().isBefore(a.start())) ? b : a);
+      }
+    }
+    List<TriggeringMedication> qualifying = new ArrayList<>();
+    for (TriggeringMedication m : byIngredient.values()) {
+      // Another active entry without a date may be the older one: the start is then unknown.
+      Instant start = unknownStart.contains(m.ingredient().name()) ? null : m.start();
+      boolean established =
+          start == null || !start.isAfter(now.minus(Duration.ofDays(drug.activeAtLeastDays())));
+      boolean recentEnough =
+          drug.startedWithinDays() == null
+              || (start != null
+                  && !start.isBefore(now.minus(Duration.ofDays(drug.startedWithinDays()))));
+      if (established && recentEnough) {
+        qualifying.add(
+            new TriggeringMedication(
+                m.medication(),
+                m.ingredient(),
+                start,
+                start == null ? null : Math.max(0, Duration.between(start, now).toDays())));
+      }
+    }
+    qualifying.sort(
+        Comparator.comparing(
+            TriggeringMedication::start, Comparator.nullsFirst(Comparator.naturalOrder())));
+    return qualifying;
+  }
+
+  private static List<ConditionRecord> problems(
+      Trigger.Problem problem, PatientRecord patient, Instant now) {
+    Instant since =
+        problem.recordedWithinDays() == null
+            ? Instant.MIN
+            : now.minus(Duration.ofDays(problem.recordedWithinDays()));
+    return patient.conditions().stream()
+        .filter(
+            c ->
+                c.sets().stream().map(ConditionSet::id).anyMatch(problem.conditionSets()::contains))
+        .filter(c -> c.recorded() == null || !c.recorded().isBefore(since))
+        .toList();
+  }
+
+  private static boolean resultedSince(TestSpec test, LabHistory history, Instant since) {
+    return test.answeredBy().stream().anyMatch(a -> history.latestSince(a, since).isPresent());
+  }
+
+  private boolean ordered(TestSpec test, PatientRecord patient) {
+    Set<String> family = new HashSet<>();
+    family.add(test.loinc());
+    test.answeredBy().forEach(a -> family.addAll(catalog.codesOf(a)));
+    return patient.pendingOrders().stream()
+        .anyMatch(o -> o.loincCodes().stream().anyMatch(family::contains));
+  }
+
+  private static LabResult lastResult(TestSpec test, LabHistory history) {
+    return test.answeredBy().stream()
+        .map(history::latest)
+        .flatMap(Optional::stream)
+        .max(Comparator.comparing(LabResult::effective))
+        .orElse(null);
+  }
+
+  boolean holds(Circumstances c, PatientRecord patient, LabHistory history, Instant now) {
+    if (patient.conditions().stream()
+        .flatMap(r -> r.sets().stream())
+        .map(ConditionSet::id)
+        .anyMatch(c.conditions()::contains)) {
+      return true;
+    }
+    if (patient.medications().stream()
+        .flatMap(m -> m.ingredients().stream())
+        .anyMatch(i -> c.drugClasses().contains(i.drugClass().id()))) {
+      return true;
+    }
+    if (c.egfrBelow() != null
+        && history
+            .latestSince(Analyte.EGFR, now.minus(CONTEXT_WINDOW))
+            .map(r -> r.value().isBelow(c.egfrBelow()))
+            .orElse(false)) {
+      return true;
+    }
+    if (c.ageAtLeast() != null && patient.demographics().birthDate() != null) {
+      int age =
+          Period.between(
+                  patient.demographics().birthDate(), LocalDate.ofInstant(now, ZoneOffset.UTC))
+              .getYears();
+      if (age >= c.ageAtLeast()) {
+        return true;
+      }
+    }
+    boolean child = patient.demographics().isChildOn(LocalDate.ofInstant(now, ZoneOffset.UTC));
+    for (RuleAnalyte analyte : c.lowResults()) {
+      Optional<AssessedValue> value =
+          analyte instanceof RuleAnalyte.Single single
+              ? history.latest(single.analyte()).map(r -> assessor.assess(r, child))
+              : assessor.assessCalcium(history, child, now);
+      if (value
+          .filter(v -> !v.effective().isBefore(now.minus(CONTEXT_WINDOW)))
+          .map(v -> assessor.position(v) == Position.BELOW)
+          .orElse(false)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
