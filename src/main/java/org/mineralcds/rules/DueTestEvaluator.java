@@ -56,9 +56,32 @@ final class DueTestEvaluator {
       fire(rule, patient, history, now, alreadySuggested)
           .ifPresent(f -> byFamily.computeIfAbsent(rule.family(), k -> new ArrayList<>()).add(f));
     }
-    List<DueTestsFinding> result = new ArrayList<>();
+    List<DueTestsFinding> merged = new ArrayList<>();
     for (List<Fired> fired : byFamily.values()) {
-      result.add(merge(fired));
+      merged.add(merge(fired));
+    }
+    // A test due for two reasons is suggested once, on the more urgent card (then the earlier
+    // family in file order); a card left with nothing to order is dropped.
+    merged.sort(Comparator.comparing(DueTestsFinding::indicator));
+    Set<String> claimed = new HashSet<>();
+    List<DueTestsFinding> result = new ArrayList<>();
+    for (DueTestsFinding f : merged) {
+      List<MissingTest> own = f.missing().stream().filter(m -> claimed.add(m.test().id())).toList();
+      if (own.isEmpty()) {
+        continue;
+      }
+      List<DueTestRule> contributing =
+          f.rules().stream()
+              .filter(r -> own.stream().anyMatch(m -> m.ruleId().equals(r.id())))
+              .toList();
+      result.add(
+          new DueTestsFinding(
+              contributing.get(0),
+              contributing,
+              f.indicator(),
+              f.medications(),
+              f.problems(),
+              own));
     }
     return result;
   }
