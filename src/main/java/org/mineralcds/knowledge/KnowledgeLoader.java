@@ -676,6 +676,19 @@ public final class KnowledgeLoader {
     asBand.set("when", inputs.get(primaryKey));
     Band band = band(asBand, primary, citations, tests, specs, where, placeholders);
     int within = positiveInt(p, "withinDays", where);
+    Set<String> requires = drugClasses(p.path("requiresDrugClasses"), where);
+    int minDrugClasses = p.has("minDrugClasses") ? positiveInt(p, "minDrugClasses", where) : 1;
+    if (minDrugClasses > Math.max(1, requires.size())) {
+      problems.add(where + ": minDrugClasses is larger than the requiresDrugClasses listed");
+    }
+    Set<String> yieldsTo = new LinkedHashSet<>();
+    for (JsonNode y : p.path("yieldsTo")) {
+      if (!Topics.CODES.contains(y.asText())) {
+        problems.add(
+            where + ": yieldsTo names '" + y.asText() + "', which is not a contract topic");
+      }
+      yieldsTo.add(y.asText());
+    }
     if (band == null) {
       return null;
     }
@@ -688,7 +701,9 @@ public final class KnowledgeLoader {
         within,
         replaces,
         new ArrayList<>(analytes(p.path("context"), where + ": context")),
-        drugClasses(p.path("requiresDrugClasses"), where));
+        requires,
+        minDrugClasses,
+        yieldsTo);
   }
 
   private Set<String> drugClasses(JsonNode list, String where) {
@@ -771,6 +786,14 @@ public final class KnowledgeLoader {
     }
     When when = conditionRequired ? when(b.path("when"), analyte, where) : null;
     int lookback = positiveInt(b, "lookbackDays", where);
+    Set<String> managed =
+        knownConditionSets(b.path("managedWhenCoded"), where + ": managedWhenCoded");
+    if (!managed.isEmpty() && (drugEffect == null || indicator == Indicator.CRITICAL)) {
+      problems.add(
+          where
+              + ": managedWhenCoded needs drugEffect (the direction of worsening) and is not"
+              + " allowed on critical rules");
+    }
     if (id == null
         || (conditionRequired && when == null)
         || topic == null
@@ -792,7 +815,9 @@ public final class KnowledgeLoader {
         text(b, "action", where),
         suggest,
         sources,
-        review);
+        review,
+        knownConditionSets(b.path("requiresConditions"), where + ": requiresConditions"),
+        managed);
   }
 
   private void checkSummary(String summary, String where, Set<String> inputPlaceholders) {

@@ -1,6 +1,7 @@
 package org.mineralcds.rules;
 
 import java.util.List;
+import java.util.Set;
 import org.mineralcds.clinical.Direction;
 
 /**
@@ -9,6 +10,11 @@ import org.mineralcds.clinical.Direction;
  * @param when the condition on the value; null for a {@link TrendRule}, whose condition is a change
  * @param indicatorWithDrug indicator when a current drug explains the abnormality, or null
  * @param drugEffect the direction of drug effect that would explain this finding, or null
+ * @param requiresConditions condition set ids of which one must be coded (e.g. pregnancy); empty =
+ *     none needed
+ * @param managedWhenCoded condition set ids that mark the abnormality as known and managed: with
+ *     one coded, the card is not repeated while the value stays in the same band and has not
+ *     worsened by more than {@link #MANAGED_WORSENING}
  */
 public record Band(
     String id,
@@ -24,10 +30,17 @@ public record Band(
     String action,
     List<Suggest> suggest,
     List<Citation> sources,
-    String review) {
+    String review,
+    Set<String> requiresConditions,
+    Set<String> managedWhenCoded) {
+
+  /** A managed problem is re-alerted when the value moves this fraction further from normal. */
+  public static final java.math.BigDecimal MANAGED_WORSENING = new java.math.BigDecimal("0.10");
 
   public Band {
     suggest = List.copyOf(suggest);
     sources = List.copyOf(sources);
+    requiresConditions = Set.copyOf(requiresConditions);
+    managedWhenCoded = Set.copyOf(managedWhenCoded);
   }
 }

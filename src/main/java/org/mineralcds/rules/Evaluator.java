@@ -67,7 +67,11 @@ public final class Evaluator {
         continue;
       }
       for (Band band : rule.bands()) {
-        if (holds(band, value.get(), history, child, now)) {
+        if (codedFor(band.requiresConditions(), patient)
+            && holds(band, value.get(), history, child, now)) {
+          if (managed(band, value.get(), rule.bands(), patient, history, child)) {
+            break; // a known, managed problem that has not worsened: no card
+          }
           findings(
                   rule.effectKey(),
                   rule.context(),
@@ -86,8 +90,11 @@ public final class Evaluator {
     List<Finding> result = new ArrayList<>();
     Set<String> replaced = new HashSet<>();
     Set<String> patternTopics = new HashSet<>();
+    Set<String> singleTopics = new HashSet<>();
+    singles.forEach(f -> singleTopics.add(f.band().topic()));
     for (PatternRule pattern : ruleSet.patterns()) {
-      if (patternTopics.contains(pattern.band().topic())) {
+      if (patternTopics.contains(pattern.band().topic())
+          || pattern.yieldsTo().stream().anyMatch(singleTopics::contains)) {
         // One card per topic: a second pattern of the same topic must not swallow its singles.
         continue;
       }
@@ -165,12 +172,22 @@ public final class Evaluator {
       PatternRule pattern, PatientRecord patient, LabHistory history, boolean child, Instant now) {
     if (!pattern.requiresDrugClasses().isEmpty()
         && patient.medications().stream()
-            .flatMap(m -> m.ingredients().stream())
-            .noneMatch(i -> pattern.requiresDrugClasses().contains(i.drugClass().id()))) {
+                .flatMap(m -> m.ingredients().stream())
+                .map(i -> i.drugClass().id())
+                .filter(pattern.requiresDrugClasses()::contains)
+                .distinct()
+                .count()
+            < pattern.minDrugClasses()) {
+      return Optional.empty();
+    }
+    if (!codedFor(pattern.band().requiresConditions(), patient)) {
       return Optional.empty();
     }
     Optional<AssessedValue> primary = valueFor(pattern.primary(), history, child, now);
-    if (primary.isEmpty() || !holds(pattern.band(), primary.get(), history, child, now)) {
+    if (primary.isEmpty()
+        || !holds(pattern.band(), primary.get(), history, child, now)
+        || managed(
+            pattern.band(), primary.get(), List.of(pattern.band()), patient, history, child)) {
       return Optional.empty();
     }
     Map<String, AssessedValue> inputs = new LinkedHashMap<>();
@@ -200,6 +217,63 @@ public final class Evaluator {
         history,
         child,
         now);
+  }
+
+  /** Whether one of the condition sets is coded for the patient; an empty set needs none. */
+  private static boolean codedFor(Set<String> conditionSets, PatientRecord patient) {
+    return conditionSets.isEmpty()
+        || patient.conditions().stream()
+            .flatMap(c -> c.sets().stream())
+            .anyMatch(s -> conditionSets.contains(s.id()));
+  }
+
+  /**
+   * A known, managed problem (clinical notes §3j.5): the abnormality is coded, the previous result
+   * within a year was already in a band of the same topic at least as urgent, and the value has not
+   * moved more than {@link Band#MANAGED_WORSENING} further from normal. Calcium compares the
+   * results as measured (ionized or total), not corrected.
+   */
+  private boolean managed(
+      Band band,
+      AssessedValue latest,
+      List<Band> bands,
+      PatientRecord patient,
+      LabHistory history,
+      boolean child) {
+    if (band.managedWhenCoded().isEmpty()
+        || band.drugEffect() == null
+        || !codedFor(band.managedWhenCoded(), patient)) {
+      return false;
+    }
+    LabResult current = latest.primary();
+    Optional<LabResult> previous =
+        history.all(current.analyte()).stream()
+            .filter(r -> r.effective().isBefore(current.effective()))
+            .filter(r -> !r.status().isPreliminary() && !r.value().isCensored())
+            .filter(r -> !r.effective().isBefore(current.effective().minus(RELATED_RESULTS_WINDOW)))
+            .findFirst();
+    if (previous.isEmpty() || current.value().isCensored()) {
+      return false;
+    }
+    AssessedValue before = assessor.assess(previous.get(), child);
+    Optional<Band> previousBand =
+        bands.stream()
+            .filter(
+                b ->
+                    b.when() != null
+                        && satisfies(b.when(), before, history, child, b.appliesToChildren()))
+            .findFirst();
+    if (previousBand.isEmpty()
+        || !previousBand.get().topic().equals(band.topic())
+        || band.indicator().compareTo(previousBand.get().indicator()) < 0) {
+      return false;
+    }
+    BigDecimal now = current.value().exactValue();
+    BigDecimal then = previous.get().value().exactValue();
+    BigDecimal allowed = then.multiply(Band.MANAGED_WORSENING);
+    return band.drugEffect() == Direction.LOW
+        ? now.compareTo(then.subtract(allowed)) >= 0
+        : now.compareTo(then.add(allowed)) <= 0;
   }
 
   /** An input's value nearest the primary result's collection time, within the window. */

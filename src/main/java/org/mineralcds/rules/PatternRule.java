@@ -18,8 +18,10 @@ import org.mineralcds.clinical.Analyte;
  *     skipped)
  * @param replaces single-analyte topics this pattern explains: their cards are dropped and their
  *     suggested tests offered on the pattern's card
- * @param requiresDrugClasses drug class ids of which one must be on the active medication list;
- *     empty = no drug needed
+ * @param requiresDrugClasses drug class ids of which {@code minDrugClasses} different ones must be
+ *     on the active medication list; empty = no drug needed
+ * @param yieldsTo single-analyte topics that take precedence: when one of them fired (e.g. a
+ *     critical value), this pattern stays silent
  */
 public record PatternRule(
     Band band,
@@ -30,9 +32,12 @@ public record PatternRule(
     int withinDays,
     Set<String> replaces,
     List<Analyte> context,
-    Set<String> requiresDrugClasses) {
+    Set<String> requiresDrugClasses,
+    int minDrugClasses,
+    Set<String> yieldsTo) {
 
   public PatternRule {
+    yieldsTo = Set.copyOf(yieldsTo);
     others = Collections.unmodifiableMap(new LinkedHashMap<>(others));
     missingAllowed = Set.copyOf(missingAllowed);
     replaces = Set.copyOf(replaces);

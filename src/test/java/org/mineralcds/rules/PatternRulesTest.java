@@ -149,6 +149,84 @@ class PatternRulesTest {
                 .build(),
             true),
         Arguments.of(
+            "digoxin-low-potassium-severe",
+            "K 2.9 on digoxin (above the critical limit 2.8, below 3.0)",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "2.9", 1))
+                .medication(K.drugs(), "digoxin")
+                .build(),
+            true),
+        Arguments.of(
+            "digoxin-low-potassium-severe",
+            "near miss: K 3.0 on digoxin is the warning pattern",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "3.0", 1))
+                .medication(K.drugs(), "digoxin")
+                .build(),
+            false),
+        Arguments.of(
+            "potassium-high-combination-critical",
+            "K 6.0 on lisinopril and spironolactone",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "6.0", 1))
+                .medication(K.drugs(), "lisinopril")
+                .medication(K.drugs(), "spironolactone")
+                .build(),
+            true),
+        Arguments.of(
+            "potassium-high-combination-critical",
+            "near miss: K 6.4 is past the critical limit and keeps its potassium-critical card",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "6.4", 1))
+                .medication(K.drugs(), "lisinopril")
+                .medication(K.drugs(), "spironolactone")
+                .build(),
+            false),
+        Arguments.of(
+            "potassium-high-combination-critical",
+            "near miss: K 6.0 on two drugs of ONE class (lisinopril and ramipril)",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "6.0", 1))
+                .medication(K.drugs(), "lisinopril")
+                .medication(K.drugs(), "ramipril")
+                .build(),
+            false),
+        Arguments.of(
+            "potassium-high-combination-low-egfr",
+            "K 5.6 with eGFR 25 on losartan and trimethoprim",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "5.6", 1), Labs.result(Analyte.EGFR, "25", 1))
+                .medication(K.drugs(), "losartan")
+                .medication(K.drugs(), "trimethoprim")
+                .build(),
+            true),
+        Arguments.of(
+            "potassium-high-combination-low-egfr",
+            "near miss: the same with eGFR 35",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "5.6", 1), Labs.result(Analyte.EGFR, "35", 1))
+                .medication(K.drugs(), "losartan")
+                .medication(K.drugs(), "trimethoprim")
+                .build(),
+            false),
+        Arguments.of(
+            "potassium-high-combination",
+            "K 5.3 on lisinopril and potassium chloride",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "5.3", 1))
+                .medication(K.drugs(), "lisinopril")
+                .medication(K.drugs(), "potassium chloride")
+                .build(),
+            true),
+        Arguments.of(
+            "potassium-high-combination",
+            "near miss: K 5.3 on lisinopril alone (the single-drug card names it)",
+            Labs.patient()
+                .lab(Labs.result(Analyte.POTASSIUM, "5.3", 1))
+                .medication(K.drugs(), "lisinopril")
+                .build(),
+            false),
+        Arguments.of(
             "digoxin-low-potassium",
             "K 3.2 on digoxin",
             Labs.patient()

@@ -6,12 +6,19 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.CodeRef;
 import org.mineralcds.clinical.Comparator;
+import org.mineralcds.clinical.ConditionCatalog;
+import org.mineralcds.clinical.ConditionRecord;
+import org.mineralcds.clinical.ConditionSet;
 import org.mineralcds.clinical.DrugCatalog;
 import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.clinical.ResultStatus;
+import org.mineralcds.knowledge.KnowledgeLoader;
 
 /** The data-driven rule cases of {@code src/test/resources/rules/rule-cases.yaml}. */
 public final class RuleCases {
@@ -41,14 +48,25 @@ public final class RuleCases {
   }
 
   public record PatientData(
-      Integer age, List<LabData> labs, List<String> meds, List<String> pendingOrders) {
+      Integer age,
+      List<LabData> labs,
+      List<String> meds,
+      List<String> pendingOrders,
+      List<ConditionData> conditions) {
 
     public PatientData {
       labs = labs == null ? List.of() : List.copyOf(labs);
       meds = meds == null ? List.of() : List.copyOf(meds);
       pendingOrders = pendingOrders == null ? List.of() : List.copyOf(pendingOrders);
+      conditions = conditions == null ? List.of() : List.copyOf(conditions);
     }
   }
+
+  /** A coded, active problem: system icd10 or snomed. */
+  public record ConditionData(String system, String code) {}
+
+  private static final ConditionCatalog CONDITIONS =
+      KnowledgeLoader.fromDirectory(Path.of("hooks/mineral-balance")).conditions();
 
   /**
    * One result: value in the analyte's canonical unit; comparator one of {@code < <= >= >};
@@ -124,7 +142,29 @@ public final class RuleCases {
     }
     data.meds().forEach(name -> builder.medication(drugs, name));
     data.pendingOrders().forEach(builder::pending);
-    return builder.build();
+    PatientRecord built = builder.build();
+    if (data.conditions().isEmpty()) {
+      return built;
+    }
+    List<ConditionRecord> conditions = new java.util.ArrayList<>();
+    for (ConditionData d : data.conditions()) {
+      String system =
+          "snomed".equals(d.system()) ? ConditionSet.SNOMED_SYSTEM : ConditionSet.ICD10CM_SYSTEM;
+      List<CodeRef> codes = List.of(new CodeRef(system, d.code(), null));
+      Set<ConditionSet> sets = CONDITIONS.recognise(codes);
+      if (sets.isEmpty()) {
+        throw new IllegalArgumentException("no condition set recognises " + d);
+      }
+      conditions.add(new ConditionRecord("Condition/" + d.code(), d.code(), codes, Labs.NOW, sets));
+    }
+    return new PatientRecord(
+        built.patientId(),
+        built.demographics(),
+        built.labs(),
+        built.medications(),
+        conditions,
+        built.pendingOrders(),
+        built.gaps());
   }
 
   private static Labs.Lab lab(LabData d) {
