@@ -705,7 +705,7 @@
           'data-uuid': s.uuid || '',
           title: s.isRecommended ? 'Recommended' : null,
           text: s.label || 'Accept',
-          on: { click: () => acceptSuggestion(card, s, article, result, patientId) },
+          on: { click: (event) => acceptSuggestion(card, s, article, result, patientId, event.currentTarget) },
         }))));
     }
     body.append(renderDismiss(card, article, result, patientId));
@@ -738,8 +738,14 @@
     });
   }
 
-  async function acceptSuggestion(card, suggestion, article, result, patientId) {
-    lockCard(article); // at most one suggestion per card, and no double submit
+  async function acceptSuggestion(card, suggestion, article, result, patientId, button) {
+    // "at-most-one": accepting one closes the card's choices; "any" (order tests and, separately,
+    // review a drug): only this suggestion is done. Either way no double submit.
+    if (card.selectionBehavior === 'any' && button) {
+      button.disabled = true;
+    } else {
+      lockCard(article);
+    }
     const item = {
       card: card.uuid,
       outcome: 'accepted',
@@ -756,6 +762,7 @@
     const others = actions.filter((a) => !orders.includes(a));
     setChildren(result,
       el('p', { class: 'result-title' }, el('span', { class: 'chip chip-accepted', text: 'Accepted' }), ` ${suggestion.label}`),
+      actions.length ? null : el('p', { class: 'result-note', text: 'Recorded for follow-up: nothing is changed automatically.' }),
       orders.length ? el('p', { class: 'result-note', text: `Draft order${orders.length === 1 ? '' : 's'} for review:` }) : null,
       orders.length ? el('ul', { class: 'draft-orders', 'data-testid': 'draft-orders' }, orders.map((a) => {
         const sr = a.resource;

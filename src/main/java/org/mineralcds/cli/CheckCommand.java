@@ -312,8 +312,14 @@ public final class CheckCommand {
     for (Ingredient i : m.ingredients()) {
       names.add(i.name() + " [" + i.drugClass().name() + "]");
     }
+    // The start date drives the monitoring rules ("started 3 weeks ago", "taken for a year").
+    String since =
+        m.start() == null
+            ? ", start not recorded"
+            : ", since " + m.start().atZone(java.time.ZoneOffset.UTC).toLocalDate();
     return m.description()
-        + (names.isEmpty() ? " (not recognised)" : " = " + String.join(", ", names));
+        + (names.isEmpty() ? " (not recognised)" : " = " + String.join(", ", names))
+        + since;
   }
 
   private static ObjectNode asJson(
