@@ -111,7 +111,7 @@ final class DueTestCards {
       long months = Math.round(days / 30.44);
       return months + " months";
     }
-    if (days % 7 == 0) {
+    if (days >= 14 && days % 7 == 0) {
       return days / 7 == 1 ? "1 week" : days / 7 + " weeks";
     }
     return days == 1 ? "1 day" : days + " days";
@@ -141,6 +141,9 @@ final class DueTestCards {
                   .distinct()
                   .collect(Collectors.joining("; ")))
           .append(".\n\n");
+    }
+    if (!f.reasons().isEmpty()) {
+      md.append("**Applies because:** ").append(String.join("; ", f.reasons())).append(".\n\n");
     }
     md.append("**Due:**\n");
     for (MissingTest m : f.missing()) {

@@ -7,8 +7,10 @@ import java.time.Period;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,11 +65,17 @@ final class DueTestEvaluator {
     // A test due for two reasons is suggested once, on the more urgent card (then the earlier
     // family in file order); a card left with nothing to order is dropped.
     merged.sort(Comparator.comparing(DueTestsFinding::indicator));
-    Set<String> claimed = new HashSet<>();
+    Map<String, Integer> claimedBy = new HashMap<>();
     List<DueTestsFinding> result = new ArrayList<>();
     for (DueTestsFinding f : merged) {
-      List<MissingTest> own = f.missing().stream().filter(m -> claimed.add(m.test().id())).toList();
+      List<MissingTest> own =
+          f.missing().stream()
+              .filter(m -> claimedBy.putIfAbsent(m.test().id(), result.size()) == null)
+              .toList();
       if (own.isEmpty()) {
+        // Its tests are on a card already: that card also names this drug and its reasons.
+        int at = claimedBy.get(f.missing().get(0).test().id());
+        result.set(at, result.get(at).alsoFor(f));
         continue;
       }
       List<DueTestRule> contributing =
@@ -81,7 +89,8 @@ final class DueTestEvaluator {
               f.indicator(),
               f.medications(),
               f.problems(),
-              own));
+              own,
+              f.reasons()));
     }
     return result;
   }
@@ -91,7 +100,8 @@ final class DueTestEvaluator {
       Indicator indicator,
       List<TriggeringMedication> medications,
       List<ConditionRecord> problems,
-      List<MissingTest> missing) {}
+      List<MissingTest> missing,
+      List<String> reasons) {}
 
   private static DueTestsFinding merge(List<Fired> fired) {
     List<Fired> ordered = new ArrayList<>(fired);
@@ -100,7 +110,9 @@ final class DueTestEvaluator {
     List<TriggeringMedication> medications = new ArrayList<>();
     List<ConditionRecord> problems = new ArrayList<>();
     Map<String, MissingTest> missing = new LinkedHashMap<>();
+    Set<String> reasons = new LinkedHashSet<>();
     for (Fired f : ordered) {
+      reasons.addAll(f.reasons());
       rules.add(f.rule());
       for (TriggeringMedication m : f.medications()) {
         if (medications.stream()
@@ -121,7 +133,8 @@ final class DueTestEvaluator {
         ordered.get(0).indicator(),
         medications,
         problems,
-        List.copyOf(missing.values()));
+        List.copyOf(missing.values()),
+        List.copyOf(reasons));
   }
 
   private Optional<Fired> fire(
@@ -130,8 +143,13 @@ final class DueTestEvaluator {
       LabHistory history,
       Instant now,
       Set<String> alreadySuggested) {
-    if (rule.requires() != null && !holds(rule.requires(), patient, history, now)) {
-      return Optional.empty();
+    Set<String> why = new LinkedHashSet<>();
+    if (rule.requires() != null) {
+      List<String> met = reasons(rule.requires(), patient, history, now);
+      if (met.isEmpty()) {
+        return Optional.empty();
+      }
+      why.addAll(met);
     }
     List<TriggeringMedication> medications = List.of();
     List<ConditionRecord> problems = List.of();
@@ -164,8 +182,11 @@ final class DueTestEvaluator {
               && start.isAfter(now.minus(Duration.ofDays(due.activeAtLeastDays()))))) {
         continue;
       }
-      boolean shortened =
-          due.shorterWithinDays() != null && holds(due.shorterWhen(), patient, history, now);
+      List<String> shorter =
+          due.shorterWithinDays() == null
+              ? List.of()
+              : reasons(due.shorterWhen(), patient, history, now);
+      boolean shortened = !shorter.isEmpty();
       int window = shortened ? due.shorterWithinDays() : due.withinDays();
       Instant since = now.minus(Duration.ofDays(window));
       boolean sinceStart = due.sinceStart() && start != null && start.isAfter(since);
@@ -175,6 +196,7 @@ final class DueTestEvaluator {
       if (resultedSince(due.test(), history, since) || ordered(due.test(), patient)) {
         continue;
       }
+      why.addAll(shorter);
       missing.add(
           new MissingTest(
               due.test(),
@@ -189,11 +211,14 @@ final class DueTestEvaluator {
     if (missing.isEmpty()) {
       return Optional.empty();
     }
-    Indicator indicator =
-        rule.escalateWhen() != null && holds(rule.escalateWhen(), patient, history, now)
-            ? rule.escalatedIndicator()
-            : rule.indicator();
-    return Optional.of(new Fired(rule, indicator, medications, problems, missing));
+    List<String> escalation =
+        rule.escalateWhen() == null
+            ? List.of()
+            : reasons(rule.escalateWhen(), patient, history, now);
+    why.addAll(escalation);
+    Indicator indicator = escalation.isEmpty() ? rule.indicator() : rule.escalatedIndicator();
+    return Optional.of(
+        new Fired(rule, indicator, medications, problems, missing, List.copyOf(why)));
   }
 
   /**
@@ -281,23 +306,36 @@ final class DueTestEvaluator {
   }
 
   boolean holds(Circumstances c, PatientRecord patient, LabHistory history, Instant now) {
-    if (patient.conditions().stream()
-        .flatMap(r -> r.sets().stream())
-        .map(ConditionSet::id)
-        .anyMatch(c.conditions()::contains)) {
-      return true;
+    return !reasons(c, patient, history, now).isEmpty();
+  }
+
+  /** The parts of the circumstances that hold, in words for the card ("eGFR 24 ... (date)"). */
+  List<String> reasons(Circumstances c, PatientRecord patient, LabHistory history, Instant now) {
+    List<String> reasons = new ArrayList<>();
+    for (ConditionRecord condition : patient.conditions()) {
+      if (condition.sets().stream().map(ConditionSet::id).anyMatch(c.conditions()::contains)) {
+        String name =
+            condition.description() != null
+                ? condition.description()
+                : condition.sets().iterator().next().name();
+        reasons.add(name + " on the problem list");
+      }
     }
-    if (patient.medications().stream()
-        .flatMap(m -> m.ingredients().stream())
-        .anyMatch(i -> c.drugClasses().contains(i.drugClass().id()))) {
-      return true;
+    for (MedicationExposure medication : patient.medications()) {
+      for (Ingredient i : medication.ingredients()) {
+        if (c.drugClasses().contains(i.drugClass().id())) {
+          reasons.add(
+              i.name().equalsIgnoreCase(i.drugClass().name())
+                  ? "taking " + i.name()
+                  : "taking " + i.name() + " (" + i.drugClass().name() + ")");
+        }
+      }
     }
-    if (c.egfrBelow() != null
-        && history
-            .latestSince(Analyte.EGFR, now.minus(CONTEXT_WINDOW))
-            .map(r -> r.value().isBelow(c.egfrBelow()))
-            .orElse(false)) {
-      return true;
+    if (c.egfrBelow() != null) {
+      history
+          .latestSince(Analyte.EGFR, now.minus(CONTEXT_WINDOW))
+          .filter(r -> r.value().isBelow(c.egfrBelow()))
+          .ifPresent(r -> reasons.add(describe(r) + ", below " + c.egfrBelow().toPlainString()));
     }
     if (c.ageAtLeast() != null && patient.demographics().birthDate() != null) {
       int age =
@@ -305,7 +343,7 @@ final class DueTestEvaluator {
                   patient.demographics().birthDate(), LocalDate.ofInstant(now, ZoneOffset.UTC))
               .getYears();
       if (age >= c.ageAtLeast()) {
-        return true;
+        reasons.add("age " + age);
       }
     }
     boolean child = patient.demographics().isChildOn(LocalDate.ofInstant(now, ZoneOffset.UTC));
@@ -314,13 +352,26 @@ final class DueTestEvaluator {
           analyte instanceof RuleAnalyte.Single single
               ? history.latest(single.analyte()).map(r -> assessor.assess(r, child))
               : assessor.assessCalcium(history, child, now);
-      if (value
+      value
           .filter(v -> !v.effective().isBefore(now.minus(CONTEXT_WINDOW)))
-          .map(v -> assessor.position(v) == Position.BELOW)
-          .orElse(false)) {
-        return true;
-      }
+          .filter(v -> assessor.position(v) == Position.BELOW)
+          .ifPresent(v -> reasons.add(describe(v.primary()) + ", below its range"));
     }
-    return false;
+    return reasons.stream().distinct().toList();
+  }
+
+  private String describe(LabResult r) {
+    String value =
+        r.reportedValue() == null ? r.value().value().toPlainString() : r.reportedValue();
+    String unit =
+        r.reportedUnit() == null ? catalog.spec(r.analyte()).canonicalUnit() : r.reportedUnit();
+    return catalog.spec(r.analyte()).name()
+        + " "
+        + value
+        + " "
+        + unit
+        + " ("
+        + LocalDate.ofInstant(r.effective(), ZoneOffset.UTC)
+        + ")";
   }
 }

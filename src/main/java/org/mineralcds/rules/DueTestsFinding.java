@@ -14,6 +14,8 @@ import org.mineralcds.clinical.MedicationExposure;
  * @param rules every rule that contributed, lead first
  * @param medications the medications that triggered monitoring (empty for work-ups)
  * @param problems the coded problems that triggered a work-up (empty for monitoring)
+ * @param reasons why the rules apply or their windows are shorter, in words ("taking digoxin
+ *     (digoxin)", "eGFR 24 mL/min/1.73m2 (2026-11-10), below 30")
  */
 public record DueTestsFinding(
     DueTestRule lead,
@@ -21,13 +23,34 @@ public record DueTestsFinding(
     Indicator indicator,
     List<TriggeringMedication> medications,
     List<ConditionRecord> problems,
-    List<MissingTest> missing) {
+    List<MissingTest> missing,
+    List<String> reasons) {
 
   public DueTestsFinding {
     rules = List.copyOf(rules);
     medications = List.copyOf(medications);
     problems = List.copyOf(problems);
     missing = List.copyOf(missing);
+    reasons = List.copyOf(reasons);
+  }
+
+  /**
+   * This card, also covering another whose tests it already orders: the other's drugs, problems and
+   * reasons are named here so nothing that made a test due goes unmentioned.
+   */
+  public DueTestsFinding alsoFor(DueTestsFinding other) {
+    List<TriggeringMedication> meds = new java.util.ArrayList<>(medications);
+    other.medications().stream()
+        .filter(
+            m -> meds.stream().noneMatch(o -> o.ingredient().name().equals(m.ingredient().name())))
+        .forEach(meds::add);
+    List<ConditionRecord> coded = new java.util.ArrayList<>(problems);
+    other.problems().stream().filter(c -> !coded.contains(c)).forEach(coded::add);
+    java.util.Set<String> why = new java.util.LinkedHashSet<>(reasons);
+    why.addAll(other.reasons());
+    List<DueTestRule> all = new java.util.ArrayList<>(rules);
+    other.rules().stream().filter(r -> !all.contains(r)).forEach(all::add);
+    return new DueTestsFinding(lead, all, indicator, meds, coded, missing, List.copyOf(why));
   }
 
   /** The card key: one monitoring card per family, one work-up card. */
