@@ -525,8 +525,11 @@ public final class R4Mapper {
   }
 
   public Optional<PendingOrder> pendingOrder(ServiceRequest request) {
+    // Draft orders are pended by a clinician (or created by accepting one of our suggestions):
+    // suggesting the same test again would be noise (clinical notes §3j.3).
     if (request.getStatus() != ServiceRequest.ServiceRequestStatus.ACTIVE
-        && request.getStatus() != ServiceRequest.ServiceRequestStatus.ONHOLD) {
+        && request.getStatus() != ServiceRequest.ServiceRequestStatus.ONHOLD
+        && request.getStatus() != ServiceRequest.ServiceRequestStatus.DRAFT) {
       return Optional.empty();
     }
     Set<String> loinc = new LinkedHashSet<>();

@@ -1107,6 +1107,14 @@ class R4MapperTest {
   }
 
   @Test
+  void draftAndOnHoldLabOrdersArePending() {
+    assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.DRAFT, "19123-9")))
+        .isPresent();
+    assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.ONHOLD, "19123-9")))
+        .isPresent();
+  }
+
+  @Test
   void completedLabOrderIsNotPending() {
     assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.COMPLETED, "19123-9")))
         .isEmpty();
