@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mineralcds.clinical.LoincEntry;
 import org.mineralcds.rules.Band;
+import org.mineralcds.rules.DueTestRule;
 import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.TestSpec;
 import org.mineralcds.rules.TrendRule;
@@ -250,6 +251,236 @@ class KnowledgeLoaderTest {
         .contains("potassium-low-mild", "tsh-high", "vitamin-d-high", "magnesium-high", "6298-4");
   }
 
+  // ---- due-tests.yaml ----------------------------------------------------------------------
+
+  @Test
+  void packagedDueTestRulesLoad() throws IOException {
+    Knowledge k = KnowledgeLoader.fromDirectory(PACKAGED);
+    long rulesInFile =
+        Files.readString(PACKAGED.resolve("due-tests.yaml"))
+            .lines()
+            .filter(l -> l.startsWith("  - id: "))
+            .count();
+    assertThat(k.rules().dueTests())
+        .hasSize((int) rulesInFile)
+        .extracting(DueTestRule::id)
+        .doesNotHaveDuplicates()
+        .contains("diuretic-potassium-monitoring", "muscle-cramp-workup");
+    assertThat(k.rules().dueTests())
+        .allSatisfy(
+            r -> {
+              assertThat(r.topic()).as(r.id()).isIn("monitoring-overdue", "symptom-workup");
+              assertThat(r.trigger() instanceof DueTestRule.Trigger.Problem)
+                  .as("%s: work-ups and only work-ups have a problem trigger", r.id())
+                  .isEqualTo(r.topic().equals("symptom-workup"));
+              assertThat(r.tests()).as(r.id()).isNotEmpty();
+              assertThat(r.sources()).as(r.id()).isNotEmpty();
+              assertThat(r.meaning()).as(r.id()).isNotBlank();
+              assertThat(r.action()).as(r.id()).isNotBlank();
+            });
+    assertThat(
+            KnowledgeLoader.fromDirectory(dir).rules().dueTests().stream()
+                .map(DueTestRule::id)
+                .toList())
+        .as("the copy the corruption tests edit loads unchanged")
+        .isEqualTo(k.rules().dueTests().stream().map(DueTestRule::id).toList());
+  }
+
+  @Test
+  void dueTestUnknownDrugClassInTrigger() throws IOException {
+    editDueRule(
+        "diuretic-potassium-monitoring",
+        "trigger: {drugClasses: [loop-diuretic, thiazide-diuretic]",
+        "trigger: {drugClasses: [loop-diuretic, thiazide-diuretics]");
+
+    assertSingleProblem(
+        "due-tests.yaml", "rule diuretic-potassium-monitoring", "trigger", "thiazide-diuretics");
+  }
+
+  @Test
+  void dueTestUnknownConditionSetInTrigger() throws IOException {
+    editDueRule(
+        "statin-muscle-symptoms-workup",
+        "conditions: [myalgia, muscle-cramp, muscle-weakness]",
+        "conditions: [myalgia, muscle-cramps, muscle-weakness]");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule statin-muscle-symptoms-workup",
+        "trigger",
+        "unknown condition set 'muscle-cramps'");
+  }
+
+  @Test
+  void dueTestUnknownConditionSetInShorterWhen() throws IOException {
+    editDueRule(
+        "diuretic-potassium-monitoring",
+        "shorterWhen: {conditions: [heart-failure, arrhythmia]",
+        "shorterWhen: {conditions: [heart-failure, arrythmia]");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule diuretic-potassium-monitoring",
+        "test potassium: shorterWhen",
+        "unknown condition set 'arrythmia'");
+  }
+
+  @Test
+  void dueTestUnknownTest() throws IOException {
+    editDueRule(
+        "tetany-workup", "{test: potassium, withinDays: 30}", "{test: potasium, withinDays: 30}");
+
+    assertSingleProblem("due-tests.yaml", "rule tetany-workup", "test potasium", "unknown test");
+  }
+
+  @Test
+  void dueTestUnknownFieldOfARule() throws IOException {
+    editDueRule(
+        "amiodarone-thyroid-monitoring",
+        "    indicator: info\n",
+        "    indicator: info\n    severity: high\n");
+
+    assertSingleProblem(
+        "due-tests.yaml", "rule amiodarone-thyroid-monitoring", "unknown field 'severity'");
+  }
+
+  @Test
+  void dueTestUnknownFieldOfATest() throws IOException {
+    editDueRule(
+        "amiodarone-thyroid-monitoring",
+        "{test: tsh, withinDays: 180}",
+        "{test: tsh, withinDays: 180, withinMonths: 6}");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule amiodarone-thyroid-monitoring",
+        "test tsh",
+        "unknown field 'withinMonths'");
+  }
+
+  @Test
+  void workUpsHaveNoFamily() throws IOException {
+    editDueRule("bone-pain-workup", "    notes: [S3]\n", "    notes: [S3]\n    family: bone\n");
+
+    assertSingleProblem("due-tests.yaml", "rule bone-pain-workup", "unknown field 'family'");
+  }
+
+  @Test
+  void dueTestWindowLongerThanThePrefetchHorizon() throws IOException {
+    // PTH is fetched for 730 days: the packaged 730-day window loads, one day more does not.
+    editDueRule(
+        "hypercalcemia-coded-workup",
+        "{test: pth, withinDays: 730}",
+        "{test: pth, withinDays: 731}");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule hypercalcemia-coded-workup",
+        "test pth",
+        "withinDays 731",
+        "730 days its prefetch template fetches");
+  }
+
+  @Test
+  void dueTestShorterWindowWithoutItsCondition() throws IOException {
+    editDueRule(
+        "mra-chronic-monitoring",
+        "{test: potassium, withinDays: 180, shorterWithinDays: 90, shorterWhen: {egfrBelow: 45}}",
+        "{test: potassium, withinDays: 180, shorterWithinDays: 90}");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule mra-chronic-monitoring",
+        "test potassium",
+        "shorterWithinDays and shorterWhen go together");
+  }
+
+  @Test
+  void dueTestEscalationMustBeMoreUrgent() throws IOException {
+    editDueRule(
+        "diuretic-potassium-monitoring",
+        "escalate: {indicator: warning,",
+        "escalate: {indicator: info,");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule diuretic-potassium-monitoring",
+        "escalate.indicator must be more urgent than indicator");
+  }
+
+  @Test
+  void dueTestSummaryTooLongWithEveryTestMissing() throws IOException {
+    // 129 characters with "muscle cramps" and all seven test labels; 145 with the addition.
+    editDueRule(
+        "muscle-cramp-workup",
+        "not checked recently.\"",
+        "not checked recently. See the detail.\"");
+
+    assertSingleProblem(
+        "due-tests.yaml", "rule muscle-cramp-workup", "'summary'", "145 characters", "limit 139");
+  }
+
+  @Test
+  void dueTestUnknownSummaryPlaceholder() throws IOException {
+    editDueRule(
+        "amiodarone-thyroid-monitoring",
+        "with no {missing} in {window}",
+        "with no {tests} in {window}");
+
+    assertSingleProblem(
+        "due-tests.yaml", "rule amiodarone-thyroid-monitoring", "'summary'", "[tests]");
+  }
+
+  @Test
+  void workUpSummaryCannotNameADrug() throws IOException {
+    editDueRule("malabsorption-workup", "summary: \"{problem}:", "summary: \"{drug}:");
+
+    assertSingleProblem("due-tests.yaml", "rule malabsorption-workup", "'summary'", "[drug]");
+  }
+
+  @Test
+  void dueTestIngredientOutsideTheTriggerClasses() throws IOException {
+    editDueRule(
+        "denosumab-advanced-ckd-monitoring",
+        "ingredients: [denosumab]",
+        "ingredients: [denosumab, furosemide]");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule denosumab-advanced-ckd-monitoring",
+        "trigger.ingredients",
+        "'furosemide'",
+        "not in those classes");
+  }
+
+  @Test
+  void sinceStartOnAWorkUp() throws IOException {
+    editDueRule(
+        "tetany-workup",
+        "{test: calcium, withinDays: 30}",
+        "{test: calcium, withinDays: 30, sinceStart: true}");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule tetany-workup",
+        "test calcium",
+        "sinceStart needs a medication trigger");
+  }
+
+  @Test
+  void testActiveAtLeastDaysOnAWorkUp() throws IOException {
+    editDueRule(
+        "paresthesia-workup",
+        "{test: magnesium, withinDays: 30}",
+        "{test: magnesium, withinDays: 30, activeAtLeastDays: 10}");
+
+    assertSingleProblem(
+        "due-tests.yaml",
+        "rule paresthesia-workup",
+        "test magnesium",
+        "activeAtLeastDays needs a medication trigger");
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
 
   private KnowledgeException loadFails() {
@@ -292,6 +523,30 @@ class KnowledgeLoaderTest {
     assertThat(at).as("'%s' in band %s", from, id).isNotNegative();
     assertThat(band.indexOf(from, at + 1)).as("'%s' once in band %s", from, id).isNegative();
     String edited = band.substring(0, at) + to + band.substring(at + from.length());
+    Files.writeString(path, text.substring(0, start) + edited + text.substring(end));
+  }
+
+  /**
+   * Replaces the single occurrence of {@code from} within the rule {@code id} of due-tests.yaml.
+   */
+  private void editDueRule(String id, String from, String to) throws IOException {
+    Path path = dir.resolve("due-tests.yaml");
+    String text = Files.readString(path);
+    String header = "  - id: " + id + "\n";
+    int start = text.indexOf(header);
+    assertThat(start).as("due-test rule %s", id).isNotNegative();
+    int end = text.length();
+    for (String next : List.of("  - id: ", "\nworkups:")) {
+      int at = text.indexOf(next, start + header.length());
+      if (at >= 0 && at < end) {
+        end = at;
+      }
+    }
+    String rule = text.substring(start, end);
+    int at = rule.indexOf(from);
+    assertThat(at).as("'%s' in due-test rule %s", from, id).isNotNegative();
+    assertThat(rule.indexOf(from, at + 1)).as("'%s' once in rule %s", from, id).isNegative();
+    String edited = rule.substring(0, at) + to + rule.substring(at + from.length());
     Files.writeString(path, text.substring(0, start) + edited + text.substring(end));
   }
 }

@@ -11,7 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.CodeRef;
 import org.mineralcds.clinical.Comparator;
+import org.mineralcds.clinical.ConditionCatalog;
+import org.mineralcds.clinical.ConditionRecord;
+import org.mineralcds.clinical.ConditionSet;
 import org.mineralcds.clinical.Demographics;
 import org.mineralcds.clinical.DrugCatalog;
 import org.mineralcds.clinical.Ingredient;
@@ -155,6 +159,7 @@ public final class Labs {
     private Integer age;
     private final List<Lab> labs = new ArrayList<>();
     private final List<MedicationExposure> medications = new ArrayList<>();
+    private final List<ConditionRecord> conditions = new ArrayList<>();
     private final List<PendingOrder> pending = new ArrayList<>();
 
     private PatientBuilder() {}
@@ -190,6 +195,61 @@ public final class Labs {
       return this;
     }
 
+    /**
+     * An active medication recognised by name from the drug catalog, ordered or started {@code
+     * startedDaysAgo} days before NOW; null means the source gives no start date.
+     */
+    public PatientBuilder medication(DrugCatalog drugs, String name, Integer startedDaysAgo) {
+      Set<Ingredient> ingredients = drugs.recognise(List.of(), List.of(name));
+      if (ingredients.isEmpty()) {
+        throw new IllegalArgumentException("drug catalog does not recognise '" + name + "'");
+      }
+      String base = "MedicationRequest/" + name.replace(' ', '-');
+      String reference =
+          medications.stream().anyMatch(m -> m.reference().equals(base))
+              ? base + "-" + (medications.size() + 1)
+              : base;
+      medications.add(
+          new MedicationExposure(
+              reference,
+              name + " tablet",
+              startedDaysAgo == null ? null : NOW.minus(Duration.ofDays(startedDaysAgo)),
+              ingredients));
+      return this;
+    }
+
+    /**
+     * An active coded problem, recorded {@code recordedDaysAgo} days before NOW (null: no date).
+     *
+     * @param system {@code icd10} (ICD-10-CM) or {@code snomed} (SNOMED CT)
+     * @throws IllegalArgumentException when no condition set of the catalog recognises the code
+     */
+    public PatientBuilder condition(
+        ConditionCatalog catalog, String system, String code, Integer recordedDaysAgo) {
+      String uri =
+          switch (system) {
+            case "icd10" -> ConditionSet.ICD10CM_SYSTEM;
+            case "snomed" -> ConditionSet.SNOMED_SYSTEM;
+            default ->
+                throw new IllegalArgumentException(
+                    "condition system must be icd10 or snomed, not '" + system + "'");
+          };
+      List<CodeRef> codes = List.of(new CodeRef(uri, code, null));
+      Set<ConditionSet> sets = catalog.recognise(codes);
+      if (sets.isEmpty()) {
+        throw new IllegalArgumentException(
+            "no condition set recognises " + system + " code '" + code + "'");
+      }
+      conditions.add(
+          new ConditionRecord(
+              "Condition/" + system + "-" + code.replace('.', '-'),
+              null,
+              codes,
+              recordedDaysAgo == null ? null : NOW.minus(Duration.ofDays(recordedDaysAgo)),
+              sets));
+      return this;
+    }
+
     /** A pending (active, not resulted) lab order with these LOINC codes. */
     public PatientBuilder pending(String... loincCodes) {
       pending.add(
@@ -214,7 +274,7 @@ public final class Labs {
           new Demographics(birthDate, null),
           results,
           medications,
-          List.of(),
+          conditions,
           pending,
           Set.of());
     }
