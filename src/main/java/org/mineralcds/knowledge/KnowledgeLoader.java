@@ -85,6 +85,7 @@ public final class KnowledgeLoader {
   private final List<String> problems = new ArrayList<>();
   private final Set<String> drugClassIds = new HashSet<>();
   private final Map<String, List<String>> ingredientsByClass = new HashMap<>();
+  private final Map<String, String> classNames = new HashMap<>();
   private final Map<String, ConditionSet> conditionSets = new LinkedHashMap<>();
   private final Map<String, JsonNode> documents = new HashMap<>();
 
@@ -385,6 +386,9 @@ public final class KnowledgeLoader {
                       });
               Citation source = citation(citations, c, "source", where);
               drugClassIds.add(e.getKey());
+              if (c.hasNonNull("name")) {
+                classNames.put(e.getKey(), c.get("name").asText());
+              }
               DrugClass drugClass =
                   new DrugClass(
                       e.getKey(),
@@ -1055,6 +1059,13 @@ public final class KnowledgeLoader {
               ingredientsByClass.getOrDefault(c, List.of()).stream()
                   .filter(n -> ingredients.isEmpty() || ingredients.contains(n))
                   .forEach(triggerNames::add));
+      if (ingredients.isEmpty()) {
+        // A class-level code (ATC L01XA) is recognised as the class, named by its name.
+        classes.stream()
+            .map(classNames::get)
+            .filter(java.util.Objects::nonNull)
+            .forEach(triggerNames::add);
+      }
       int active = t.has("activeAtLeastDays") ? nonNegativeInt(t, "activeAtLeastDays", where) : 0;
       Integer started =
           t.has("startedWithinDays")

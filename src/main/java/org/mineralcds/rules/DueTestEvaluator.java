@@ -63,36 +63,76 @@ final class DueTestEvaluator {
       merged.add(merge(fired));
     }
     // A test due for two reasons is suggested once, on the more urgent card (then the earlier
-    // family in file order); a card left with nothing to order is dropped.
+    // family in file order). A rule left with nothing to order is named on the card that took its
+    // tests; a card left with nothing to order is dropped, and the indicator is that of the rules
+    // still ordering something.
     merged.sort(Comparator.comparing(DueTestsFinding::indicator));
     Map<String, Integer> claimedBy = new HashMap<>();
     List<DueTestsFinding> result = new ArrayList<>();
     for (DueTestsFinding f : merged) {
+      int index = result.size();
       List<MissingTest> own =
           f.missing().stream()
-              .filter(m -> claimedBy.putIfAbsent(m.test().id(), result.size()) == null)
+              .filter(m -> claimedBy.putIfAbsent(m.test().id(), index) == null)
               .toList();
+      List<DueTestRule> contributing = new ArrayList<>();
+      for (DueTestRule rule : f.rules()) {
+        List<MissingTest> wanted =
+            f.missing().stream().filter(m -> m.ruleId().equals(rule.id())).toList();
+        if (wanted.isEmpty()) {
+          continue; // a sibling rule of the same family orders the same tests on this card
+        }
+        if (wanted.stream().anyMatch(own::contains)) {
+          contributing.add(rule);
+        } else {
+          int at = claimedBy.get(wanted.get(0).test().id());
+          result.set(at, result.get(at).alsoFor(part(f, rule)));
+        }
+      }
       if (own.isEmpty()) {
-        // Its tests are on a card already: that card also names this drug and its reasons.
-        int at = claimedBy.get(f.missing().get(0).test().id());
-        result.set(at, result.get(at).alsoFor(f));
         continue;
       }
-      List<DueTestRule> contributing =
-          f.rules().stream()
-              .filter(r -> own.stream().anyMatch(m -> m.ruleId().equals(r.id())))
-              .toList();
+      Indicator indicator =
+          own.stream().map(MissingTest::indicator).min(Comparator.naturalOrder()).orElseThrow();
       result.add(
           new DueTestsFinding(
               contributing.get(0),
               contributing,
-              f.indicator(),
-              f.medications(),
-              f.problems(),
+              indicator,
+              f.medications().stream()
+                  .filter(m -> contributing.stream().anyMatch(r -> triggers(r, m)))
+                  .toList(),
+              f.problems().stream()
+                  .filter(c -> contributing.stream().anyMatch(r -> triggers(r, c)))
+                  .toList(),
               own,
               f.reasons()));
     }
     return result;
+  }
+
+  /** What one rule of a finding brought: its drugs or problems, without tests of its own. */
+  private static DueTestsFinding part(DueTestsFinding f, DueTestRule rule) {
+    return new DueTestsFinding(
+        rule,
+        List.of(rule),
+        f.indicator(),
+        f.medications().stream().filter(m -> triggers(rule, m)).toList(),
+        f.problems().stream().filter(c -> triggers(rule, c)).toList(),
+        List.of(),
+        f.reasons());
+  }
+
+  private static boolean triggers(DueTestRule rule, TriggeringMedication m) {
+    return rule.trigger() instanceof Trigger.Medication drug
+        && drug.drugClasses().contains(m.ingredient().drugClass().id())
+        && (drug.ingredients().isEmpty()
+            || drug.ingredients().contains(m.ingredient().name().toLowerCase(Locale.ROOT)));
+  }
+
+  private static boolean triggers(DueTestRule rule, ConditionRecord c) {
+    return rule.trigger() instanceof Trigger.Problem problem
+        && c.sets().stream().map(ConditionSet::id).anyMatch(problem.conditionSets()::contains);
   }
 
   private record Fired(
@@ -201,6 +241,7 @@ final class DueTestEvaluator {
           new MissingTest(
               due.test(),
               rule.id(),
+              null, // set below, once escalation is known
               window,
               shortened,
               sinceStart,
@@ -217,6 +258,18 @@ final class DueTestEvaluator {
             : reasons(rule.escalateWhen(), patient, history, now);
     why.addAll(escalation);
     Indicator indicator = escalation.isEmpty() ? rule.indicator() : rule.escalatedIndicator();
+    missing.replaceAll(
+        m ->
+            new MissingTest(
+                m.test(),
+                m.ruleId(),
+                indicator,
+                m.windowDays(),
+                m.shortened(),
+                m.sinceStart(),
+                m.lastResult(),
+                m.reasonReference(),
+                m.reasonDisplay()));
     return Optional.of(
         new Fired(rule, indicator, medications, problems, missing, List.copyOf(why)));
   }

@@ -74,6 +74,7 @@ public record DueTestsFinding(
   /**
    * A test with no result in its window and not ordered.
    *
+   * @param indicator the urgency of the rule that wants it, for this patient
    * @param windowDays the window applied (after any shortening)
    * @param shortened the window was shortened by the rule's circumstances
    * @param lastResult the newest older result, or null when none is on file
@@ -82,6 +83,7 @@ public record DueTestsFinding(
   public record MissingTest(
       TestSpec test,
       String ruleId,
+      Indicator indicator,
       int windowDays,
       boolean shortened,
       boolean sinceStart,

@@ -23,7 +23,6 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -593,12 +592,6 @@ class DueTestRulesTest {
    * as a synthetic ingredient named after its drug class, and that name fills {drug}.
    */
   @Test
-  @Disabled(
-      "Suspected defect: the start-up summary check (KnowledgeLoader.checkDueSummary) measures"
-          + " {drug} with member names only, but a class-level ATC code yields an ingredient named"
-          + " after the class ('electrolyte-wasting anti-infective or chemotherapy'); the"
-          + " electrolyte-wasting summary then reaches 167 characters, 142 with '3 tests', and is"
-          + " cut with an ellipsis")
   void aClassLevelAtcCodeKeepsTheSummaryWhole() {
     Set<Ingredient> platinum =
         K.drugs().recognise(List.of(new CodeRef(DrugCatalog.ATC_SYSTEM, "L01XA", null)), List.of());
