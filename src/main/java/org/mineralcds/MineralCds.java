@@ -40,6 +40,7 @@ import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.knowledge.KnowledgeReport;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
 import org.mineralcds.service.MineralBalanceService;
@@ -65,6 +66,11 @@ public final class MineralCds implements AutoCloseable {
       System.exit(
           CheckCommand.run(
               Arrays.copyOfRange(args, 1, args.length), System.out, System.err, Clock.systemUTC()));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("knowledge-report")) {
+      System.exit(
+          KnowledgeReport.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
       return;
     }
     if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
@@ -97,6 +103,9 @@ public final class MineralCds implements AutoCloseable {
       Usage:
         java -jar mineral-cds.jar [options]        serve CDS Hooks (the default)
         java -jar mineral-cds.jar check --help     evaluate one patient on a FHIR server
+        java -jar mineral-cds.jar knowledge-report --help
+                                                   write the clinical knowledge as a Markdown
+                                                   report for clinical review
 
       Options (each also read from the environment variable shown; options win):
       """

@@ -13,6 +13,11 @@ public final class ConditionCatalog {
     this.sets = List.copyOf(sets);
   }
 
+  /** The condition sets, in declaration order. */
+  public List<ConditionSet> sets() {
+    return sets;
+  }
+
   public Set<ConditionSet> recognise(List<CodeRef> codings) {
     Set<ConditionSet> found = new LinkedHashSet<>();
     for (CodeRef coding : codings) {

@@ -22,12 +22,14 @@ public final class DrugCatalog {
   private static final Pattern NON_WORD = Pattern.compile("[^a-z0-9]+");
 
   private final List<DrugClass> classes;
+  private final List<Ingredient> ingredients;
   private final Map<String, Ingredient> byRxnorm = new LinkedHashMap<>();
   private final Map<String, Ingredient> byAtc = new LinkedHashMap<>();
   private final Map<String, Ingredient> byName = new LinkedHashMap<>();
 
   public DrugCatalog(List<DrugClass> classes, List<Ingredient> ingredients) {
     this.classes = List.copyOf(classes);
+    this.ingredients = List.copyOf(ingredients);
     for (Ingredient ingredient : ingredients) {
       if (ingredient.rxnorm() != null) {
         putUnique(byRxnorm, ingredient.rxnorm(), ingredient, "RxNorm code");
@@ -52,6 +54,16 @@ public final class DrugCatalog {
       throw new IllegalArgumentException(
           what + " '" + key + "' given to both " + previous.name() + " and " + ingredient.name());
     }
+  }
+
+  /** The drug classes, in declaration order. */
+  public List<DrugClass> classes() {
+    return classes;
+  }
+
+  /** The ingredients (class members), in declaration order. */
+  public List<Ingredient> ingredients() {
+    return ingredients;
   }
 
   /** Every ingredient recognised in the codings and texts of one medication. */

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -65,6 +67,36 @@ class JarIT {
       }
     }
     assertThat(Files.exists(jar)).isTrue();
+  }
+
+  @Test
+  void theKnowledgeReportCommandPrintsTheReportTheBuildWrote() throws Exception {
+    Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
+    Path built = jar.resolveSibling("knowledge-report.md");
+    assertThat(built).exists();
+
+    Process report = runJar(jar, "knowledge-report");
+    String printed = new String(report.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(report.waitFor()).isZero();
+    assertThat(printed).isEqualTo(Files.readString(built, StandardCharsets.UTF_8));
+
+    Process wrong = runJar(jar, "knowledge-report", "--bogus");
+    wrong.getInputStream().readAllBytes();
+    assertThat(wrong.waitFor()).isEqualTo(2);
+
+    Process help = runJar(jar, "--help");
+    String usage = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(help.waitFor()).isZero();
+    assertThat(usage).contains("knowledge-report");
+  }
+
+  private static Process runJar(Path jar, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-jar");
+    command.add(jar.toString());
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
   }
 
   private static String awaitListening(Process process, Duration timeout) throws Exception {
