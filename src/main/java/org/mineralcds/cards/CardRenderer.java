@@ -213,8 +213,12 @@ public final class CardRenderer {
         parts.add(
             cause.medication().description() + " (" + cause.ingredient().drugClass().name() + ")");
       }
-      md.append(String.join("; ", new LinkedHashSet<>(parts)))
-          .append(". Review whether it should continue at this dose.\n\n");
+      Set<String> distinct = new LinkedHashSet<>(parts);
+      md.append(String.join("; ", distinct))
+          .append(
+              distinct.size() == 1
+                  ? ". Review whether it should continue at this dose.\n\n"
+                  : ". Review whether they should continue at these doses.\n\n");
     }
     if (!f.related().isEmpty()) {
       md.append("**Related results:** ");

@@ -707,7 +707,8 @@ public final class KnowledgeLoader {
         new ArrayList<>(analytes(p.path("context"), where + ": context")),
         requires,
         minDrugClasses,
-        yieldsTo);
+        yieldsTo,
+        p.path("takesSuggestions").asBoolean(true));
   }
 
   private Set<String> drugClasses(JsonNode list, String where) {

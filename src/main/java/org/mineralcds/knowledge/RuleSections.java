@@ -233,7 +233,9 @@ final class RuleSections {
     }
     return "single-analyte cards of topic "
         + topics(p.replaces())
-        + " (dropped when this fires; their suggested tests move to this card)";
+        + (p.takesSuggestions()
+            ? " (dropped when this fires; their suggested tests move to this card)"
+            : " (dropped when this fires; their suggested tests are not offered)");
   }
 
   private static String yieldsTo(PatternRule p) {

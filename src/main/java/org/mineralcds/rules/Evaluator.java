@@ -105,7 +105,7 @@ public final class Evaluator {
       patternTopics.add(pattern.band().topic());
       List<SuggestedTest> absorbed = new ArrayList<>(finding.get().suggestions());
       for (Finding single : singles) {
-        if (pattern.replaces().contains(single.band().topic())) {
+        if (pattern.takesSuggestions() && pattern.replaces().contains(single.band().topic())) {
           for (SuggestedTest test : single.suggestions()) {
             if (absorbed.stream().noneMatch(t -> t.test().id().equals(test.test().id()))) {
               absorbed.add(test);
@@ -131,7 +131,38 @@ public final class Evaluator {
     for (TrendRule trend : ruleSet.trends()) {
       trend(trend, patient, history, child, now).ifPresent(result::add);
     }
-    return result;
+    return suggestedOnce(result);
+  }
+
+  /**
+   * A test two cards would order (two patterns that take over the same card's tests) is offered
+   * once, on the card shown first: the most urgent, then in rule order, as the renderer orders
+   * them.
+   */
+  private static List<Finding> suggestedOnce(List<Finding> findings) {
+    List<Finding> ordered = new ArrayList<>(findings);
+    ordered.sort(java.util.Comparator.comparing(Finding::indicator));
+    Set<String> claimed = new HashSet<>();
+    Map<Finding, Finding> replaced = new java.util.IdentityHashMap<>();
+    for (Finding f : ordered) {
+      List<SuggestedTest> own =
+          f.suggestions().stream().filter(t -> claimed.add(t.test().id())).toList();
+      if (own.size() != f.suggestions().size()) {
+        replaced.put(
+            f,
+            new Finding(
+                f.band(),
+                f.value(),
+                f.indicator(),
+                f.drugCauses(),
+                f.related(),
+                f.conditions(),
+                own,
+                f.gaps(),
+                f.inputs()));
+      }
+    }
+    return findings.stream().map(f -> replaced.getOrDefault(f, f)).toList();
   }
 
   private Optional<Finding> trend(

@@ -20,6 +20,8 @@ import org.mineralcds.clinical.Analyte;
  *     suggested tests offered on the pattern's card
  * @param requiresDrugClasses drug class ids of which {@code minDrugClasses} different ones must be
  *     on the active medication list; empty = no drug needed
+ * @param takesSuggestions whether the tests the replaced cards would suggest move to this card (not
+ *     when they make no sense in this reading, e.g. creatinine on dialysis)
  * @param yieldsTo single-analyte topics that take precedence: when one of them fired (e.g. a
  *     critical value), this pattern stays silent
  */
@@ -34,7 +36,8 @@ public record PatternRule(
     List<Analyte> context,
     Set<String> requiresDrugClasses,
     int minDrugClasses,
-    Set<String> yieldsTo) {
+    Set<String> yieldsTo,
+    boolean takesSuggestions) {
 
   public PatternRule {
     yieldsTo = Set.copyOf(yieldsTo);

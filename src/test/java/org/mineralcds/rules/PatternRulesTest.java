@@ -149,6 +149,19 @@ class PatternRulesTest {
                 .build(),
             true),
         Arguments.of(
+            "ckd-mineral-bone-disorder-dialysis",
+            "PTH 320 on dialysis (Z99.2) without any eGFR",
+            Labs.patient()
+                .lab(Labs.result(Analyte.PTH, "320", 2))
+                .condition(K.conditions(), "icd10", "Z99.2", 400)
+                .build(),
+            true),
+        Arguments.of(
+            "ckd-mineral-bone-disorder-dialysis",
+            "near miss: PTH 320 without dialysis coded is the single high-PTH card",
+            Labs.patient().lab(Labs.result(Analyte.PTH, "320", 2)).build(),
+            false),
+        Arguments.of(
             "digoxin-low-potassium-severe",
             "K 2.9 on digoxin (above the critical limit 2.8, below 3.0)",
             Labs.patient()

@@ -35,6 +35,29 @@ class SuggestionTest {
   }
 
   @Test
+  void aTestTwoCardsWouldOrderIsOfferedOnceOnTheFirstCard() {
+    // Primary-hyperparathyroidism pattern and the digoxin pattern both take over the high-calcium
+    // card's ionized calcium.
+    PatientRecord patient =
+        Labs.patient()
+            .lab(
+                Labs.result(Analyte.CALCIUM_TOTAL, "10.9", 2),
+                Labs.result(Analyte.ALBUMIN, "4.2", 2),
+                Labs.result(Analyte.PTH, "88", 2))
+            .medication(K.drugs(), "digoxin")
+            .build();
+
+    List<Finding> findings = EVALUATOR.evaluate(patient, Labs.NOW);
+
+    assertThat(findings).extracting(f -> f.band().topic()).hasSize(2);
+    assertThat(
+            findings.stream()
+                .flatMap(f -> f.suggestions().stream())
+                .filter(t -> t.test().id().equals("ionized-calcium")))
+        .hasSize(1);
+  }
+
+  @Test
   void lowPotassiumSuggestsMagnesiumWhenMissing() {
     Finding finding = potassiumFinding(Labs.patient().lab(lowPotassium()).build());
 
