@@ -10,6 +10,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -112,15 +114,15 @@ public final class MineralCds implements AutoCloseable {
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+    // One context per process: building a context's model costs hundreds of milliseconds. The
+    // FHIR client's HTTP settings live in the fetcher's own client factory, not in the context.
     FhirContext fhir = FhirContext.forR4Cached();
-    // The client gets a context of its own: its HTTP settings must not leak into other users.
-    FhirContext clientContext = FhirContext.forR4();
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir,
             knowledge.service(),
             new HapiFhirFetcher(
-                clientContext, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
+                fhir, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
             new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,
@@ -144,6 +146,14 @@ public final class MineralCds implements AutoCloseable {
         new EhrAuthenticator(
             config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
     ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
+    // Start-up: the demo FHIR server (which parses the scenario bundles) is built on a thread of
+    // its own while this one loads the knowledge and builds the service.
+    CompletableFuture<Handler> demoFhir =
+        config.demo()
+            ? CompletableFuture.supplyAsync(
+                () -> demoFhirServer(config, clock),
+                r -> daemonThreads("demo-init").newThread(r).start())
+            : null;
     MineralBalanceService service = service(config, clock, fetchPool, metrics);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
@@ -179,21 +189,7 @@ public final class MineralCds implements AutoCloseable {
     root.addHandler(hooks);
     if (config.demo()) {
       root.addHandler(new StaticFilesHandler("demo"));
-      int shift =
-          (int)
-              ChronoUnit.DAYS.between(
-                  ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-      // Browser-based clients (the CDS Hooks sandbox) read the demo FHIR server directly.
-      CrossOriginHandler fhirCors = new CrossOriginHandler();
-      fhirCors.setAllowedOriginPatterns(originPatterns(config.corsAllowedOrigins()));
-      fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
-      fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
-      fhirCors.setHandler(
-          ScenarioFhirServer.context(
-              "/fhir",
-              FhirContext.forR4Cached(),
-              ScenarioStore.loadScenarios(FhirContext.forR4Cached(), shift)));
-      contexts.addHandler(fhirCors);
+      contexts.addHandler(joinStartUp(demoFhir));
     }
     root.addHandler(new NotFoundHandler());
     contexts.addHandler(new ContextHandler(root, "/"));
@@ -208,6 +204,38 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     return new MineralCds(server, fetchPool);
+  }
+
+  /** The demo FHIR server, with CORS for browser-based clients. */
+  private static Handler demoFhirServer(ServiceConfig config, Clock clock) {
+    int shift =
+        (int)
+            ChronoUnit.DAYS.between(
+                ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+    // Browser-based clients (the CDS Hooks sandbox) read the demo FHIR server directly.
+    CrossOriginHandler fhirCors = new CrossOriginHandler();
+    fhirCors.setAllowedOriginPatterns(originPatterns(config.corsAllowedOrigins()));
+    fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
+    fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
+    FhirContext fhir = FhirContext.forR4Cached();
+    fhirCors.setHandler(
+        ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
+    return fhirCors;
+  }
+
+  /** The result of start-up work done on another thread; its failure as if done on this one. */
+  private static <T> T joinStartUp(CompletableFuture<T> work) {
+    try {
+      return work.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
   }
 
   private static Set<String> originPatterns(List<String> origins) {
