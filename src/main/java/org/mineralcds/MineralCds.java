@@ -114,15 +114,16 @@ public final class MineralCds implements AutoCloseable {
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
-    // One context per process: building a context's model costs hundreds of milliseconds. The
-    // FHIR client's HTTP settings live in the fetcher's own client factory, not in the context.
     FhirContext fhir = FhirContext.forR4Cached();
+    // The client gets a context of its own: its HTTP settings must not leak into other users.
+    // (HAPI's requests take their HTTP client from the context's factory, not the client's.)
+    FhirContext clientContext = FhirContext.forR4();
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir,
             knowledge.service(),
             new HapiFhirFetcher(
-                fhir, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
+                clientContext, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
             new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,

@@ -2,8 +2,8 @@ package org.mineralcds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
-import ca.uhn.fhir.rest.client.apache.ApacheRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
 import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
 import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
@@ -37,18 +37,16 @@ public final class HapiFhirFetcher implements FhirFetcher {
   public static final long MAX_RESPONSE_BYTES = 32L * 1024 * 1024;
 
   private final FhirContext fhir;
-  private final ApacheRestfulClientFactory factory;
   private final Metrics metrics;
 
   /**
-   * @param fhir the service's shared context (its model is scanned once per process); the client
-   *     factory is this fetcher's own, so its HTTP settings do not leak into the context's users
+   * @param fhir a context of its own: its client factory is configured here
    */
   public HapiFhirFetcher(
       FhirContext fhir, Duration connectTimeout, Duration readTimeout, Metrics metrics) {
     this.fhir = fhir;
     this.metrics = metrics;
-    this.factory = new ApacheRestfulClientFactory(fhir);
+    IRestfulClientFactory factory = fhir.getRestfulClientFactory();
     factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
     factory.setConnectTimeout((int) connectTimeout.toMillis());
     factory.setConnectionRequestTimeout((int) connectTimeout.toMillis());
@@ -62,7 +60,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
    * call after start-up several times slower than the rest; do it now instead.
    */
   private void warmUp() {
-    factory.newGenericClient("http://127.0.0.1/warm-up");
+    fhir.newRestfulGenericClient("http://127.0.0.1/warm-up");
     fhir.newJsonParser()
         .parseResource(
             Bundle.class,
@@ -212,7 +210,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
   }
 
   private IGenericClient client(String fhirServer, String accessToken, RequestDeadline deadline) {
-    IGenericClient client = factory.newGenericClient(fhirServer);
+    IGenericClient client = fhir.newRestfulGenericClient(fhirServer);
     client.registerInterceptor(deadline);
     if (accessToken != null) {
       client.registerInterceptor(new BearerTokenAuthInterceptor(accessToken));
