@@ -8,6 +8,7 @@ import java.util.Arrays;
  *
  * <pre>
  * java -jar target/mineral-cds-bench.jar jmh [JMH options]      parse/normalise/evaluate + CQL
+ * java -jar target/mineral-cds-bench.jar cputime [options]      the same, in thread CPU time
  * java -jar target/mineral-cds-bench.jar load [options]         load on the prefetch or FHIR path
  * java -jar target/mineral-cds-bench.jar startup [options]      launch-to-listening time, RSS
  * java -jar target/mineral-cds-bench.jar generate [FILE]        rewrite the realistic request
@@ -22,6 +23,7 @@ public final class Bench {
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
       case "jmh" -> org.openjdk.jmh.Main.main(rest);
+      case "cputime" -> CpuTimeBench.main(rest);
       case "load" -> LoadBench.main(rest);
       case "startup" -> StartupBench.main(rest);
       case "generate" -> {
@@ -34,6 +36,7 @@ public final class Bench {
         System.out.println(
             """
             java -jar target/mineral-cds-bench.jar jmh [JMH options]   (e.g. -f 1 -wi 3 -i 5 EvaluateBenchmark)
+            java -jar target/mineral-cds-bench.jar cputime --help
             java -jar target/mineral-cds-bench.jar load --help
             java -jar target/mineral-cds-bench.jar startup --help
             java -jar target/mineral-cds-bench.jar generate [FILE]

@@ -49,9 +49,18 @@ public final class CqlRule {
 
   private final LibraryManager libraries;
   private final R4FhirModelResolver model = new R4FhirModelResolver();
+  /** One engine for every evaluation (not thread-safe): only its data changes. */
+  private final InMemoryRetrieve reusedData = new InMemoryRetrieve(List.of());
+  private final CqlEngine reusedEngine;
 
   private CqlRule(LibraryManager libraries) {
     this.libraries = libraries;
+    this.reusedEngine =
+        new CqlEngine(
+            new Environment(
+                libraries,
+                Map.of("http://hl7.org/fhir", new CompositeDataProvider(model, reusedData)),
+                null));
   }
 
   /** Translates the rule (and FHIRHelpers, which it includes) to ELM; fails on any error. */
@@ -97,6 +106,21 @@ public final class CqlRule {
   }
 
   /**
+   * As {@link #suggestMagnesium}, on one long-lived engine whose data provider is given this
+   * patient's resources; the engine's expression cache is cleared first (it would otherwise answer
+   * with the previous patient's results).
+   */
+  public boolean suggestMagnesiumReusingEngine(
+      String patientId, List<Resource> resources, ZonedDateTime now) {
+    reusedData.reset(resources);
+    reusedEngine.getCache().getExpressions().clear();
+    EvaluationResult result =
+        reusedEngine.evaluate(
+            LIBRARY, Set.of(DECISION), Pair.of("Patient", patientId), Map.of(), null, now);
+    return Boolean.TRUE.equals(result.forExpression(DECISION).value());
+  }
+
+  /**
    * Retrieves by resource type, the patient's own resources only; the rule's code and date filters
    * are left to the CQL engine (the rule's retrieves carry none).
    */
@@ -104,6 +128,11 @@ public final class CqlRule {
     private final Map<String, List<Object>> byType = new HashMap<>();
 
     InMemoryRetrieve(List<Resource> resources) {
+      reset(resources);
+    }
+
+    void reset(List<Resource> resources) {
+      byType.clear();
       for (Resource r : resources) {
         byType.computeIfAbsent(r.fhirType(), k -> new ArrayList<>()).add(r);
       }

@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code parseNormaliseEvaluate}: the same without rendering and serialising.
  *   <li>{@code evaluate}: the rules alone on the normalised record (every analyte, pattern and
  *       trend rule).
- *   <li>{@code cqlEvaluate}: the CQL rule alone, on the already parsed HAPI resources.
+ *   <li>{@code cqlEvaluate}: the CQL rule alone, on the already parsed HAPI resources, with a new
+ *       engine per evaluation (as a service creates one per request).
+ *   <li>{@code cqlEvaluateReusedEngine}: the same on one long-lived engine.
  *   <li>{@code cqlParseEvaluate}: request bytes to the CQL decision: the same JSON and HAPI parse
  *       of the prefetch as ours, then the CQL rule.
  *   <li>{@code hapiParse}: request bytes to HAPI resources, the part both pipelines share.
@@ -114,7 +116,7 @@ public class EvaluateBenchmark {
     long started = System.nanoTime();
     cql = CqlRule.translate();
     long translated = System.nanoTime();
-    boolean cqlFires = cqlEvaluate();
+    boolean cqlFires = cqlEvaluate() && cqlEvaluateReusedEngine() && cqlEvaluateReusedEngine();
     System.out.printf(
         "%n[setup] %d resources; mineral-cds cards: %s; CQL suggests magnesium: %s;"
             + " CQL->ELM translation (first in this JVM, FHIRHelpers included): %.0f ms%n",
@@ -159,6 +161,12 @@ public class EvaluateBenchmark {
   @Benchmark
   public boolean cqlEvaluate() {
     return cql.suggestMagnesium(
+        RealisticRequest.PATIENT, resources, ZonedDateTime.ofInstant(NOW, ZoneOffset.UTC));
+  }
+
+  @Benchmark
+  public boolean cqlEvaluateReusedEngine() {
+    return cql.suggestMagnesiumReusingEngine(
         RealisticRequest.PATIENT, resources, ZonedDateTime.ofInstant(NOW, ZoneOffset.UTC));
   }
 

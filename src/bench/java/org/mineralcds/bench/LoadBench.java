@@ -115,19 +115,28 @@ final class LoadBench {
         String before = scrape(hookUrl, metricsRequest);
         long stubRequests = stub == null ? 0 : stub.requests.get();
         long stubConnections = stub == null ? 0 : stub.connections.get();
+        long cpuBefore = service == null ? -1 : service.cpuMillis();
+        if (stub != null) {
+          stub.slowestNanos.reset();
+        }
         Result r = run(hookUrl, request, clients, duration);
+        if (service != null) {
+          r.cpuMillisPerCall = (service.cpuMillis() - cpuBefore) / (double) Math.max(1, r.ok);
+        }
+        r.loadAverage = ServiceProcess.loadAverage();
         r.server = ServerHistogram.between(before, scrape(hookUrl, metricsRequest));
         results.add(r);
         System.out.printf("run %d: %s%n", i, r.describe());
         if (stub != null) {
           System.out.printf(
               "       stub: %d queries (%.1f per hook call), %d new connections, %d /metadata,"
-                  + " %d unmatched%n",
+                  + " %d unmatched, slowest response %.1f ms%n",
               stub.requests.get() - stubRequests,
               (stub.requests.get() - stubRequests) / (double) Math.max(1, r.ok),
               stub.connections.get() - stubConnections,
               stub.metadata.get(),
-              stub.unmatched.get());
+              stub.unmatched.get(),
+              stub.slowestNanos.get() / 1e6);
         }
       }
       if (monitor != null) {
@@ -143,15 +152,18 @@ final class LoadBench {
       System.out.printf("  server mean     %8.2f ms   (/metrics sum/count)%n", median(results, r -> r.server.meanMillis()));
       System.out.printf("  server p99 <=   %8.2f ms   (/metrics bucket bound)%n", median(results, r -> r.server.boundMillis(0.99)));
       System.out.printf("  errors          %8d (all runs)%n", results.stream().mapToLong(r -> r.errors).sum());
+      System.out.printf(
+          "  service CPU     %8.2f ms per hook call (user+system, /proc; independent of CPU"
+              + " sharing)%n",
+          median(results, r -> r.cpuMillisPerCall));
       if (stub != null) {
         double p50 = median(results, r -> r.percentile(0.50));
         System.out.printf(
-            "  FHIR path: stub delay %d ms, slowest single stub response %.1f ms;"
-                + " hook p50 / delay = %.2f; connections opened %d for %d queries;"
-                + " /metadata calls %d%n",
+            "  FHIR path: stub delay %d ms; hook p50 / delay = %.2f, p90 / delay = %.2f;"
+                + " connections opened %d for %d queries; /metadata calls %d%n",
             delay,
-            stub.slowestNanos.get() / 1e6,
             p50 / delay,
+            median(results, r -> r.percentile(0.90)) / delay,
             stub.connections.get(),
             stub.requests.get(),
             stub.metadata.get());
@@ -250,6 +262,8 @@ final class LoadBench {
     final long errors;
     final long elapsedNanos;
     ServerHistogram server = ServerHistogram.EMPTY;
+    double cpuMillisPerCall = Double.NaN;
+    String loadAverage = "?";
 
     Result(long[] sortedNanos, long errors, long elapsedNanos) {
       this.sortedNanos = sortedNanos;
@@ -272,7 +286,8 @@ final class LoadBench {
 
     String describe() {
       return String.format(
-          "%d calls, %.0f/s, client p50 %.2f p90 %.2f p99 %.2f max %.2f ms, errors %d%s",
+          "%d calls, %.0f/s, client p50 %.2f p90 %.2f p99 %.2f max %.2f ms, errors %d,"
+              + " service CPU %.2f ms/call, load avg %s%s",
           ok,
           throughput(),
           percentile(0.5),
@@ -280,6 +295,8 @@ final class LoadBench {
           percentile(0.99),
           percentile(1.0),
           errors,
+          cpuMillisPerCall,
+          loadAverage,
           server == ServerHistogram.EMPTY
               ? ""
               : String.format(

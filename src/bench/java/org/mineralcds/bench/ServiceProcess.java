@@ -97,6 +97,29 @@ final class ServiceProcess implements AutoCloseable {
     return rssMiB(process.pid());
   }
 
+  /** CPU time (user + system) the process has used, in milliseconds, or -1 when not on Linux. */
+  long cpuMillis() {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+      // Fields after the command name (which is in parentheses and may contain spaces).
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+      return ticks * 1000 / 100; // USER_HZ is 100 on Linux
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** The machine's load averages (1, 5, 15 min), to judge how shared the CPU was. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
   static long rssMiB(long pid) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
