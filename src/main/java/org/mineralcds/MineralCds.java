@@ -110,20 +110,33 @@ public final class MineralCds implements AutoCloseable {
    */
   public static MineralBalanceService service(
       ServiceConfig config, Clock clock, ExecutorService fetchPool, Metrics metrics) {
+    return service(config, clock, fetchPool, metrics, FhirContext.forR4());
+  }
+
+  /**
+   * As {@link #service(ServiceConfig, Clock, ExecutorService, Metrics)}, on {@code fhir}: a context
+   * of the service's own, never the JVM-wide {@code FhirContext.forR4Cached()}, because the FHIR
+   * client's HTTP settings (no cross-server redirects, capped bodies, timeouts) are configured on
+   * its client factory (HAPI's requests take their HTTP client from the context's factory) and must
+   * not leak into other users. Building a context's model costs hundreds of milliseconds of
+   * start-up, so the service's parser, client and demo server share this one.
+   */
+  static MineralBalanceService service(
+      ServiceConfig config,
+      Clock clock,
+      ExecutorService fetchPool,
+      Metrics metrics,
+      FhirContext fhir) {
     Knowledge knowledge =
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
-    FhirContext fhir = FhirContext.forR4Cached();
-    // The client gets a context of its own: its HTTP settings must not leak into other users.
-    // (HAPI's requests take their HTTP client from the context's factory, not the client's.)
-    FhirContext clientContext = FhirContext.forR4();
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir,
             knowledge.service(),
             new HapiFhirFetcher(
-                clientContext, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
+                fhir, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
             new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,
@@ -147,15 +160,16 @@ public final class MineralCds implements AutoCloseable {
         new EhrAuthenticator(
             config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
     ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
+    FhirContext fhir = FhirContext.forR4();
     // Start-up: the demo FHIR server (which parses the scenario bundles) is built on a thread of
     // its own while this one loads the knowledge and builds the service.
     CompletableFuture<Handler> demoFhir =
         config.demo()
             ? CompletableFuture.supplyAsync(
-                () -> demoFhirServer(config, clock),
+                () -> demoFhirServer(config, clock, fhir),
                 r -> daemonThreads("demo-init").newThread(r).start())
             : null;
-    MineralBalanceService service = service(config, clock, fetchPool, metrics);
+    MineralBalanceService service = service(config, clock, fetchPool, metrics, fhir);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
@@ -208,7 +222,7 @@ public final class MineralCds implements AutoCloseable {
   }
 
   /** The demo FHIR server, with CORS for browser-based clients. */
-  private static Handler demoFhirServer(ServiceConfig config, Clock clock) {
+  private static Handler demoFhirServer(ServiceConfig config, Clock clock, FhirContext fhir) {
     int shift =
         (int)
             ChronoUnit.DAYS.between(
@@ -218,7 +232,6 @@ public final class MineralCds implements AutoCloseable {
     fhirCors.setAllowedOriginPatterns(originPatterns(config.corsAllowedOrigins()));
     fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
     fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
-    FhirContext fhir = FhirContext.forR4Cached();
     fhirCors.setHandler(
         ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
     return fhirCors;
