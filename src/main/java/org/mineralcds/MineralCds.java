@@ -13,8 +13,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Handler;
@@ -52,7 +54,6 @@ import org.slf4j.LoggerFactory;
 public final class MineralCds implements AutoCloseable {
 
   public static final String SERVICE_ID = "mineral-balance";
-  private static final Logger LOG = LoggerFactory.getLogger(MineralCds.class);
 
   private final Server server;
   private final ExecutorService fetchPool;
@@ -155,11 +156,6 @@ public final class MineralCds implements AutoCloseable {
 
   /** Builds and starts the service; {@code clock} is the service's notion of now. */
   public static MineralCds start(ServiceConfig config, Clock clock) {
-    Metrics metrics = new Metrics();
-    EhrAuthenticator authenticator =
-        new EhrAuthenticator(
-            config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
-    ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
     FhirContext fhir = FhirContext.forR4();
     // Start-up: the demo FHIR server (which parses the scenario bundles) is built on a thread of
     // its own while this one loads the knowledge and builds the service.
@@ -169,6 +165,21 @@ public final class MineralCds implements AutoCloseable {
                 () -> demoFhirServer(config, clock, fhir),
                 r -> daemonThreads("demo-init").newThread(r).start())
             : null;
+    Metrics metrics = new Metrics();
+    EhrAuthenticator authenticator =
+        new EhrAuthenticator(
+            config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
+    // FHIR queries mostly wait on the network: as many threads as connections to a server,
+    // created on demand and let go after a minute idle.
+    ThreadPoolExecutor fetchPool =
+        new ThreadPoolExecutor(
+            HapiFhirFetcher.MAX_CONNECTIONS_PER_SERVER,
+            HapiFhirFetcher.MAX_CONNECTIONS_PER_SERVER,
+            60,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            daemonThreads("fhir-fetch"));
+    fetchPool.allowCoreThreadTimeOut(true);
     MineralBalanceService service = service(config, clock, fetchPool, metrics, fhir);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
@@ -182,14 +193,16 @@ public final class MineralCds implements AutoCloseable {
                 config.maxConcurrentHooks()),
             authenticator,
             metrics);
+    // Not a static field: logging starts up in ~0.3 s, which the demo thread can overlap.
+    Logger log = LoggerFactory.getLogger(MineralCds.class);
     if (authenticator.enabled()) {
-      LOG.info("EHR calls must carry a JWT from: {}", authenticator.issuerNames());
+      log.info("EHR calls must carry a JWT from: {}", authenticator.issuerNames());
     } else if (config.insecureAllowRemoteUnauthenticated()) {
-      LOG.warn(
+      log.warn(
           "INSECURE: unauthenticated calls are accepted from any address"
               + " (--insecure-allow-remote-unauthenticated). Use only on a private demo network.");
     } else {
-      LOG.info("no trusted EHR issuer configured: only loopback callers are answered");
+      log.info("no trusted EHR issuer configured: only loopback callers are answered");
     }
 
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
