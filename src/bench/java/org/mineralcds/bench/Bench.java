@@ -4,14 +4,14 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Entry point of target/mineral-cds-bench.jar (see BENCHMARKS.md):
+ * Entry point of target/bench/mineral-cds-bench.jar (see BENCHMARKS.md):
  *
  * <pre>
- * java -jar target/mineral-cds-bench.jar jmh [JMH options]      parse/normalise/evaluate + CQL
- * java -jar target/mineral-cds-bench.jar cputime [options]      the same, in thread CPU time
- * java -jar target/mineral-cds-bench.jar load [options]         load on the prefetch or FHIR path
- * java -jar target/mineral-cds-bench.jar startup [options]      launch-to-listening time, RSS
- * java -jar target/mineral-cds-bench.jar generate [FILE]        rewrite the realistic request
+ * java -jar target/bench/mineral-cds-bench.jar jmh [JMH options]      parse/normalise/evaluate + CQL
+ * java -jar target/bench/mineral-cds-bench.jar cputime [options]      the same, in thread CPU time
+ * java -jar target/bench/mineral-cds-bench.jar load [options]         load on the prefetch or FHIR path
+ * java -jar target/bench/mineral-cds-bench.jar startup [options]      launch-to-listening time, RSS
+ * java -jar target/bench/mineral-cds-bench.jar generate [FILE]        rewrite the realistic request
  * </pre>
  */
 public final class Bench {
@@ -35,11 +35,11 @@ public final class Bench {
       default -> {
         System.out.println(
             """
-            java -jar target/mineral-cds-bench.jar jmh [JMH options]   (e.g. -f 1 -wi 3 -i 5 EvaluateBenchmark)
-            java -jar target/mineral-cds-bench.jar cputime --help
-            java -jar target/mineral-cds-bench.jar load --help
-            java -jar target/mineral-cds-bench.jar startup --help
-            java -jar target/mineral-cds-bench.jar generate [FILE]
+            java -jar target/bench/mineral-cds-bench.jar jmh [JMH options]   (e.g. -f 1 -wi 3 -i 5 EvaluateBenchmark)
+            java -jar target/bench/mineral-cds-bench.jar cputime --help
+            java -jar target/bench/mineral-cds-bench.jar load --help
+            java -jar target/bench/mineral-cds-bench.jar startup --help
+            java -jar target/bench/mineral-cds-bench.jar generate [FILE]
             """);
       }
     }

@@ -18,7 +18,7 @@ final class CpuTimeBench {
 
   private static final String USAGE =
       """
-      java -jar target/mineral-cds-bench.jar cputime [options]
+      java -jar target/bench/mineral-cds-bench.jar cputime [options]
         --warmup S      warm-up seconds per operation (default 15)
         --rounds R      measured rounds per operation (default 7)
         --round S       seconds per round (default 3)

@@ -32,13 +32,13 @@ final class LoadBench {
 
   private static final String USAGE =
       """
-      java -jar target/mineral-cds-bench.jar load [options]
+      java -jar target/bench/mineral-cds-bench.jar load [options]
         --path prefetch|fhir    data path (default prefetch)
         --clients N             concurrent clients, closed loop (default 8; fhir: 1)
         --warmup S              warm-up seconds (default 20)
         --duration S            seconds per measured period (default 20)
         --runs R                measured periods (default 5); medians are reported
-        --jar FILE              service jar to launch (default target/mineral-cds.jar)
+        --jar FILE              service jar to launch (default: mineral-cds.jar beside this jar)
         --jvm-opts "OPTS"       JVM options for the service (e.g. "-Xmx256m -XX:StartFlightRecording=...")
         --service-args "ARGS"   extra service options (default "--demo false")
         --url URL               use a running service instead of launching the jar
@@ -71,7 +71,7 @@ final class LoadBench {
         o.containsKey("url")
             ? null
             : ServiceProcess.launch(
-                Path.of(o.getOrDefault("jar", "target/mineral-cds.jar")), jvm, serviceArgs);
+                ServiceProcess.jar(o.get("jar")), jvm, serviceArgs);
     String base = service != null ? service.baseUrl : o.get("url");
     try {
       System.out.printf(

@@ -29,7 +29,7 @@ import java.util.Map;
  *
  * <p>Deterministic: the same {@code today} gives the same bytes. The checked-in copy
  * (src/bench/resources/bench/realistic-request.json) is for {@link #ANCHOR}; regenerate it with
- * {@code java -jar target/mineral-cds-bench.jar generate}.
+ * {@code java -jar target/bench/mineral-cds-bench.jar generate}.
  */
 public final class RealisticRequest {
 

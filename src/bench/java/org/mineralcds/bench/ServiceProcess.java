@@ -33,10 +33,25 @@ final class ServiceProcess implements AutoCloseable {
     this.startNanos = startNanos;
   }
 
+  /** The given jar, else the service jar the bench build put beside the bench jar. */
+  static Path jar(String given) {
+    if (given != null) {
+      return Path.of(given);
+    }
+    try {
+      Path self =
+          Path.of(ServiceProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return self.resolveSibling("mineral-cds.jar");
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return Path.of("target/bench/mineral-cds.jar");
+    }
+  }
+
   static ServiceProcess launch(Path jar, List<String> jvmOptions, List<String> serviceArgs)
       throws IOException, InterruptedException {
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalArgumentException(jar + " not found: run mvn -B -Pbench -DskipTests package");
+      throw new IllegalArgumentException(
+          jar + " not found: run mvn -B -Pbench -DskipTests package");
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -14,9 +14,9 @@ final class StartupBench {
 
   private static final String USAGE =
       """
-      java -jar target/mineral-cds-bench.jar startup [options]
+      java -jar target/bench/mineral-cds-bench.jar startup [options]
         --runs N                launches (default 7)
-        --jar FILE              service jar (default target/mineral-cds.jar)
+        --jar FILE              service jar (default: mineral-cds.jar beside this jar)
         --jvm-opts "OPTS"       JVM options for the service
         --service-args "ARGS"   extra service options (default none: the demo is on, as by default)
       """;
@@ -30,7 +30,7 @@ final class StartupBench {
       return;
     }
     int runs = Integer.parseInt(o.getOrDefault("runs", "7"));
-    Path jar = Path.of(o.getOrDefault("jar", "target/mineral-cds.jar"));
+    Path jar = ServiceProcess.jar(o.get("jar"));
     List<String> jvm = LoadBench.split(o.getOrDefault("jvm-opts", ""));
     List<String> serviceArgs = LoadBench.split(o.getOrDefault("service-args", ""));
     List<Double> times = new ArrayList<>();
