@@ -10,9 +10,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Handler;
@@ -51,7 +55,6 @@ import org.slf4j.LoggerFactory;
 public final class MineralCds implements AutoCloseable {
 
   public static final String SERVICE_ID = "mineral-balance";
-  private static final Logger LOG = LoggerFactory.getLogger(MineralCds.class);
 
   private final Server server;
   private final ExecutorService fetchPool;
@@ -117,19 +120,33 @@ public final class MineralCds implements AutoCloseable {
    */
   public static MineralBalanceService service(
       ServiceConfig config, Clock clock, ExecutorService fetchPool, Metrics metrics) {
+    return service(config, clock, fetchPool, metrics, FhirContext.forR4());
+  }
+
+  /**
+   * As {@link #service(ServiceConfig, Clock, ExecutorService, Metrics)}, on {@code fhir}: a context
+   * of the service's own, never the JVM-wide {@code FhirContext.forR4Cached()}, because the FHIR
+   * client's HTTP settings (no cross-server redirects, capped bodies, timeouts) are configured on
+   * its client factory (HAPI's requests take their HTTP client from the context's factory) and must
+   * not leak into other users. Building a context's model costs hundreds of milliseconds of
+   * start-up, so the service's parser, client and demo server share this one.
+   */
+  static MineralBalanceService service(
+      ServiceConfig config,
+      Clock clock,
+      ExecutorService fetchPool,
+      Metrics metrics,
+      FhirContext fhir) {
     Knowledge knowledge =
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
-    FhirContext fhir = FhirContext.forR4Cached();
-    // The client gets a context of its own: its HTTP settings must not leak into other users.
-    FhirContext clientContext = FhirContext.forR4();
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir,
             knowledge.service(),
             new HapiFhirFetcher(
-                clientContext, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
+                fhir, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
             new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,
@@ -148,12 +165,31 @@ public final class MineralCds implements AutoCloseable {
 
   /** Builds and starts the service; {@code clock} is the service's notion of now. */
   public static MineralCds start(ServiceConfig config, Clock clock) {
+    FhirContext fhir = FhirContext.forR4();
+    // Start-up: the demo FHIR server (which parses the scenario bundles) is built on a thread of
+    // its own while this one loads the knowledge and builds the service.
+    CompletableFuture<Handler> demoFhir =
+        config.demo()
+            ? CompletableFuture.supplyAsync(
+                () -> demoFhirServer(config, clock, fhir),
+                r -> daemonThreads("demo-init").newThread(r).start())
+            : null;
     Metrics metrics = new Metrics();
     EhrAuthenticator authenticator =
         new EhrAuthenticator(
             config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
-    ExecutorService fetchPool = Executors.newFixedThreadPool(32, daemonThreads("fhir-fetch"));
-    MineralBalanceService service = service(config, clock, fetchPool, metrics);
+    // FHIR queries mostly wait on the network: as many threads as connections to a server,
+    // created on demand and let go after a minute idle.
+    ThreadPoolExecutor fetchPool =
+        new ThreadPoolExecutor(
+            HapiFhirFetcher.MAX_CONNECTIONS_PER_SERVER,
+            HapiFhirFetcher.MAX_CONNECTIONS_PER_SERVER,
+            60,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            daemonThreads("fhir-fetch"));
+    fetchPool.allowCoreThreadTimeOut(true);
+    MineralBalanceService service = service(config, clock, fetchPool, metrics, fhir);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
@@ -166,14 +202,16 @@ public final class MineralCds implements AutoCloseable {
                 config.maxConcurrentHooks()),
             authenticator,
             metrics);
+    // Not a static field: logging starts up in ~0.3 s, which the demo thread can overlap.
+    Logger log = LoggerFactory.getLogger(MineralCds.class);
     if (authenticator.enabled()) {
-      LOG.info("EHR calls must carry a JWT from: {}", authenticator.issuerNames());
+      log.info("EHR calls must carry a JWT from: {}", authenticator.issuerNames());
     } else if (config.insecureAllowRemoteUnauthenticated()) {
-      LOG.warn(
+      log.warn(
           "INSECURE: unauthenticated calls are accepted from any address"
               + " (--insecure-allow-remote-unauthenticated). Use only on a private demo network.");
     } else {
-      LOG.info("no trusted EHR issuer configured: only loopback callers are answered");
+      log.info("no trusted EHR issuer configured: only loopback callers are answered");
     }
 
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
@@ -188,21 +226,7 @@ public final class MineralCds implements AutoCloseable {
     root.addHandler(hooks);
     if (config.demo()) {
       root.addHandler(new StaticFilesHandler("demo"));
-      int shift =
-          (int)
-              ChronoUnit.DAYS.between(
-                  ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
-      // Browser-based clients (the CDS Hooks sandbox) read the demo FHIR server directly.
-      CrossOriginHandler fhirCors = new CrossOriginHandler();
-      fhirCors.setAllowedOriginPatterns(originPatterns(config.corsAllowedOrigins()));
-      fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
-      fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
-      fhirCors.setHandler(
-          ScenarioFhirServer.context(
-              "/fhir",
-              FhirContext.forR4Cached(),
-              ScenarioStore.loadScenarios(FhirContext.forR4Cached(), shift)));
-      contexts.addHandler(fhirCors);
+      contexts.addHandler(joinStartUp(demoFhir));
     }
     root.addHandler(new NotFoundHandler());
     contexts.addHandler(new ContextHandler(root, "/"));
@@ -217,6 +241,37 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     return new MineralCds(server, fetchPool);
+  }
+
+  /** The demo FHIR server, with CORS for browser-based clients. */
+  private static Handler demoFhirServer(ServiceConfig config, Clock clock, FhirContext fhir) {
+    int shift =
+        (int)
+            ChronoUnit.DAYS.between(
+                ScenarioStore.ANCHOR_DATE, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
+    // Browser-based clients (the CDS Hooks sandbox) read the demo FHIR server directly.
+    CrossOriginHandler fhirCors = new CrossOriginHandler();
+    fhirCors.setAllowedOriginPatterns(originPatterns(config.corsAllowedOrigins()));
+    fhirCors.setAllowedMethods(Set.of("GET", "POST", "OPTIONS"));
+    fhirCors.setAllowedHeaders(Set.of("Authorization", "Content-Type", "Accept"));
+    fhirCors.setHandler(
+        ScenarioFhirServer.context("/fhir", fhir, ScenarioStore.loadScenarios(fhir, shift)));
+    return fhirCors;
+  }
+
+  /** The result of start-up work done on another thread; its failure as if done on this one. */
+  private static <T> T joinStartUp(CompletableFuture<T> work) {
+    try {
+      return work.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e;
+    }
   }
 
   private static Set<String> originPatterns(List<String> origins) {

@@ -1,12 +1,16 @@
 package org.mineralcds.clinical;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -27,6 +31,12 @@ public final class DrugCatalog {
   private final Map<String, Ingredient> byAtc = new LinkedHashMap<>();
   private final Map<String, Ingredient> byName = new LinkedHashMap<>();
 
+  /** Each name's position in {@link #byName}: matches are reported in catalogue order. */
+  private final Map<String, Integer> nameOrder = new HashMap<>();
+
+  /** The most words in one name: longer runs of words in a text cannot be a name. */
+  private final int maxNameWords;
+
   public DrugCatalog(List<DrugClass> classes, List<Ingredient> ingredients) {
     this.classes = List.copyOf(classes);
     this.ingredients = List.copyOf(ingredients);
@@ -45,6 +55,12 @@ public final class DrugCatalog {
         putUnique(byName, words(brand), ingredient, "brand");
       }
     }
+    int longest = 1;
+    for (String name : byName.keySet()) {
+      nameOrder.put(name, nameOrder.size());
+      longest = Math.max(longest, name.split(" ").length);
+    }
+    this.maxNameWords = longest;
   }
 
   private static void putUnique(
@@ -88,14 +104,37 @@ public final class DrugCatalog {
       if (text == null) {
         continue;
       }
-      String padded = " " + words(text) + " ";
-      for (Map.Entry<String, Ingredient> e : byName.entrySet()) {
-        if (padded.contains(" " + e.getKey() + " ")) {
-          found.add(e.getValue());
+      found.addAll(namesIn(text));
+    }
+    return found;
+  }
+
+  /**
+   * The ingredients whose name appears as whole words in {@code text}, in catalogue order: every
+   * run of up to {@link #maxNameWords} consecutive words is looked up, instead of searching the
+   * text for every name.
+   */
+  private Collection<Ingredient> namesIn(String text) {
+    String normalised = words(text);
+    if (normalised.isEmpty()) {
+      return List.of();
+    }
+    String[] tokens = normalised.split(" ");
+    SortedMap<Integer, Ingredient> hits = new TreeMap<>();
+    for (int start = 0; start < tokens.length; start++) {
+      StringBuilder run = new StringBuilder();
+      for (int end = start; end < tokens.length && end - start < maxNameWords; end++) {
+        if (end > start) {
+          run.append(' ');
+        }
+        run.append(tokens[end]);
+        Integer order = nameOrder.get(run.toString());
+        if (order != null) {
+          hits.put(order, byName.get(run.toString()));
         }
       }
     }
-    return found;
+    return hits.values();
   }
 
   private List<Ingredient> byAtcCode(String atc) {

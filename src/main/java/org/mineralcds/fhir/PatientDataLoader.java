@@ -1,8 +1,10 @@
 package org.mineralcds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.IJsonLikeParser;
+import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -101,7 +103,7 @@ public final class PatientDataLoader {
     Map<String, Resource> pool = new LinkedHashMap<>();
     List<String> prefetched = new ArrayList<>();
     List<String> missing = new ArrayList<>();
-    IParser parser = fhir.newJsonParser();
+    IJsonLikeParser parser = (IJsonLikeParser) fhir.newJsonParser();
     for (String key : service.prefetch().keySet()) {
       if (!request.prefetch().containsKey(key)) {
         missing.add(key);
@@ -150,10 +152,14 @@ public final class PatientDataLoader {
     return new PatientData(record, prefetched, fetched, failures, patientFound, report);
   }
 
-  private Resource parse(IParser parser, String key, JsonNode value) {
+  private Resource parse(IJsonLikeParser parser, String key, JsonNode value) {
     IBaseResource parsed;
     try {
-      parsed = parser.parseResource(value.toString());
+      // HAPI reads the request's JSON tree itself: printing it and parsing the text again was
+      // most of a hook call's time.
+      JacksonStructure tree = new JacksonStructure();
+      tree.setNativeObject((ObjectNode) value);
+      parsed = parser.parseResource(tree);
     } catch (RuntimeException e) {
       // HAPI signals malformed input with several exception types (even a NullPointerException
       // for an entry without a resource): all of them are the caller's mistake, a 400.
