@@ -274,7 +274,7 @@ public final class CardRenderer {
     return md.toString();
   }
 
-  private static String describe(ConditionRecord c) {
+  static String describe(ConditionRecord c) {
     String code =
         c.codes().stream().map(CodeRef::code).filter(Objects::nonNull).findFirst().orElse(null);
     String name = c.description() != null ? c.description() : c.sets().iterator().next().name();

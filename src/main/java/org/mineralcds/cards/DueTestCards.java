@@ -7,10 +7,8 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.mineralcds.clinical.CodeRef;
 import org.mineralcds.clinical.ConditionRecord;
 import org.mineralcds.clinical.ConditionSet;
 import org.mineralcds.clinical.LabCatalog;
@@ -200,10 +198,7 @@ final class DueTestCards {
   }
 
   private static String describe(ConditionRecord c) {
-    String code =
-        c.codes().stream().map(CodeRef::code).filter(Objects::nonNull).findFirst().orElse(null);
-    String name = c.description() != null ? c.description() : c.sets().iterator().next().name();
-    String text = code == null ? name : name + " (" + code + ")";
+    String text = CardRenderer.describe(c);
     return c.recorded() == null
         ? text
         : text + " on " + LocalDate.ofInstant(c.recorded(), ZoneOffset.UTC);

@@ -680,7 +680,8 @@ public final class KnowledgeLoader {
     asBand.set("when", inputs.get(primaryKey));
     Band band = band(asBand, primary, citations, tests, specs, where, placeholders);
     int within = positiveInt(p, "withinDays", where);
-    Set<String> requires = drugClasses(p.path("requiresDrugClasses"), where);
+    Set<String> requires =
+        knownDrugClasses(p.path("requiresDrugClasses"), where + ": requiresDrugClasses");
     int minDrugClasses = p.has("minDrugClasses") ? positiveInt(p, "minDrugClasses", where) : 1;
     if (minDrugClasses > Math.max(1, requires.size())) {
       problems.add(where + ": minDrugClasses is larger than the requiresDrugClasses listed");
@@ -709,17 +710,6 @@ public final class KnowledgeLoader {
         minDrugClasses,
         yieldsTo,
         p.path("takesSuggestions").asBoolean(true));
-  }
-
-  private Set<String> drugClasses(JsonNode list, String where) {
-    Set<String> ids = new LinkedHashSet<>();
-    for (JsonNode n : list) {
-      if (!drugClassIds.contains(n.asText())) {
-        problems.add(where + ": requiresDrugClasses names unknown drug class '" + n.asText() + "'");
-      }
-      ids.add(n.asText());
-    }
-    return ids;
   }
 
   private Band band(
@@ -773,22 +763,8 @@ public final class KnowledgeLoader {
         suggest.add(new Suggest(test, days));
       }
     }
-    List<Citation> sources = new ArrayList<>();
-    if (!b.path("sources").isArray() || b.path("sources").isEmpty()) {
-      problems.add(where + ": field 'sources' must list at least one source");
-    }
-    for (JsonNode s : b.path("sources")) {
-      Citation c = citations.get(s.asText());
-      if (c == null) {
-        problems.add(where + ": field 'sources' names unknown source '" + s.asText() + "'");
-      } else {
-        sources.add(c);
-      }
-    }
-    String review = text(b, "review", where);
-    if (review != null && !Set.of("draft", "reviewed").contains(review)) {
-      problems.add(where + ": field 'review' must be draft or reviewed");
-    }
+    List<Citation> sources = sources(b, citations, where);
+    String review = review(b, where);
     When when = conditionRequired ? when(b.path("when"), analyte, where) : null;
     int lookback = positiveInt(b, "lookbackDays", where);
     Set<String> managed =
@@ -823,6 +799,31 @@ public final class KnowledgeLoader {
         review,
         knownConditionSets(b.path("requiresConditions"), where + ": requiresConditions"),
         managed);
+  }
+
+  /** A rule's 'sources': at least one, each a key of sources.yaml. */
+  private List<Citation> sources(JsonNode rule, Map<String, Citation> citations, String where) {
+    List<Citation> sources = new ArrayList<>();
+    if (!rule.path("sources").isArray() || rule.path("sources").isEmpty()) {
+      problems.add(where + ": field 'sources' must list at least one source");
+    }
+    for (JsonNode s : rule.path("sources")) {
+      Citation c = citations.get(s.asText());
+      if (c == null) {
+        problems.add(where + ": field 'sources' names unknown source '" + s.asText() + "'");
+      } else {
+        sources.add(c);
+      }
+    }
+    return sources;
+  }
+
+  private String review(JsonNode rule, String where) {
+    String review = text(rule, "review", where);
+    if (review != null && !Set.of("draft", "reviewed").contains(review)) {
+      problems.add(where + ": field 'review' must be draft or reviewed");
+    }
+    return review;
   }
 
   private void checkSummary(String summary, String where, Set<String> inputPlaceholders) {
@@ -867,13 +868,7 @@ public final class KnowledgeLoader {
             "notBelow",
             "measures",
             "companion");
-    w.fieldNames()
-        .forEachRemaining(
-            f -> {
-              if (!allowed.contains(f)) {
-                problems.add(at + ": unknown field '" + f + "'");
-              }
-            });
+    unknownFields(w, allowed, at);
     int problemsBefore = problems.size();
     Direction critical =
         w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
@@ -1023,13 +1018,7 @@ public final class KnowledgeLoader {
     if (monitoring) {
       allowed.add("family");
     }
-    r.fieldNames()
-        .forEachRemaining(
-            f -> {
-              if (!allowed.contains(f)) {
-                problems.add(where + ": unknown field '" + f + "'");
-              }
-            });
+    unknownFields(r, allowed, where);
     String family = monitoring ? text(r, "family", where) : "symptom-workup";
     JsonNode t = r.path("trigger");
     DueTestRule.Trigger trigger = null;
@@ -1171,22 +1160,8 @@ public final class KnowledgeLoader {
     if (summary != null) {
       checkDueSummary(summary, where, monitoring, triggerNames, labels);
     }
-    List<Citation> sources = new ArrayList<>();
-    if (!r.path("sources").isArray() || r.path("sources").isEmpty()) {
-      problems.add(where + ": field 'sources' must list at least one source");
-    }
-    for (JsonNode src : r.path("sources")) {
-      Citation c = citations.get(src.asText());
-      if (c == null) {
-        problems.add(where + ": field 'sources' names unknown source '" + src.asText() + "'");
-      } else {
-        sources.add(c);
-      }
-    }
-    String review = text(r, "review", where);
-    if (review != null && !Set.of("draft", "reviewed").contains(review)) {
-      problems.add(where + ": field 'review' must be draft or reviewed");
-    }
+    List<Citation> sources = sources(r, citations, where);
+    String review = review(r, where);
     String meaning = text(r, "meaning", where);
     String action = text(r, "action", where);
     if (problems.size() > before) {

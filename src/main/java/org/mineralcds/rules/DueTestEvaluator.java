@@ -233,7 +233,8 @@ final class DueTestEvaluator {
       if (sinceStart) {
         since = start;
       }
-      if (resultedSince(due.test(), history, since) || ordered(due.test(), patient)) {
+      if (TestsOnFile.resultedSince(due.test(), history, since)
+          || TestsOnFile.ordered(due.test(), patient.pendingOrders(), catalog)) {
         continue;
       }
       why.addAll(shorter);
@@ -336,18 +337,6 @@ final class DueTestEvaluator {
                 c.sets().stream().map(ConditionSet::id).anyMatch(problem.conditionSets()::contains))
         .filter(c -> c.recorded() == null || !c.recorded().isBefore(since))
         .toList();
-  }
-
-  private static boolean resultedSince(TestSpec test, LabHistory history, Instant since) {
-    return test.answeredBy().stream().anyMatch(a -> history.latestSince(a, since).isPresent());
-  }
-
-  private boolean ordered(TestSpec test, PatientRecord patient) {
-    Set<String> family = new HashSet<>();
-    family.add(test.loinc());
-    test.answeredBy().forEach(a -> family.addAll(catalog.codesOf(a)));
-    return patient.pendingOrders().stream()
-        .anyMatch(o -> o.loincCodes().stream().anyMatch(family::contains));
   }
 
   private static LabResult lastResult(TestSpec test, LabHistory history) {

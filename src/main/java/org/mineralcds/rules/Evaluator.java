@@ -533,16 +533,8 @@ public final class Evaluator {
     List<SuggestedTest> result = new ArrayList<>();
     for (Suggest suggest : band.suggest()) {
       Instant since = now.minus(Duration.ofDays(suggest.notWithinDays()));
-      Set<String> family = new HashSet<>();
-      family.add(suggest.test().loinc());
-      boolean resulted = false;
-      for (Analyte analyte : suggest.test().answeredBy()) {
-        resulted |= history.latestSince(analyte, since).isPresent();
-        family.addAll(catalog.codesOf(analyte));
-      }
-      boolean ordered =
-          pending.stream().anyMatch(o -> o.loincCodes().stream().anyMatch(family::contains));
-      if (!resulted && !ordered) {
+      if (!TestsOnFile.resultedSince(suggest.test(), history, since)
+          && !TestsOnFile.ordered(suggest.test(), pending, catalog)) {
         result.add(new SuggestedTest(suggest.test(), reason.reference(), reasonDisplay));
       }
     }

@@ -16,7 +16,6 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -27,14 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mineralcds.cards.CardRenderer;
-import org.mineralcds.clinical.Analyte;
 import org.mineralcds.clinical.CodeRef;
-import org.mineralcds.clinical.Comparator;
 import org.mineralcds.clinical.DrugCatalog;
 import org.mineralcds.clinical.Ingredient;
 import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
-import org.mineralcds.clinical.ResultStatus;
 import org.mineralcds.hook.Action;
 import org.mineralcds.hook.Card;
 import org.mineralcds.knowledge.Knowledge;
@@ -139,39 +135,12 @@ class DueTestRulesTest {
     if (data.age() != null) {
       builder.age(data.age());
     }
-    data.labs().forEach(l -> builder.lab(lab(l)));
+    data.labs().forEach(l -> builder.lab(RuleCases.lab(l)));
     data.meds().forEach(m -> builder.medication(K.drugs(), m.name(), m.startedDaysAgo()));
     data.conditions()
         .forEach(c -> builder.condition(K.conditions(), c.system(), c.code(), c.recordedDaysAgo()));
     data.pendingOrders().forEach(builder::pending);
     return builder.build();
-  }
-
-  private static Labs.Lab lab(LabData d) {
-    Analyte analyte =
-        Analyte.fromKey(d.analyte())
-            .orElseThrow(() -> new IllegalArgumentException("unknown analyte " + d.analyte()));
-    if (d.daysAgo() == null || d.value() == null) {
-      throw new IllegalArgumentException("a lab needs value and daysAgo: " + d);
-    }
-    Labs.Lab lab = Labs.result(analyte, d.value(), d.daysAgo());
-    if (d.hoursAgo() != null) {
-      lab.hoursEarlier(d.hoursAgo());
-    }
-    if (d.comparator() != null) {
-      lab.comparator(Comparator.fromSymbol(d.comparator()));
-    }
-    if (d.labRange() != null) {
-      lab.range(d.labRange().low(), d.labRange().high());
-    }
-    lab.flags(d.flags().toArray(String[]::new));
-    if (d.status() != null) {
-      lab.status(ResultStatus.valueOf(d.status().toUpperCase(Locale.ROOT)));
-    }
-    if (d.reference() != null) {
-      lab.reference(d.reference());
-    }
-    return lab;
   }
 
   /** Value findings and due-test findings of one response. */

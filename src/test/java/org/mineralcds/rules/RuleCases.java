@@ -8,13 +8,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 import org.mineralcds.clinical.Analyte;
-import org.mineralcds.clinical.CodeRef;
 import org.mineralcds.clinical.Comparator;
 import org.mineralcds.clinical.ConditionCatalog;
-import org.mineralcds.clinical.ConditionRecord;
-import org.mineralcds.clinical.ConditionSet;
 import org.mineralcds.clinical.DrugCatalog;
 import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.clinical.ResultStatus;
@@ -142,32 +138,12 @@ public final class RuleCases {
     }
     data.meds().forEach(name -> builder.medication(drugs, name));
     data.pendingOrders().forEach(builder::pending);
-    PatientRecord built = builder.build();
-    if (data.conditions().isEmpty()) {
-      return built;
-    }
-    List<ConditionRecord> conditions = new java.util.ArrayList<>();
-    for (ConditionData d : data.conditions()) {
-      String system =
-          "snomed".equals(d.system()) ? ConditionSet.SNOMED_SYSTEM : ConditionSet.ICD10CM_SYSTEM;
-      List<CodeRef> codes = List.of(new CodeRef(system, d.code(), null));
-      Set<ConditionSet> sets = CONDITIONS.recognise(codes);
-      if (sets.isEmpty()) {
-        throw new IllegalArgumentException("no condition set recognises " + d);
-      }
-      conditions.add(new ConditionRecord("Condition/" + d.code(), d.code(), codes, Labs.NOW, sets));
-    }
-    return new PatientRecord(
-        built.patientId(),
-        built.demographics(),
-        built.labs(),
-        built.medications(),
-        conditions,
-        built.pendingOrders(),
-        built.gaps());
+    data.conditions().forEach(d -> builder.condition(CONDITIONS, d.system(), d.code(), null));
+    return builder.build();
   }
 
-  private static Labs.Lab lab(LabData d) {
+  /** One case lab as a test builder; shared with the due-test cases. */
+  static Labs.Lab lab(LabData d) {
     Analyte analyte =
         Analyte.fromKey(d.analyte())
             .orElseThrow(() -> new IllegalArgumentException("unknown analyte " + d.analyte()));
