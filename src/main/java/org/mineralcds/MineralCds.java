@@ -143,7 +143,7 @@ public final class MineralCds implements AutoCloseable {
             : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
     PatientDataLoader loader =
         new PatientDataLoader(
-            fhir,
+            fhir.getResourceTypes(),
             knowledge.service(),
             new HapiFhirFetcher(
                 fhir, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),

@@ -10,6 +10,8 @@ import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,8 +24,10 @@ import org.apache.http.client.config.RequestConfig;
 import org.apache.http.impl.client.CloseableHttpClient;
 import org.apache.http.impl.client.HttpClients;
 import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
+import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Resource;
+import org.mineralcds.hook.HookJson;
 import org.mineralcds.observability.Metrics;
 
 /**
@@ -42,6 +46,8 @@ public final class HapiFhirFetcher implements FhirFetcher {
    * (BENCHMARKS.md); 128 lets 8 calls run side by side.
    */
   public static final int MAX_CONNECTIONS_PER_SERVER = 128;
+
+  private static final ObjectMapper JSON = HookJson.newMapper();
 
   private final FhirContext fhir;
   private final Metrics metrics;
@@ -115,13 +121,13 @@ public final class HapiFhirFetcher implements FhirFetcher {
   }
 
   @Override
-  public List<Resource> fetch(
+  public List<JsonNode> fetch(
       String fhirServer, String accessToken, String relativeUrl, int maxPages, long deadlineNanos) {
     long started = System.nanoTime();
     boolean ok = false;
     RequestDeadline deadline = new RequestDeadline(deadlineNanos);
     try {
-      List<Resource> resources =
+      List<JsonNode> resources =
           fetchPages(fhirServer, accessToken, relativeUrl, maxPages, deadline);
       ok = true;
       return resources;
@@ -138,7 +144,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
     }
   }
 
-  private List<Resource> fetchPages(
+  private List<JsonNode> fetchPages(
       String fhirServer,
       String accessToken,
       String relativeUrl,
@@ -151,12 +157,13 @@ public final class HapiFhirFetcher implements FhirFetcher {
         String type = relativeUrl.substring(0, relativeUrl.indexOf('/'));
         Class<? extends Resource> resourceType =
             fhir.getResourceDefinition(type).getImplementingClass().asSubclass(Resource.class);
-        return List.of(client.fetchResourceFromUrl(resourceType, url));
+        return List.of(json(client.fetchResourceFromUrl(resourceType, url)));
       }
       Bundle first = client.fetchResourceFromUrl(Bundle.class, url);
-      List<Resource> resources = new ArrayList<>(entries(first));
-      resources.addAll(follow(client, fhirServer, first, maxPages - 1));
-      return resources;
+      List<JsonNode> pages = new ArrayList<>();
+      pages.add(json(first));
+      pages.addAll(follow(client, fhirServer, first, maxPages - 1));
+      return pages;
     } catch (ResourceNotFoundException | ResourceGoneException e) {
       return List.of();
     } catch (RuntimeException e) {
@@ -192,17 +199,26 @@ public final class HapiFhirFetcher implements FhirFetcher {
   }
 
   @Override
-  public List<Resource> remainingPages(
-      String fhirServer, String accessToken, Bundle firstPage, int maxPages, long deadlineNanos) {
+  public List<JsonNode> remainingPages(
+      String fhirServer, String accessToken, String nextUrl, int maxPages, long deadlineNanos) {
+    // The token may only go to the server it was issued for.
+    if (maxPages < 1 || !sameServer(fhirServer, nextUrl)) {
+      return List.of();
+    }
     try (RequestDeadline deadline = new RequestDeadline(deadlineNanos)) {
-      return follow(client(fhirServer, accessToken, deadline), fhirServer, firstPage, maxPages);
+      IGenericClient client = client(fhirServer, accessToken, deadline);
+      Bundle page = client.fetchResourceFromUrl(Bundle.class, nextUrl);
+      List<JsonNode> pages = new ArrayList<>();
+      pages.add(json(page));
+      pages.addAll(follow(client, fhirServer, page, maxPages - 1));
+      return pages;
     } catch (RuntimeException e) {
       throw failure(e);
     }
   }
 
-  private List<Resource> follow(IGenericClient client, String fhirServer, Bundle page, int pages) {
-    List<Resource> resources = new ArrayList<>();
+  private List<JsonNode> follow(IGenericClient client, String fhirServer, Bundle page, int pages) {
+    List<JsonNode> resources = new ArrayList<>();
     Bundle current = page;
     for (int i = 0; i < pages && current.getLink(Bundle.LINK_NEXT) != null; i++) {
       String next = current.getLink(Bundle.LINK_NEXT).getUrl();
@@ -211,9 +227,21 @@ public final class HapiFhirFetcher implements FhirFetcher {
         break;
       }
       current = client.fetchResourceFromUrl(Bundle.class, next);
-      resources.addAll(entries(current));
+      resources.add(json(current));
     }
     return resources;
+  }
+
+  /**
+   * What HAPI's client parsed (and so checked as FHIR R4), as the JSON the mapper reads on both
+   * data paths: one mapping, whatever the source.
+   */
+  private JsonNode json(IBaseResource resource) {
+    try {
+      return JSON.readTree(fhir.newJsonParser().encodeResourceToString(resource));
+    } catch (IOException e) {
+      throw new IllegalStateException("HAPI wrote JSON that does not read back", e);
+    }
   }
 
   private IGenericClient client(String fhirServer, String accessToken, RequestDeadline deadline) {
@@ -223,16 +251,6 @@ public final class HapiFhirFetcher implements FhirFetcher {
       client.registerInterceptor(new BearerTokenAuthInterceptor(accessToken));
     }
     return client;
-  }
-
-  static List<Resource> entries(Bundle bundle) {
-    List<Resource> resources = new ArrayList<>();
-    for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
-      if (entry.getResource() != null) {
-        resources.add(entry.getResource());
-      }
-    }
-    return resources;
   }
 
   /** True when {@code url} is under the fhirServer base: "base/...", "base?..." or "base". */

@@ -1,10 +1,6 @@
 package org.mineralcds.fhir;
 
-import ca.uhn.fhir.context.FhirContext;
-import ca.uhn.fhir.parser.IJsonLikeParser;
-import ca.uhn.fhir.parser.json.jackson.JacksonStructure;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,18 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Condition;
-import org.hl7.fhir.r4.model.Medication;
-import org.hl7.fhir.r4.model.MedicationRequest;
-import org.hl7.fhir.r4.model.MedicationStatement;
-import org.hl7.fhir.r4.model.Observation;
-import org.hl7.fhir.r4.model.OperationOutcome;
-import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Reference;
-import org.hl7.fhir.r4.model.Resource;
-import org.hl7.fhir.r4.model.ServiceRequest;
 import org.mineralcds.clinical.ConditionRecord;
 import org.mineralcds.clinical.DataGap;
 import org.mineralcds.clinical.Demographics;
@@ -62,7 +46,7 @@ public final class PatientDataLoader {
   /** No hook call evaluates more resources than this, however many the sources return. */
   static final int MAX_RESOURCES = 20_000;
 
-  private final FhirContext fhir;
+  private final Set<String> resourceTypes;
   private final ServiceDefinition service;
   private final FhirFetcher fetcher;
   private final FhirServerPolicy policy;
@@ -72,8 +56,12 @@ public final class PatientDataLoader {
   private final Duration deadline;
   private final int maxPages;
 
+  /**
+   * @param resourceTypes the FHIR R4 resource type names: a prefetch value of any other type is
+   *     refused
+   */
   public PatientDataLoader(
-      FhirContext fhir,
+      Set<String> resourceTypes,
       ServiceDefinition service,
       FhirFetcher fetcher,
       FhirServerPolicy policy,
@@ -82,7 +70,7 @@ public final class PatientDataLoader {
       Clock clock,
       Duration deadline,
       int maxPages) {
-    this.fhir = fhir;
+    this.resourceTypes = Set.copyOf(resourceTypes);
     this.service = service;
     this.fetcher = fetcher;
     this.policy = policy;
@@ -100,10 +88,9 @@ public final class PatientDataLoader {
   /** As {@link #load(HookRequest, String)}, with the FHIR servers this caller may name. */
   public PatientData load(HookRequest request, String patientId, FhirServerPolicy policy) {
     long deadlineNanos = System.nanoTime() + deadline.toNanos();
-    Map<String, Resource> pool = new LinkedHashMap<>();
+    Map<String, Held> pool = new LinkedHashMap<>();
     List<String> prefetched = new ArrayList<>();
     List<String> missing = new ArrayList<>();
-    IJsonLikeParser parser = (IJsonLikeParser) fhir.newJsonParser();
     for (String key : service.prefetch().keySet()) {
       if (!request.prefetch().containsKey(key)) {
         missing.add(key);
@@ -114,25 +101,26 @@ public final class PatientDataLoader {
         prefetched.add(key);
         continue;
       }
-      Resource resource = parse(parser, key, value);
-      if (resource instanceof OperationOutcome) {
+      checkResource(key, value);
+      if ("OperationOutcome".equals(FhirJson.resourceType(value))) {
         missing.add(key);
         continue;
       }
       prefetched.add(key);
-      add(pool, resource);
-      if (resource instanceof Bundle bundle && bundle.getLink(Bundle.LINK_NEXT) != null) {
-        morePages(request, key, bundle, policy, deadlineNanos).forEach(r -> add(pool, r));
+      add(pool, value, key);
+      String next = nextPage(value);
+      if (next != null) {
+        morePages(request, key, next, policy, deadlineNanos).forEach(r -> add(pool, r, null));
       }
     }
     // Undeclared keys are harvested too, tolerant of EHRs that name their prefetch differently;
-    // being extras, one that cannot be parsed is skipped rather than failing the call.
+    // being extras, one that cannot be read is skipped rather than failing the call.
     for (Map.Entry<String, JsonNode> e : request.prefetch().entrySet()) {
       if (!service.prefetch().containsKey(e.getKey()) && e.getValue().isObject()) {
         try {
-          Resource extra = parse(parser, e.getKey(), e.getValue());
-          if (!(extra instanceof OperationOutcome)) {
-            add(pool, extra);
+          checkResource(e.getKey(), e.getValue());
+          if (!"OperationOutcome".equals(FhirJson.resourceType(e.getValue()))) {
+            add(pool, e.getValue(), null);
           }
         } catch (HookError unreadable) {
           LOG.info("undeclared prefetch key {} is not a FHIR R4 resource; ignored", e.getKey());
@@ -152,27 +140,58 @@ public final class PatientDataLoader {
     return new PatientData(record, prefetched, fetched, failures, patientFound, report);
   }
 
-  private Resource parse(IJsonLikeParser parser, String key, JsonNode value) {
-    IBaseResource parsed;
-    try {
-      // HAPI reads the request's JSON tree itself: printing it and parsing the text again was
-      // most of a hook call's time.
-      JacksonStructure tree = new JacksonStructure();
-      tree.setNativeObject((ObjectNode) value);
-      parsed = parser.parseResource(tree);
-    } catch (RuntimeException e) {
-      // HAPI signals malformed input with several exception types (even a NullPointerException
-      // for an entry without a resource): all of them are the caller's mistake, a 400.
-      throw HookError.badRequest("'prefetch." + key + "' is not a valid FHIR R4 resource.");
-    }
-    if (!(parsed instanceof Resource resource)) {
+  /**
+   * A resource held for mapping, and the prefetch key it came in (null when fetched): a value that
+   * is not FHIR in the caller's own prefetch is the caller's mistake, a 400 naming the key.
+   */
+  private record Held(JsonNode resource, String prefetchKey) {}
+
+  /**
+   * The shape every prefetch value must have before its content is read: a resource of a known R4
+   * type; a Bundle's entries objects whose resources are such resources too.
+   */
+  private void checkResource(String key, JsonNode value) {
+    if (!value.isObject()) {
       throw HookError.badRequest("'prefetch." + key + "' is not a FHIR R4 resource.");
     }
-    return resource;
+    String type = FhirJson.resourceType(value);
+    if (type == null || !resourceTypes.contains(type)) {
+      throw HookError.badRequest(
+          "'prefetch." + key + "' is not a FHIR R4 resource: unknown resourceType.");
+    }
+    if (type.equals("Bundle")) {
+      JsonNode entries = value.get("entry");
+      if (entries != null && !entries.isNull() && !entries.isArray()) {
+        throw HookError.badRequest("'prefetch." + key + "' is a Bundle whose entry is not a list.");
+      }
+      for (JsonNode entry : entries == null ? List.<JsonNode>of() : entries) {
+        JsonNode resource = entry.get("resource");
+        if (!entry.isObject() || resource != null && !resource.isObject()) {
+          throw HookError.badRequest(
+              "'prefetch." + key + "' is a Bundle with an entry that is not a FHIR resource.");
+        }
+        if (resource != null) {
+          checkResource(key, resource);
+        }
+      }
+    }
   }
 
-  private List<Resource> morePages(
-      HookRequest request, String key, Bundle bundle, FhirServerPolicy policy, long deadlineNanos) {
+  /** The URL of a searchset's {@code next} link, or null. */
+  private static String nextPage(JsonNode resource) {
+    if (!"Bundle".equals(FhirJson.resourceType(resource))) {
+      return null;
+    }
+    for (JsonNode link : FhirJson.objects(resource, "link")) {
+      if ("next".equals(FhirJson.text(link, "relation"))) {
+        return FhirJson.text(link, "url");
+      }
+    }
+    return null;
+  }
+
+  private List<JsonNode> morePages(
+      HookRequest request, String key, String next, FhirServerPolicy policy, long deadlineNanos) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       LOG.info(
           "prefetch key {} has more pages but no usable fhirServer; using the first page", key);
@@ -180,7 +199,7 @@ public final class PatientDataLoader {
     }
     try {
       return fetcher.remainingPages(
-          request.fhirServer(), token(request), bundle, maxPages - 1, deadlineNanos);
+          request.fhirServer(), token(request), next, maxPages - 1, deadlineNanos);
     } catch (FhirFetchException e) {
       LOG.warn("prefetch key {}: next page failed: {}", key, e.getMessage());
       return List.of();
@@ -193,7 +212,7 @@ public final class PatientDataLoader {
   private Map<String, String> fetchMissing(
       HookRequest request,
       List<String> missing,
-      Map<String, Resource> resources,
+      Map<String, Held> resources,
       long deadlineNanos,
       FhirServerPolicy policy) {
     if (missing.isEmpty()) {
@@ -211,7 +230,7 @@ public final class PatientDataLoader {
           "fhirServer is not on this service's list of allowed FHIR servers; the service made no call to it.");
     }
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-    Map<String, Future<List<Resource>>> futures = new LinkedHashMap<>();
+    Map<String, Future<List<JsonNode>>> futures = new LinkedHashMap<>();
     Map<String, String> failed = new LinkedHashMap<>();
     for (String key : missing) {
       String url;
@@ -228,10 +247,10 @@ public final class PatientDataLoader {
           pool.submit(
               () -> fetcher.fetch(request.fhirServer(), token, url, maxPages, deadlineNanos)));
     }
-    for (Map.Entry<String, Future<List<Resource>>> e : futures.entrySet()) {
+    for (Map.Entry<String, Future<List<JsonNode>>> e : futures.entrySet()) {
       try {
         long remaining = Math.max(0, deadlineNanos - System.nanoTime());
-        e.getValue().get(remaining, TimeUnit.NANOSECONDS).forEach(r -> add(resources, r));
+        e.getValue().get(remaining, TimeUnit.NANOSECONDS).forEach(r -> add(resources, r, null));
       } catch (TimeoutException ex) {
         e.getValue().cancel(true);
         LOG.warn("prefetch key {}: FHIR server did not answer within the deadline", e.getKey());
@@ -273,22 +292,22 @@ public final class PatientDataLoader {
 
   private void resolveMedications(
       HookRequest request,
-      Map<String, Resource> resources,
+      Map<String, Held> resources,
       long deadlineNanos,
       FhirServerPolicy policy) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       return;
     }
     List<String> unresolved = new ArrayList<>();
-    for (Resource r : resources.values()) {
-      Reference ref = null;
-      if (r instanceof MedicationRequest mr && mr.hasMedicationReference()) {
-        ref = mr.getMedicationReference();
-      } else if (r instanceof MedicationStatement ms && ms.hasMedicationReference()) {
-        ref = ms.getMedicationReference();
+    for (Held held : resources.values()) {
+      String type = FhirJson.resourceType(held.resource());
+      if (!"MedicationRequest".equals(type) && !"MedicationStatement".equals(type)) {
+        continue;
       }
-      if (ref != null && ref.hasReference() && !ref.getReference().startsWith("#")) {
-        String relative = R4Mapper.relativeReference(ref.getReference());
+      JsonNode ref = FhirJson.object(held.resource(), "medicationReference");
+      String reference = ref == null ? null : FhirJson.text(ref, "reference");
+      if (reference != null && !reference.startsWith("#")) {
+        String relative = R4Mapper.relativeReference(reference);
         if (relative.startsWith("Medication/")
             && !resources.containsKey(relative)
             && !unresolved.contains(relative)) {
@@ -296,17 +315,17 @@ public final class PatientDataLoader {
         }
       }
     }
-    List<Future<List<Resource>>> futures = new ArrayList<>();
+    List<Future<List<JsonNode>>> futures = new ArrayList<>();
     String token = token(request);
     for (String relative : unresolved) {
       futures.add(
           pool.submit(
               () -> fetcher.fetch(request.fhirServer(), token, relative, 1, deadlineNanos)));
     }
-    for (Future<List<Resource>> f : futures) {
+    for (Future<List<JsonNode>> f : futures) {
       try {
         f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
-            .forEach(r -> add(resources, r));
+            .forEach(r -> add(resources, r, null));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException | CancellationException e) {
@@ -320,24 +339,24 @@ public final class PatientDataLoader {
     return request.fhirAuthorization() == null ? null : request.fhirAuthorization().accessToken();
   }
 
-  private static void add(Map<String, Resource> pool, Resource resource) {
-    if (resource instanceof Bundle bundle) {
-      for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
-        if (entry.getResource() != null) {
-          add(pool, entry.getResource());
+  /** Adds a resource, or a Bundle's resources, under "Type/id" (first one wins). */
+  private static void add(Map<String, Held> pool, JsonNode resource, String prefetchKey) {
+    String type = FhirJson.resourceType(resource);
+    if ("Bundle".equals(type)) {
+      for (JsonNode entry : FhirJson.objects(resource, "entry")) {
+        JsonNode inner = entry.get("resource");
+        if (inner != null && inner.isObject()) {
+          add(pool, inner, prefetchKey);
         }
       }
       return;
     }
-    if (pool.size() >= MAX_RESOURCES) {
+    if (type == null || pool.size() >= MAX_RESOURCES) {
       return;
     }
-    String id = resource.getIdElement().hasIdPart() ? resource.getIdElement().getIdPart() : null;
-    String key =
-        id == null
-            ? resource.fhirType() + "#" + System.identityHashCode(resource)
-            : resource.fhirType() + "/" + id;
-    pool.putIfAbsent(key, resource);
+    String id = FhirJson.id(resource);
+    String key = id == null ? type + "#" + System.identityHashCode(resource) : type + "/" + id;
+    pool.putIfAbsent(key, new Held(resource, prefetchKey));
   }
 
   private Set<DataGap> gaps(Set<String> failed) {
@@ -358,13 +377,13 @@ public final class PatientDataLoader {
   }
 
   private PatientRecord record(
-      String patientId, Map<String, Resource> resources, Set<DataGap> gaps, MappingReport report) {
+      String patientId, Map<String, Held> resources, Set<DataGap> gaps, MappingReport report) {
     Instant now = clock.instant();
-    Map<String, Medication> medications = new LinkedHashMap<>();
+    Map<String, JsonNode> medications = new LinkedHashMap<>();
     resources.forEach(
-        (k, r) -> {
-          if (r instanceof Medication m) {
-            medications.put(k, m);
+        (k, held) -> {
+          if (k.startsWith("Medication/")) {
+            medications.put(k, held.resource());
           }
         });
     List<LabResult> labs = new ArrayList<>();
@@ -372,46 +391,40 @@ public final class PatientDataLoader {
     List<ConditionRecord> conditions = new ArrayList<>();
     List<PendingOrder> orders = new ArrayList<>();
     Demographics demographics = null;
-    for (Resource r : resources.values()) {
-      if (!belongsTo(r, patientId)) {
+    for (Held held : resources.values()) {
+      JsonNode r = held.resource();
+      String type = FhirJson.resourceType(r);
+      if (!belongsTo(r, type, patientId)) {
         continue;
       }
       try {
-        map(r, now, medications, labs, meds, conditions, orders, report);
-        if (r instanceof Patient p) {
-          demographics = mapper.demographics(p);
+        switch (type) {
+          case "Observation" -> labs.addAll(mapper.labResults(r, now, report));
+          case "MedicationRequest", "MedicationStatement" ->
+              mapper.medication(r, medications).ifPresent(m -> addMedication(meds, m, report));
+          case "Condition" -> mapper.condition(r).ifPresent(conditions::add);
+          case "ServiceRequest" -> mapper.pendingOrder(r).ifPresent(orders::add);
+          case "Patient" -> demographics = mapper.demographics(r);
+          default -> {
+            // Other resource types carry nothing the rules read.
+          }
         }
+      } catch (FhirJson.Malformed e) {
+        if (held.prefetchKey() != null) {
+          throw HookError.badRequest(
+              "'prefetch."
+                  + held.prefetchKey()
+                  + "' is not a valid FHIR R4 resource: "
+                  + e.getMessage()
+                  + ".");
+        }
+        LOG.warn("skipped a {} from the FHIR server: {}", type, e.getMessage());
       } catch (RuntimeException e) {
         // One odd resource must not cost the clinician the other cards.
-        LOG.warn(
-            "skipped a {} that could not be mapped: {}",
-            r.fhirType(),
-            e.getClass().getSimpleName());
+        LOG.warn("skipped a {} that could not be mapped: {}", type, e.getClass().getSimpleName());
       }
     }
     return new PatientRecord(patientId, demographics, labs, meds, conditions, orders, gaps);
-  }
-
-  private void map(
-      Resource r,
-      Instant now,
-      Map<String, Medication> medications,
-      List<LabResult> labs,
-      List<MedicationExposure> meds,
-      List<ConditionRecord> conditions,
-      List<PendingOrder> orders,
-      MappingReport report) {
-    if (r instanceof Observation o) {
-      labs.addAll(mapper.labResults(o, now, report));
-    } else if (r instanceof MedicationRequest mr) {
-      mapper.medication(mr, medications).ifPresent(m -> addMedication(meds, m, report));
-    } else if (r instanceof MedicationStatement ms) {
-      mapper.medication(ms, medications).ifPresent(m -> addMedication(meds, m, report));
-    } else if (r instanceof Condition c) {
-      mapper.condition(c).ifPresent(conditions::add);
-    } else if (r instanceof ServiceRequest sr) {
-      mapper.pendingOrder(sr).ifPresent(orders::add);
-    }
   }
 
   private static void addMedication(
@@ -423,26 +436,12 @@ public final class PatientDataLoader {
   }
 
   /** Drops resources about another patient, which a careless prefetch could include. */
-  private static boolean belongsTo(Resource r, String patientId) {
-    if (r instanceof Patient p) {
-      return !p.getIdElement().hasIdPart() || p.getIdElement().getIdPart().equals(patientId);
+  private static boolean belongsTo(JsonNode r, String type, String patientId) {
+    if ("Patient".equals(type)) {
+      String id = FhirJson.id(r);
+      return id == null || id.equals(patientId);
     }
-    Reference subject = null;
-    if (r instanceof Observation o) {
-      subject = o.getSubject();
-    } else if (r instanceof MedicationRequest mr) {
-      subject = mr.getSubject();
-    } else if (r instanceof MedicationStatement ms) {
-      subject = ms.getSubject();
-    } else if (r instanceof Condition c) {
-      subject = c.getSubject();
-    } else if (r instanceof ServiceRequest sr) {
-      subject = sr.getSubject();
-    }
-    if (subject == null || !subject.hasReference()) {
-      return true;
-    }
-    String relative = R4Mapper.relativeReference(subject.getReference());
-    return relative.equals("Patient/" + patientId);
+    String subject = R4Mapper.referenceOf(r, "subject");
+    return subject == null || subject.equals("Patient/" + patientId);
   }
 }

@@ -1,11 +1,19 @@
 package org.mineralcds.fhir;
 
-import ca.uhn.fhir.model.api.TemporalPrecisionEnum;
+import static org.mineralcds.fhir.FhirJson.decimal;
+import static org.mineralcds.fhir.FhirJson.has;
+import static org.mineralcds.fhir.FhirJson.id;
+import static org.mineralcds.fhir.FhirJson.object;
+import static org.mineralcds.fhir.FhirJson.objects;
+import static org.mineralcds.fhir.FhirJson.resourceType;
+import static org.mineralcds.fhir.FhirJson.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -15,23 +23,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.hl7.fhir.r4.model.BaseDateTimeType;
-import org.hl7.fhir.r4.model.CodeableConcept;
-import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Condition;
-import org.hl7.fhir.r4.model.DateTimeType;
-import org.hl7.fhir.r4.model.Identifier;
-import org.hl7.fhir.r4.model.Medication;
-import org.hl7.fhir.r4.model.MedicationRequest;
-import org.hl7.fhir.r4.model.MedicationStatement;
-import org.hl7.fhir.r4.model.Observation;
-import org.hl7.fhir.r4.model.Patient;
-import org.hl7.fhir.r4.model.Period;
-import org.hl7.fhir.r4.model.Quantity;
-import org.hl7.fhir.r4.model.Reference;
-import org.hl7.fhir.r4.model.Resource;
-import org.hl7.fhir.r4.model.ServiceRequest;
-import org.hl7.fhir.r4.model.Type;
 import org.mineralcds.clinical.AnalyteSpec;
 import org.mineralcds.clinical.CodeRef;
 import org.mineralcds.clinical.Comparator;
@@ -49,13 +40,19 @@ import org.mineralcds.clinical.PendingOrder;
 import org.mineralcds.clinical.ReferenceRange;
 import org.mineralcds.clinical.ResultStatus;
 import org.mineralcds.clinical.UnitFactor;
+import org.mineralcds.fhir.FhirJson.Malformed;
+import org.mineralcds.fhir.FhirJson.Time;
 
 /**
- * Maps FHIR R4 resources to the plain domain records, once, at the boundary. Everything the rules
- * rely on is settled here: LOINC family by system and code in any coding position (components too),
- * units converted to canonical with exact factors (unknown unit: value ignored), statuses filtered,
- * censored values kept censored, the lab's referenceRange and flags, and clinical time from
- * effective[x].
+ * Maps FHIR R4 resources, as JSON, to the plain domain records, once, at the boundary. Both data
+ * paths come through here: prefetch straight from the request's JSON tree, the FHIR-server path
+ * from what HAPI's client fetched. Everything the rules rely on is settled here: LOINC family by
+ * system and code in any coding position (components too), units converted to canonical with exact
+ * factors (unknown unit: value ignored), statuses filtered, censored values kept censored, the
+ * lab's referenceRange and flags, and clinical time from effective[x].
+ *
+ * <p>A value the mapper reads that is not valid FHIR (a date or decimal that is not one, an unknown
+ * comparator) throws {@link Malformed}; everything else it tolerates.
  */
 public final class R4Mapper {
 
@@ -67,8 +64,14 @@ public final class R4Mapper {
       Pattern.compile("^\\s*(<=|>=|<|>)?\\s*(\\d+(?:\\.\\d+)?|\\.\\d+)\\s*(.*?)\\s*$");
   private static final Pattern RANGE_TEXT =
       Pattern.compile("^\\s*(\\d+(?:\\.\\d+)?)\\s*[-\u2013]\\s*(\\d+(?:\\.\\d+)?)\\s*(.*?)\\s*$");
+  private static final Set<String> RESULT_COMPARATORS = Set.of("<", "<=", ">=", ">");
   private static final Set<String> ACTIVE_CONDITION = Set.of("active", "recurrence", "relapse");
   private static final Set<String> REFUTED = Set.of("refuted", "entered-in-error");
+  private static final Set<String> ACTIVE_REQUEST = Set.of("active", "on-hold");
+  private static final Set<String> ACTIVE_STATEMENT = Set.of("active", "intended", "on-hold");
+  // Draft orders are pended by a clinician (or created by accepting one of our suggestions):
+  // suggesting the same test again would be noise (clinical notes §3j.3).
+  private static final Set<String> PENDING_ORDER = Set.of("active", "on-hold", "draft");
 
   private final LabCatalog labs;
   private final DrugCatalog drugs;
@@ -83,76 +86,66 @@ public final class R4Mapper {
   // ---- Observations -------------------------------------------------------------------------
 
   /** Usable lab results of the known analytes in one Observation (its components included). */
-  public List<LabResult> labResults(Observation obs, Instant now) {
+  public List<LabResult> labResults(JsonNode obs, Instant now) {
     return labResults(obs, now, new MappingReport());
   }
 
-  /** As {@link #labResults(Observation, Instant)}, noting in {@code report} what was not used. */
-  public List<LabResult> labResults(Observation obs, Instant now, MappingReport report) {
-    if (loinc(obs.getCode()).isEmpty()
-        && obs.getComponent().stream().allMatch(c -> loinc(c.getCode()).isEmpty())) {
-      report.unrecognisedCode(describe(obs.getCode()));
+  /** As {@link #labResults(JsonNode, Instant)}, noting in {@code report} what was not used. */
+  public List<LabResult> labResults(JsonNode obs, Instant now, MappingReport report) {
+    JsonNode code = codeOf(obs);
+    List<JsonNode> components = objects(obs, "component");
+    if (loinc(code).isEmpty() && components.stream().allMatch(c -> loinc(codeOf(c)).isEmpty())) {
+      report.unrecognisedCode(describe(code));
       return List.of();
     }
     Optional<ResultStatus> status = status(obs);
     if (status.isEmpty()) {
+      String statusCode = text(obs, "status");
       report.skipped(
-          obs.hasDataAbsentReason()
+          has(obs, "dataAbsentReason")
               ? "no value (dataAbsentReason)"
-              : "status " + (obs.hasStatus() ? obs.getStatus().toCode() : "missing"));
+              : "status " + (statusCode == null ? "missing" : statusCode));
       return List.of();
     }
-    Optional<Clock> time = clinicalTime(obs);
-    if (time.isEmpty()) {
+    Time time = clinicalTime(obs);
+    if (time == null) {
       report.skipped("no effective or issued time");
       return List.of();
     }
-    if (time.get().instant().isAfter(now.plus(Duration.ofDays(1)))) {
+    if (time.instant().isAfter(now.plus(Duration.ofDays(1)))) {
       report.skipped("dated in the future");
       return List.of();
     }
     List<LabResult> results = new ArrayList<>();
-    String reference =
-        obs.hasIdElement() && obs.getIdElement().hasIdPart()
-            ? "Observation/" + obs.getIdElement().getIdPart()
-            : null;
+    String reference = id(obs) == null ? null : "Observation/" + id(obs);
     String identity = identity(obs);
-    loinc(obs.getCode())
-        .flatMap(
-            entry ->
-                result(
-                    entry,
-                    obs.getValue(),
-                    obs,
-                    reference,
-                    identity,
-                    status.get(),
-                    time.get(),
-                    report))
+    Source source = new Source(obs, reference, status.get(), time);
+    loinc(code)
+        .flatMap(entry -> result(entry, obs, source, identity, report))
         .ifPresent(results::add);
-    for (Observation.ObservationComponentComponent component : obs.getComponent()) {
-      Optional<LoincEntry> entry = loinc(component.getCode());
-      if (entry.isPresent() && !component.hasDataAbsentReason()) {
+    for (JsonNode component : components) {
+      Optional<LoincEntry> entry = loinc(codeOf(component));
+      if (entry.isPresent() && !has(component, "dataAbsentReason")) {
         String componentIdentity = identity == null ? null : identity + "#" + entry.get().code();
-        result(
-                entry.get(),
-                component.getValue(),
-                obs,
-                reference,
-                componentIdentity,
-                status.get(),
-                time.get(),
-                report)
-            .ifPresent(results::add);
+        result(entry.get(), component, source, componentIdentity, report).ifPresent(results::add);
       }
     }
     return results;
   }
 
-  private Optional<LoincEntry> loinc(CodeableConcept code) {
-    for (Coding coding : code.getCoding()) {
-      if (LabCatalog.LOINC_SYSTEM.equals(coding.getSystem()) && coding.getCode() != null) {
-        Optional<LoincEntry> entry = labs.entry(coding.getCode().trim());
+  /** What an Observation's results share: the resource, its reference, status and time. */
+  private record Source(JsonNode obs, String reference, ResultStatus status, Time time) {}
+
+  private static JsonNode codeOf(JsonNode element) {
+    JsonNode code = element.get("code");
+    return code != null && code.isObject() ? code : MissingNode.getInstance();
+  }
+
+  private Optional<LoincEntry> loinc(JsonNode code) {
+    for (JsonNode coding : objects(code, "coding")) {
+      String c = text(coding, "code");
+      if (LabCatalog.LOINC_SYSTEM.equals(text(coding, "system")) && c != null) {
+        Optional<LoincEntry> entry = labs.entry(c.trim());
         if (entry.isPresent()) {
           return entry;
         }
@@ -161,49 +154,42 @@ public final class R4Mapper {
     return Optional.empty();
   }
 
-  private static Optional<ResultStatus> status(Observation obs) {
-    if (!obs.hasStatus() || obs.hasDataAbsentReason() && !obs.hasComponent()) {
+  private static Optional<ResultStatus> status(JsonNode obs) {
+    String code = text(obs, "status");
+    if (code == null || has(obs, "dataAbsentReason") && !has(obs, "component")) {
       return Optional.empty();
     }
-    return switch (obs.getStatus()) {
-      case FINAL -> Optional.of(ResultStatus.FINAL);
-      case AMENDED -> Optional.of(ResultStatus.AMENDED);
-      case CORRECTED -> Optional.of(ResultStatus.CORRECTED);
-      case PRELIMINARY -> Optional.of(ResultStatus.PRELIMINARY);
+    return switch (code) {
+      case "final" -> Optional.of(ResultStatus.FINAL);
+      case "amended" -> Optional.of(ResultStatus.AMENDED);
+      case "corrected" -> Optional.of(ResultStatus.CORRECTED);
+      case "preliminary" -> Optional.of(ResultStatus.PRELIMINARY);
       default -> Optional.empty();
     };
   }
 
+  /** One result from an Observation or one of its components ({@code element}). */
   private Optional<LabResult> result(
-      LoincEntry entry,
-      Type value,
-      Observation obs,
-      String reference,
-      String identity,
-      ResultStatus status,
-      Clock time,
-      MappingReport report) {
+      LoincEntry entry, JsonNode element, Source source, String identity, MappingReport report) {
     AnalyteSpec spec = labs.spec(entry.analyte());
     BigDecimal number;
     Comparator comparator;
     String unitText;
     String unitCode;
-    if (value instanceof Quantity q && q.hasValue()) {
-      number = q.getValue();
-      comparator =
-          q.hasComparator() ? Comparator.fromSymbol(q.getComparator().toCode()) : Comparator.EXACT;
-      unitCode = q.getCode();
-      unitText = q.getUnit();
-    } else if (value != null
-        && value.isPrimitive()
-        && value.fhirType().equals("string")
-        && value.primitiveValue() != null) {
-      Matcher m = CENSORED_STRING.matcher(value.primitiveValue());
+    JsonNode quantity = object(element, "valueQuantity");
+    String string = text(element, "valueString");
+    if (quantity != null && has(quantity, "value")) {
+      number = decimal(quantity, "value", "Observation.valueQuantity.value");
+      comparator = comparator(quantity, "Observation.valueQuantity.comparator");
+      unitCode = text(quantity, "code");
+      unitText = text(quantity, "unit");
+    } else if (string != null) {
+      Matcher m = CENSORED_STRING.matcher(string);
       if (!m.matches()) {
         report.skipped("text value that is not a number");
         return Optional.empty();
       }
-      number = new BigDecimal(m.group(2));
+      number = FhirJson.bounded(new BigDecimal(m.group(2)), "Observation.valueString");
       comparator = m.group(1) == null ? Comparator.EXACT : Comparator.fromSymbol(m.group(1));
       unitCode = null;
       unitText = m.group(3).isEmpty() ? null : m.group(3);
@@ -223,6 +209,7 @@ public final class R4Mapper {
     }
     Measurement canonical = new Measurement(number, comparator).scaled(factor.get());
     String reported = comparator.symbol() + number.toPlainString();
+    Time time = source.time();
     String dedupe =
         identity != null
             ? identity
@@ -230,7 +217,7 @@ public final class R4Mapper {
                 "|", entry.analyte().key(), time.instant().toString(), canonical.toString());
     return Optional.of(
         new LabResult(
-            reference,
+            source.reference(),
             entry.analyte(),
             entry.code(),
             canonical,
@@ -238,47 +225,65 @@ public final class R4Mapper {
             displayUnit,
             time.instant(),
             time.dateOnly(),
-            status,
-            labRange(obs, spec, factor.get()),
-            flags(obs),
+            source.status(),
+            labRange(source.obs(), spec, factor.get()),
+            flags(source.obs()),
             dedupe));
   }
 
-  private static String describe(CodeableConcept code) {
-    for (Coding c : code.getCoding()) {
-      if (c.hasCode()) {
-        return (c.hasSystem() ? c.getSystem() + "|" : "")
-            + c.getCode()
-            + (c.hasDisplay() ? " (" + c.getDisplay() + ")" : "");
+  private static Comparator comparator(JsonNode quantity, String where) {
+    String symbol = text(quantity, "comparator");
+    if (symbol == null) {
+      return Comparator.EXACT;
+    }
+    if (!RESULT_COMPARATORS.contains(symbol)) {
+      throw new Malformed(where + " is not one of <, <=, >=, >");
+    }
+    return Comparator.fromSymbol(symbol);
+  }
+
+  private static String describe(JsonNode code) {
+    for (JsonNode c : objects(code, "coding")) {
+      String value = text(c, "code");
+      if (value != null) {
+        String system = text(c, "system");
+        String display = text(c, "display");
+        return (system != null ? system + "|" : "")
+            + value
+            + (display != null ? " (" + display + ")" : "");
       }
     }
-    return code.hasText() ? code.getText() : "(no code)";
+    String text = text(code, "text");
+    return text != null ? text : "(no code)";
   }
 
   private static boolean blank(String s) {
     return s == null || s.isBlank();
   }
 
-  private static ReferenceRange labRange(
-      Observation obs, AnalyteSpec spec, UnitFactor resultFactor) {
-    for (Observation.ObservationReferenceRangeComponent range : obs.getReferenceRange()) {
+  private static ReferenceRange labRange(JsonNode obs, AnalyteSpec spec, UnitFactor resultFactor) {
+    for (JsonNode range : objects(obs, "referenceRange")) {
+      JsonNode type = object(range, "type");
       boolean normalType =
-          !range.hasType()
-              || range.getType().getCoding().stream().anyMatch(c -> "normal".equals(c.getCode()));
-      if (!normalType || range.hasAppliesTo() || range.hasAge()) {
+          type == null
+              || objects(type, "coding").stream().anyMatch(c -> "normal".equals(text(c, "code")));
+      if (!normalType || has(range, "appliesTo") || has(range, "age")) {
         continue;
       }
       try {
-        if (range.hasLow() || range.hasHigh()) {
-          BigDecimal low = limit(range.hasLow() ? range.getLow() : null, spec, resultFactor);
-          BigDecimal high = limit(range.hasHigh() ? range.getHigh() : null, spec, resultFactor);
-          if ((range.hasLow() && low == null) || (range.hasHigh() && high == null)) {
+        JsonNode lowQuantity = object(range, "low");
+        JsonNode highQuantity = object(range, "high");
+        if (lowQuantity != null || highQuantity != null) {
+          BigDecimal low = limit(lowQuantity, spec, resultFactor);
+          BigDecimal high = limit(highQuantity, spec, resultFactor);
+          if ((lowQuantity != null && low == null) || (highQuantity != null && high == null)) {
             continue;
           }
           return new ReferenceRange(low, high);
         }
-        if (range.hasText()) {
-          Matcher m = RANGE_TEXT.matcher(range.getText());
+        String text = text(range, "text");
+        if (text != null) {
+          Matcher m = RANGE_TEXT.matcher(text);
           if (m.matches()) {
             UnitFactor f =
                 m.group(3).isEmpty() ? resultFactor : spec.factorFor(m.group(3)).orElse(null);
@@ -295,36 +300,46 @@ public final class R4Mapper {
     return null;
   }
 
-  private static BigDecimal limit(Quantity q, AnalyteSpec spec, UnitFactor resultFactor) {
-    if (q == null || !q.hasValue()) {
+  private static BigDecimal limit(JsonNode q, AnalyteSpec spec, UnitFactor resultFactor) {
+    if (q == null) {
       return null;
     }
+    BigDecimal value = decimal(q, "value", "Observation.referenceRange limit");
+    if (value == null) {
+      return null;
+    }
+    String code = text(q, "code");
+    String unit = text(q, "unit");
     Optional<UnitFactor> factor =
-        blank(q.getCode()) && blank(q.getUnit())
+        blank(code) && blank(unit)
             ? Optional.of(resultFactor)
-            : spec.factorFor(q.getCode()).or(() -> spec.factorFor(q.getUnit()));
-    return factor.map(f -> f.apply(q.getValue())).orElse(null);
+            : spec.factorFor(code).or(() -> spec.factorFor(unit));
+    return factor.map(f -> f.apply(value)).orElse(null);
   }
 
-  private static Set<Interpretation> flags(Observation obs) {
+  private static Set<Interpretation> flags(JsonNode obs) {
     Set<Interpretation> flags = EnumSet.noneOf(Interpretation.class);
-    for (CodeableConcept concept : obs.getInterpretation()) {
-      for (Coding coding : concept.getCoding()) {
-        if ((V3_INTERPRETATION.equals(coding.getSystem())
-                || V2_INTERPRETATION.equals(coding.getSystem())
-                || V2_INTERPRETATION_STU3.equals(coding.getSystem()))
-            && coding.getCode() != null) {
-          Interpretation.fromCode(coding.getCode().trim()).ifPresent(flags::add);
+    for (JsonNode concept : objects(obs, "interpretation")) {
+      for (JsonNode coding : objects(concept, "coding")) {
+        String system = text(coding, "system");
+        String code = text(coding, "code");
+        if ((V3_INTERPRETATION.equals(system)
+                || V2_INTERPRETATION.equals(system)
+                || V2_INTERPRETATION_STU3.equals(system))
+            && code != null) {
+          Interpretation.fromCode(code.trim()).ifPresent(flags::add);
         }
       }
     }
     return flags;
   }
 
-  private static String identity(Observation obs) {
-    for (Identifier id : obs.getIdentifier()) {
-      if (id.hasSystem() && id.hasValue()) {
-        return "identifier|" + id.getSystem() + "|" + id.getValue();
+  private static String identity(JsonNode obs) {
+    for (JsonNode id : objects(obs, "identifier")) {
+      String system = text(id, "system");
+      String value = text(id, "value");
+      if (system != null && value != null) {
+        return "identifier|" + system + "|" + value;
       }
     }
     return null;
@@ -333,105 +348,106 @@ public final class R4Mapper {
   /**
    * Collection time: effective[x] (a period's end, else its start); report time as a last resort.
    */
-  private record Clock(Instant instant, boolean dateOnly) {}
-
-  private static Optional<Clock> clinicalTime(Observation obs) {
-    Type effective = obs.getEffective();
-    if (effective instanceof DateTimeType dt && dt.hasValue()) {
-      return Optional.of(time(dt));
+  private static Time clinicalTime(JsonNode obs) {
+    Time effective = FhirJson.time(obs, "effectiveDateTime", "Observation.effectiveDateTime");
+    if (effective != null) {
+      return effective;
     }
-    if (effective instanceof Period p) {
-      if (p.hasEnd()) {
-        return Optional.of(time(p.getEndElement()));
+    JsonNode period = object(obs, "effectivePeriod");
+    if (period != null) {
+      Time end = FhirJson.time(period, "end", "Observation.effectivePeriod.end");
+      if (end != null) {
+        return end;
       }
-      if (p.hasStart()) {
-        return Optional.of(time(p.getStartElement()));
+      Time start = FhirJson.time(period, "start", "Observation.effectivePeriod.start");
+      if (start != null) {
+        return start;
       }
     }
-    if (effective instanceof BaseDateTimeType instant && instant.hasValue()) {
-      return Optional.of(time(instant));
+    Time instant = FhirJson.time(obs, "effectiveInstant", "Observation.effectiveInstant");
+    if (instant != null) {
+      return instant;
     }
-    if (obs.hasIssued()) {
-      return Optional.of(new Clock(obs.getIssued().toInstant(), false));
-    }
-    return Optional.empty();
-  }
-
-  private static Clock time(BaseDateTimeType value) {
-    if (value.getPrecision().ordinal() <= TemporalPrecisionEnum.DAY.ordinal()) {
-      return new Clock(localDate(value).atStartOfDay(ZoneOffset.UTC).toInstant(), true);
-    }
-    return new Clock(value.getValue().toInstant(), false);
-  }
-
-  private static LocalDate localDate(BaseDateTimeType value) {
-    Integer month = value.getMonth();
-    Integer day = value.getDay();
-    return LocalDate.of(value.getYear(), month == null ? 1 : month + 1, day == null ? 1 : day);
+    Time issued = FhirJson.time(obs, "issued", "Observation.issued");
+    return issued == null ? null : new Time(issued.instant(), false);
   }
 
   // ---- Medications --------------------------------------------------------------------------
 
+  /**
+   * An active MedicationRequest or MedicationStatement as an exposure; empty for any other
+   * resource, or one that is stopped, completed, refused or only proposed.
+   *
+   * @param medications Medication resources by "Medication/id", for medicationReference
+   */
   public Optional<MedicationExposure> medication(
-      MedicationRequest request, Map<String, Medication> medications) {
-    if (request.hasStatus()
-        && request.getStatus() != MedicationRequest.MedicationRequestStatus.ACTIVE
-        && request.getStatus() != MedicationRequest.MedicationRequestStatus.ONHOLD) {
+      JsonNode resource, Map<String, JsonNode> medications) {
+    String type = resourceType(resource);
+    String status = text(resource, "status");
+    Instant start;
+    if ("MedicationRequest".equals(type)) {
+      if (status != null && !ACTIVE_REQUEST.contains(status)
+          || "proposal".equals(text(resource, "intent"))) {
+        return Optional.empty();
+      }
+      start = instant(resource, "authoredOn", "MedicationRequest.authoredOn");
+    } else if ("MedicationStatement".equals(type)) {
+      if (status != null && !ACTIVE_STATEMENT.contains(status)) {
+        return Optional.empty();
+      }
+      start = statementStart(resource);
+    } else {
       return Optional.empty();
     }
-    if (request.hasIntent()
-        && request.getIntent() == MedicationRequest.MedicationRequestIntent.PROPOSAL) {
-      return Optional.empty();
-    }
-    Instant start = request.hasAuthoredOn() ? request.getAuthoredOn().toInstant() : null;
-    return exposure("MedicationRequest", request, request.getMedication(), start, medications);
+    return Optional.of(exposure(type, resource, start, medications));
   }
 
-  public Optional<MedicationExposure> medication(
-      MedicationStatement statement, Map<String, Medication> medications) {
-    if (statement.hasStatus()
-        && statement.getStatus() != MedicationStatement.MedicationStatementStatus.ACTIVE
-        && statement.getStatus() != MedicationStatement.MedicationStatementStatus.INTENDED
-        && statement.getStatus() != MedicationStatement.MedicationStatementStatus.ONHOLD) {
-      return Optional.empty();
+  private static Instant statementStart(JsonNode statement) {
+    JsonNode period = object(statement, "effectivePeriod");
+    Instant start =
+        period == null ? null : instant(period, "start", "MedicationStatement.effectivePeriod");
+    if (start != null) {
+      return start;
     }
-    Instant start = null;
-    if (statement.getEffective() instanceof Period p && p.hasStart()) {
-      start = p.getStart().toInstant();
-    } else if (statement.getEffective() instanceof DateTimeType dt && dt.hasValue()) {
-      start = dt.getValue().toInstant();
-    } else if (statement.hasDateAsserted()) {
-      start = statement.getDateAsserted().toInstant();
+    if (period == null) {
+      start = instant(statement, "effectiveDateTime", "MedicationStatement.effectiveDateTime");
+      if (start != null) {
+        return start;
+      }
     }
-    return exposure(
-        "MedicationStatement", statement, statement.getMedication(), start, medications);
+    return instant(statement, "dateAsserted", "MedicationStatement.dateAsserted");
   }
 
-  private Optional<MedicationExposure> exposure(
-      String type,
-      Resource source,
-      Type medication,
-      Instant start,
-      Map<String, Medication> medications) {
+  private MedicationExposure exposure(
+      String type, JsonNode source, Instant start, Map<String, JsonNode> medications) {
     List<CodeRef> codings = new ArrayList<>();
     List<String> texts = new ArrayList<>();
-    if (medication instanceof CodeableConcept concept) {
+    JsonNode concept = object(source, "medicationCodeableConcept");
+    JsonNode reference = object(source, "medicationReference");
+    if (concept != null) {
       collect(concept, codings, texts);
-    } else if (medication instanceof Reference reference) {
-      if (reference.hasDisplay()) {
-        texts.add(reference.getDisplay());
+    } else if (reference != null) {
+      String display = text(reference, "display");
+      if (display != null) {
+        texts.add(display);
       }
-      Medication resolved = resolve(reference, source, medications);
+      JsonNode resolved = resolve(reference, source, medications);
       if (resolved != null) {
-        collect(resolved.getCode(), codings, texts);
-        resolved.getIngredient().stream()
-            .filter(i -> i.getItem() instanceof CodeableConcept)
-            .forEach(i -> collect((CodeableConcept) i.getItem(), codings, texts));
+        JsonNode code = object(resolved, "code");
+        if (code != null) {
+          collect(code, codings, texts);
+        }
+        for (JsonNode ingredient : objects(resolved, "ingredient")) {
+          JsonNode item = object(ingredient, "itemCodeableConcept");
+          if (item != null) {
+            collect(item, codings, texts);
+          }
+        }
       }
     }
     String description =
         texts.stream()
-            .filter(t -> t != null && !t.isBlank())
+            .filter(t -> !t.isBlank())
             .findFirst()
             .orElse(
                 codings.stream()
@@ -439,25 +455,21 @@ public final class R4Mapper {
                     .filter(d -> d != null)
                     .findFirst()
                     .orElse("medication"));
-    String ref =
-        source.hasIdElement() && source.getIdElement().hasIdPart()
-            ? type + "/" + source.getIdElement().getIdPart()
-            : null;
-    return Optional.of(
-        new MedicationExposure(ref, description, start, drugs.recognise(codings, texts)));
+    String ref = id(source) == null ? null : type + "/" + id(source);
+    return new MedicationExposure(ref, description, start, drugs.recognise(codings, texts));
   }
 
-  private static Medication resolve(
-      Reference reference, Resource source, Map<String, Medication> medications) {
-    String ref = reference.getReference();
+  private static JsonNode resolve(
+      JsonNode reference, JsonNode source, Map<String, JsonNode> medications) {
+    String ref = text(reference, "reference");
     if (ref == null) {
       return null;
     }
-    if (ref.startsWith("#") && source instanceof org.hl7.fhir.r4.model.DomainResource domain) {
-      for (Resource contained : domain.getContained()) {
-        if (contained instanceof Medication m
-            && ref.substring(1).equals(m.getIdElement().getIdPart())) {
-          return m;
+    if (ref.startsWith("#")) {
+      for (JsonNode contained : objects(source, "contained")) {
+        if ("Medication".equals(resourceType(contained))
+            && ref.substring(1).equals(id(contained))) {
+          return contained;
         }
       }
       return null;
@@ -481,79 +493,84 @@ public final class R4Mapper {
     return ref;
   }
 
-  private static void collect(CodeableConcept concept, List<CodeRef> codings, List<String> texts) {
-    for (Coding c : concept.getCoding()) {
-      codings.add(new CodeRef(c.getSystem(), c.getCode(), c.getDisplay()));
+  /** The relative reference ("Patient/1") of {@code field}'s Reference, or null. */
+  static String referenceOf(JsonNode resource, String field) {
+    JsonNode reference = object(resource, field);
+    String ref = reference == null ? null : text(reference, "reference");
+    return ref == null ? null : relativeReference(ref);
+  }
+
+  private static void collect(JsonNode concept, List<CodeRef> codings, List<String> texts) {
+    for (JsonNode c : objects(concept, "coding")) {
+      codings.add(new CodeRef(text(c, "system"), text(c, "code"), text(c, "display")));
     }
-    if (concept.hasText()) {
-      texts.add(concept.getText());
+    String text = text(concept, "text");
+    if (text != null) {
+      texts.add(text);
     }
+  }
+
+  private static boolean codeIn(JsonNode coding, Set<String> codes) {
+    String code = text(coding, "code");
+    return code != null && codes.contains(code);
+  }
+
+  private static Instant instant(JsonNode parent, String field, String where) {
+    Time time = FhirJson.time(parent, field, where);
+    return time == null ? null : time.instant();
   }
 
   // ---- Conditions, orders, patient -----------------------------------------------------------
 
-  public Optional<ConditionRecord> condition(Condition condition) {
-    if (condition.hasClinicalStatus()
-        && condition.getClinicalStatus().getCoding().stream()
-            .noneMatch(c -> ACTIVE_CONDITION.contains(c.getCode()))) {
+  public Optional<ConditionRecord> condition(JsonNode condition) {
+    JsonNode clinical = object(condition, "clinicalStatus");
+    if (clinical != null
+        && objects(clinical, "coding").stream().noneMatch(c -> codeIn(c, ACTIVE_CONDITION))) {
       return Optional.empty();
     }
-    if (condition.hasVerificationStatus()
-        && condition.getVerificationStatus().getCoding().stream()
-            .anyMatch(c -> REFUTED.contains(c.getCode()))) {
+    JsonNode verification = object(condition, "verificationStatus");
+    if (verification != null
+        && objects(verification, "coding").stream().anyMatch(c -> codeIn(c, REFUTED))) {
       return Optional.empty();
     }
     List<CodeRef> codes = new ArrayList<>();
     List<String> texts = new ArrayList<>();
-    collect(condition.getCode(), codes, texts);
-    Instant recorded = null;
-    if (condition.hasRecordedDate()) {
-      recorded = condition.getRecordedDate().toInstant();
-    } else if (condition.getOnset() instanceof DateTimeType dt && dt.hasValue()) {
-      recorded = dt.getValue().toInstant();
+    collect(codeOf(condition), codes, texts);
+    Instant recorded = instant(condition, "recordedDate", "Condition.recordedDate");
+    if (recorded == null) {
+      recorded = instant(condition, "onsetDateTime", "Condition.onsetDateTime");
     }
     String description =
         texts.isEmpty()
             ? codes.stream().map(CodeRef::display).filter(d -> d != null).findFirst().orElse(null)
             : texts.get(0);
-    String ref =
-        condition.getIdElement().hasIdPart()
-            ? "Condition/" + condition.getIdElement().getIdPart()
-            : null;
+    String ref = id(condition) == null ? null : "Condition/" + id(condition);
     return Optional.of(
         new ConditionRecord(ref, description, codes, recorded, conditions.recognise(codes)));
   }
 
-  public Optional<PendingOrder> pendingOrder(ServiceRequest request) {
-    // Draft orders are pended by a clinician (or created by accepting one of our suggestions):
-    // suggesting the same test again would be noise (clinical notes §3j.3).
-    if (request.getStatus() != ServiceRequest.ServiceRequestStatus.ACTIVE
-        && request.getStatus() != ServiceRequest.ServiceRequestStatus.ONHOLD
-        && request.getStatus() != ServiceRequest.ServiceRequestStatus.DRAFT) {
+  public Optional<PendingOrder> pendingOrder(JsonNode request) {
+    String status = text(request, "status");
+    if (status == null || !PENDING_ORDER.contains(status)) {
       return Optional.empty();
     }
     Set<String> loinc = new LinkedHashSet<>();
-    for (Coding c : request.getCode().getCoding()) {
-      if (LabCatalog.LOINC_SYSTEM.equals(c.getSystem()) && c.getCode() != null) {
-        loinc.add(c.getCode().trim());
+    for (JsonNode c : objects(codeOf(request), "coding")) {
+      String code = text(c, "code");
+      if (LabCatalog.LOINC_SYSTEM.equals(text(c, "system")) && code != null) {
+        loinc.add(code.trim());
       }
     }
     if (loinc.isEmpty()) {
       return Optional.empty();
     }
-    String ref =
-        request.getIdElement().hasIdPart()
-            ? "ServiceRequest/" + request.getIdElement().getIdPart()
-            : null;
-    Instant authored = request.hasAuthoredOn() ? request.getAuthoredOn().toInstant() : null;
-    return Optional.of(new PendingOrder(ref, loinc, authored));
+    String ref = id(request) == null ? null : "ServiceRequest/" + id(request);
+    return Optional.of(
+        new PendingOrder(ref, loinc, instant(request, "authoredOn", "ServiceRequest.authoredOn")));
   }
 
-  public Demographics demographics(Patient patient) {
-    LocalDate birth =
-        patient.hasBirthDateElement() && patient.getBirthDateElement().hasValue()
-            ? localDate(patient.getBirthDateElement())
-            : null;
-    return new Demographics(birth, patient.hasGender() ? patient.getGender().toCode() : null);
+  public Demographics demographics(JsonNode patient) {
+    LocalDate birth = FhirJson.date(patient, "birthDate", "Patient.birthDate");
+    return new Demographics(birth, text(patient, "gender"));
   }
 }

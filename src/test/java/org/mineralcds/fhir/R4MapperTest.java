@@ -1,8 +1,11 @@
 package org.mineralcds.fhir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.file.Path;
@@ -36,6 +39,7 @@ import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.Quantity;
 import org.hl7.fhir.r4.model.Reference;
+import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
 import org.hl7.fhir.r4.model.ServiceRequest.ServiceRequestStatus;
 import org.hl7.fhir.r4.model.StringType;
@@ -57,6 +61,7 @@ import org.mineralcds.clinical.LabResult;
 import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PendingOrder;
 import org.mineralcds.clinical.ResultStatus;
+import org.mineralcds.hook.HookJson;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 
@@ -68,6 +73,7 @@ class R4MapperTest {
   private static final R4Mapper MAPPER =
       new R4Mapper(KNOWLEDGE.labs(), KNOWLEDGE.drugs(), KNOWLEDGE.conditions());
 
+  private static final ObjectMapper JSON = HookJson.newMapper();
   private static final String LOINC = "http://loinc.org";
   private static final String UCUM = "http://unitsofmeasure.org";
   private static final String RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm";
@@ -102,8 +108,23 @@ class R4MapperTest {
         .setCode(unit);
   }
 
+  /** The resource as the mapper reads it: FHIR R4 JSON, as HAPI writes it. */
+  private static JsonNode json(Resource resource) {
+    try {
+      return JSON.readTree(
+          FhirContext.forR4Cached().newJsonParser().encodeResourceToString(resource));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Map<String, JsonNode> json(Map<String, ? extends Resource> resources) {
+    return resources.entrySet().stream()
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> json(e.getValue())));
+  }
+
   private static List<LabResult> map(Observation obs) {
-    return MAPPER.labResults(obs, NOW);
+    return MAPPER.labResults(json(obs), NOW);
   }
 
   private static LabResult single(Observation obs) {
@@ -744,7 +765,7 @@ class R4MapperTest {
   }
 
   private static MedicationExposure exposure(MedicationRequest request) {
-    Optional<MedicationExposure> exposure = MAPPER.medication(request, Map.of());
+    Optional<MedicationExposure> exposure = MAPPER.medication(json(request), Map.of());
     assertThat(exposure).isPresent();
     return exposure.get();
   }
@@ -851,7 +872,7 @@ class R4MapperTest {
     Map<String, Medication> medications =
         Map.of("Medication/med-5", medication("med-5", code(RXNORM, "9997", "spironolactone")));
 
-    Optional<MedicationExposure> exposure = MAPPER.medication(request, medications);
+    Optional<MedicationExposure> exposure = MAPPER.medication(json(request), json(medications));
 
     assertThat(exposure).isPresent();
     assertThat(names(exposure.get().ingredients())).containsExactly("spironolactone");
@@ -870,7 +891,7 @@ class R4MapperTest {
 
   private static MedicationExposure exposure(
       MedicationRequest request, Map<String, Medication> medications) {
-    Optional<MedicationExposure> exposure = MAPPER.medication(request, medications);
+    Optional<MedicationExposure> exposure = MAPPER.medication(json(request), json(medications));
     assertThat(exposure).isPresent();
     return exposure.get();
   }
@@ -953,7 +974,7 @@ class R4MapperTest {
     MedicationRequest request = request(code(RXNORM, "29046", null));
     request.setStatus(MedicationRequestStatus.fromCode(status));
 
-    assertThat(MAPPER.medication(request, Map.of())).isEmpty();
+    assertThat(MAPPER.medication(json(request), Map.of())).isEmpty();
   }
 
   @Test
@@ -961,7 +982,7 @@ class R4MapperTest {
     MedicationRequest request = request(code(RXNORM, "29046", null));
     request.setStatus(MedicationRequestStatus.ONHOLD);
 
-    assertThat(MAPPER.medication(request, Map.of())).isPresent();
+    assertThat(MAPPER.medication(json(request), Map.of())).isPresent();
   }
 
   @Test
@@ -969,7 +990,7 @@ class R4MapperTest {
     MedicationRequest request = request(code(RXNORM, "29046", null));
     request.setIntent(MedicationRequestIntent.PROPOSAL);
 
-    assertThat(MAPPER.medication(request, Map.of())).isEmpty();
+    assertThat(MAPPER.medication(json(request), Map.of())).isEmpty();
   }
 
   @Test
@@ -980,7 +1001,7 @@ class R4MapperTest {
     statement.setMedication(text("omeprazole 20 mg capsule"));
     statement.setEffective(new Period().setStartElement(new DateTimeType("2025-03-01T00:00:00Z")));
 
-    Optional<MedicationExposure> exposure = MAPPER.medication(statement, Map.of());
+    Optional<MedicationExposure> exposure = MAPPER.medication(json(statement), Map.of());
 
     assertThat(exposure).isPresent();
     assertThat(names(exposure.get().ingredients())).containsExactly("omeprazole");
@@ -995,7 +1016,7 @@ class R4MapperTest {
     statement.setStatus(MedicationStatementStatus.fromCode(status));
     statement.setMedication(text("omeprazole 20 mg capsule"));
 
-    assertThat(MAPPER.medication(statement, Map.of())).isEmpty();
+    assertThat(MAPPER.medication(json(statement), Map.of())).isEmpty();
   }
 
   // ---- conditions ---------------------------------------------------------------------------
@@ -1024,7 +1045,7 @@ class R4MapperTest {
     Condition condition = condition(ICD10CM, "N18.32");
     condition.setClinicalStatus(clinicalStatus("active"));
 
-    Optional<ConditionRecord> record = MAPPER.condition(condition);
+    Optional<ConditionRecord> record = MAPPER.condition(json(condition));
 
     assertThat(record).isPresent();
     assertThat(setIds(record.get())).containsExactly("chronic-kidney-disease");
@@ -1033,7 +1054,7 @@ class R4MapperTest {
 
   @Test
   void snomedCodeIsMatchedToItsSet() {
-    Optional<ConditionRecord> record = MAPPER.condition(condition(SNOMED, "84114007"));
+    Optional<ConditionRecord> record = MAPPER.condition(json(condition(SNOMED, "84114007")));
 
     assertThat(record).isPresent();
     assertThat(setIds(record.get())).containsExactly("heart-failure");
@@ -1041,7 +1062,7 @@ class R4MapperTest {
 
   @Test
   void codeUnderTheWrongSystemMatchesNoSet() {
-    Optional<ConditionRecord> record = MAPPER.condition(condition(ICD10CM, "84114007"));
+    Optional<ConditionRecord> record = MAPPER.condition(json(condition(ICD10CM, "84114007")));
 
     assertThat(record).isPresent();
     assertThat(record.get().sets()).isEmpty();
@@ -1053,7 +1074,7 @@ class R4MapperTest {
     Condition condition = condition(ICD10CM, "N18.32");
     condition.setClinicalStatus(clinicalStatus(status));
 
-    assertThat(MAPPER.condition(condition)).isEmpty();
+    assertThat(MAPPER.condition(json(condition))).isEmpty();
   }
 
   @ParameterizedTest
@@ -1062,7 +1083,7 @@ class R4MapperTest {
     Condition condition = condition(ICD10CM, "N18.32");
     condition.setClinicalStatus(clinicalStatus(status));
 
-    assertThat(MAPPER.condition(condition)).isPresent();
+    assertThat(MAPPER.condition(json(condition))).isPresent();
   }
 
   @ParameterizedTest
@@ -1072,7 +1093,7 @@ class R4MapperTest {
     condition.setClinicalStatus(clinicalStatus("active"));
     condition.setVerificationStatus(verificationStatus(status));
 
-    assertThat(MAPPER.condition(condition)).isEmpty();
+    assertThat(MAPPER.condition(json(condition))).isEmpty();
   }
 
   @Test
@@ -1080,7 +1101,7 @@ class R4MapperTest {
     Condition condition = condition(SNOMED, "84114007");
     condition.setVerificationStatus(verificationStatus("unconfirmed"));
 
-    assertThat(MAPPER.condition(condition)).isPresent();
+    assertThat(MAPPER.condition(json(condition))).isPresent();
   }
 
   // ---- orders -------------------------------------------------------------------------------
@@ -1098,7 +1119,7 @@ class R4MapperTest {
   @Test
   void activeLabOrderIsAPendingOrder() {
     Optional<PendingOrder> order =
-        MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.ACTIVE, "19123-9"));
+        MAPPER.pendingOrder(json(serviceRequest(ServiceRequestStatus.ACTIVE, "19123-9")));
 
     assertThat(order)
         .contains(
@@ -1108,17 +1129,17 @@ class R4MapperTest {
 
   @Test
   void draftAndOnHoldLabOrdersArePending() {
-    assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.DRAFT, "19123-9")))
+    assertThat(MAPPER.pendingOrder(json(serviceRequest(ServiceRequestStatus.DRAFT, "19123-9"))))
         .isPresent();
-    assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.ONHOLD, "19123-9")))
+    assertThat(MAPPER.pendingOrder(json(serviceRequest(ServiceRequestStatus.ONHOLD, "19123-9"))))
         .isPresent();
   }
 
   @Test
   void completedLabOrderIsNotPending() {
-    assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.COMPLETED, "19123-9")))
+    assertThat(MAPPER.pendingOrder(json(serviceRequest(ServiceRequestStatus.COMPLETED, "19123-9"))))
         .isEmpty();
-    assertThat(MAPPER.pendingOrder(serviceRequest(ServiceRequestStatus.REVOKED, "19123-9")))
+    assertThat(MAPPER.pendingOrder(json(serviceRequest(ServiceRequestStatus.REVOKED, "19123-9"))))
         .isEmpty();
   }
 
@@ -1127,7 +1148,7 @@ class R4MapperTest {
     ServiceRequest request = serviceRequest(ServiceRequestStatus.ACTIVE, "19123-9");
     request.setCode(code("http://www.ama-assn.org/go/cpt", "83735", "Magnesium"));
 
-    assertThat(MAPPER.pendingOrder(request)).isEmpty();
+    assertThat(MAPPER.pendingOrder(json(request))).isEmpty();
   }
 
   // ---- patient ------------------------------------------------------------------------------
@@ -1138,7 +1159,7 @@ class R4MapperTest {
     patient.setBirthDateElement(new DateType("2010-05-01"));
     patient.setGender(AdministrativeGender.FEMALE);
 
-    Demographics demographics = MAPPER.demographics(patient);
+    Demographics demographics = MAPPER.demographics(json(patient));
 
     assertThat(demographics).isEqualTo(new Demographics(LocalDate.of(2010, 5, 1), "female"));
     assertThat(demographics.isChildOn(LocalDate.of(2026, 11, 20))).isTrue();
@@ -1148,9 +1169,121 @@ class R4MapperTest {
 
   @Test
   void patientWithoutBirthDateIsTreatedAsAdult() {
-    Demographics demographics = MAPPER.demographics(new Patient());
+    Demographics demographics = MAPPER.demographics(json(new Patient()));
 
     assertThat(demographics).isEqualTo(new Demographics(null, null));
     assertThat(demographics.isChildOn(LocalDate.of(2026, 11, 20))).isFalse();
+  }
+
+  // ---- read from JSON as senders write it -----------------------------------------------------
+
+  private static JsonNode raw(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static String potassium(String members) {
+    return "{\"resourceType\":\"Observation\",\"id\":\"k1\",\"status\":\"final\","
+        + "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2823-3\"}]},"
+        + members
+        + "}";
+  }
+
+  @Test
+  void aValueReadsWithTheDigitsTheLabSent() {
+    LabResult result =
+        MAPPER
+            .labResults(
+                raw(
+                    potassium(
+                        "\"effectiveDateTime\":\"2026-11-18\",\"valueQuantity\":"
+                            + "{\"value\":3.40,\"unit\":\"mmol/L\"}")),
+                NOW)
+            .get(0);
+
+    assertThat(result.reportedValue()).isEqualTo("3.40");
+    assertThat(result.effective()).isEqualTo(Instant.parse("2026-11-18T00:00:00Z"));
+    assertThat(result.effectiveIsDateOnly()).isTrue();
+    assertThat(result.reference()).isEqualTo("Observation/k1");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "\"effectiveDateTime\":\"yesterday\",\"valueQuantity\":{\"value\":3.4,\"unit\":\"mmol/L\"}"
+            + "| Observation.effectiveDateTime is not a FHIR dateTime",
+        "\"effectivePeriod\":{\"end\":\"18.11.2026\"},\"valueQuantity\":{\"value\":3.4}"
+            + "| Observation.effectivePeriod.end is not a FHIR dateTime",
+        "\"issued\":\"now\",\"valueQuantity\":{\"value\":3.4,\"unit\":\"mmol/L\"}"
+            + "| Observation.issued is not a FHIR dateTime",
+        "\"effectiveDateTime\":\"2026-11-18\",\"valueQuantity\":{\"value\":\"low\",\"unit\":\"mmol/L\"}"
+            + "| Observation.valueQuantity.value is not a FHIR decimal",
+        "\"effectiveDateTime\":\"2026-11-18\",\"valueQuantity\":{\"value\":3.4,\"comparator\":\"~\"}"
+            + "| Observation.valueQuantity.comparator is not one of <, <=, >=, >",
+        "\"effectiveDateTime\":\"2026-11-18\",\"valueQuantity\":{\"value\":3.4,\"unit\":\"mmol/L\"},"
+            + "\"referenceRange\":[{\"low\":{\"value\":\"3,5\"}}]"
+            + "| Observation.referenceRange limit is not a FHIR decimal"
+      })
+  void aValueTheServiceReadsThatIsNotFhirIsMalformed(String members, String message) {
+    JsonNode obs = raw(potassium(members));
+
+    assertThatThrownBy(() -> MAPPER.labResults(obs, NOW))
+        .isInstanceOf(FhirJson.Malformed.class)
+        .hasMessage(message.trim());
+  }
+
+  @Test
+  void oddShapesInElementsTheServiceReadsCountAsAbsent() {
+    JsonNode obs =
+        raw(
+            potassium(
+                "\"effectiveDateTime\":\"2026-11-18T08:00:00Z\",\"valueQuantity\":"
+                    + "{\"value\":3.4,\"unit\":\"mmol/L\"},\"interpretation\":\"L\","
+                    + "\"identifier\":{\"value\":1},\"referenceRange\":[5],"
+                    + "\"component\":null,\"text\":{\"div\":[]}"));
+
+    LabResult result = MAPPER.labResults(obs, NOW).get(0);
+
+    assertThat(result.flags()).isEmpty();
+    assertThat(result.labRange()).isNull();
+    assertThat(result.value().exactValue()).isEqualByComparingTo("3.4");
+  }
+
+  @Test
+  void aContainedMedicationIsReadFromTheJson() {
+    JsonNode request =
+        raw(
+            "{\"resourceType\":\"MedicationRequest\",\"id\":\"mr1\",\"status\":\"active\","
+                + "\"intent\":\"order\",\"authoredOn\":\"2026-01-05T09:00:00+01:00\","
+                + "\"contained\":[{\"resourceType\":\"Medication\",\"id\":\"m\",\"code\":"
+                + "{\"coding\":[{\"system\":\""
+                + RXNORM
+                + "\",\"code\":\"4603\"}]}}],"
+                + "\"medicationReference\":{\"reference\":\"#m\"}}");
+
+    MedicationExposure exposure = MAPPER.medication(request, Map.of()).orElseThrow();
+
+    assertThat(names(exposure.ingredients())).containsExactly("furosemide");
+    assertThat(exposure.start()).isEqualTo(Instant.parse("2026-01-05T08:00:00Z"));
+    assertThat(exposure.reference()).isEqualTo("MedicationRequest/mr1");
+  }
+
+  @Test
+  void aResourceOfAnotherTypeIsNoMedication() {
+    assertThat(MAPPER.medication(raw("{\"resourceType\":\"Observation\"}"), Map.of())).isEmpty();
+  }
+
+  @Test
+  void aServiceRequestWithoutStatusIsNotPending() {
+    JsonNode request =
+        raw(
+            "{\"resourceType\":\"ServiceRequest\",\"code\":{\"coding\":[{\"system\":"
+                + "\"http://loinc.org\",\"code\":\"19123-9\"}]}}");
+
+    assertThat(MAPPER.pendingOrder(request)).isEmpty();
   }
 }

@@ -1,0 +1,165 @@
+package org.mineralcds.fhir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.StreamSupport;
+
+/**
+ * Reads the FHIR R4 JSON elements the mapper needs, straight from the request's JSON tree: building
+ * HAPI's object model for every prefetched resource was most of a hook call's CPU (BENCHMARKS.md).
+ * Tolerant where FHIR is (absent, null, empty and unexpected shapes read as absent), strict where a
+ * value is read and cannot mean anything (a date or a number that is not one: {@link Malformed}).
+ */
+final class FhirJson {
+
+  /**
+   * FHIR's dateTime and instant: a year, year-month or date, or a date and time with an optional
+   * time zone (FHIR requires one; the few senders that omit it are read as UTC). Seconds are
+   * optional, as HAPI also accepts.
+   */
+  private static final Pattern DATE_TIME =
+      Pattern.compile(
+          "(\\d{4})(?:-(\\d{2})(?:-(\\d{2})"
+              + "(?:T(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,9})\\d*)?)?"
+              + "(Z|[+-]\\d{2}:\\d{2})?)?)?)?");
+
+  static final int MAX_DIGITS = 32;
+  static final int MAX_MAGNITUDE = 30;
+
+  private FhirJson() {}
+
+  /** A value the service reads is present but cannot be read: the sender's data is not FHIR. */
+  static final class Malformed extends RuntimeException {
+    Malformed(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** A point in clinical time; {@code dateOnly} when the source gave a date or coarser. */
+  record Time(Instant instant, boolean dateOnly) {}
+
+  /** The string value of {@code field}, or null when absent, empty or not a primitive. */
+  static String text(JsonNode parent, String field) {
+    JsonNode value = parent.get(field);
+    if (value == null || !value.isValueNode() || value.isNull()) {
+      return null;
+    }
+    String text = value.asText();
+    return text.isEmpty() ? null : text;
+  }
+
+  /** The object at {@code field} when it has any content, else null (HAPI's {@code hasX()}). */
+  static JsonNode object(JsonNode parent, String field) {
+    JsonNode value = parent.get(field);
+    return value != null && value.isObject() && !value.isEmpty() ? value : null;
+  }
+
+  /** The objects of the array at {@code field}; empty when absent or not an array. */
+  static List<JsonNode> objects(JsonNode parent, String field) {
+    JsonNode value = parent.get(field);
+    if (value == null || !value.isArray()) {
+      return List.of();
+    }
+    return StreamSupport.stream(value.spliterator(), false).filter(JsonNode::isObject).toList();
+  }
+
+  static boolean has(JsonNode parent, String field) {
+    JsonNode value = parent.get(field);
+    return value != null && !value.isNull() && !(value.isContainerNode() && value.isEmpty());
+  }
+
+  /** The resource's logical id, or null. */
+  static String id(JsonNode resource) {
+    return text(resource, "id");
+  }
+
+  static String resourceType(JsonNode resource) {
+    return text(resource, "resourceType");
+  }
+
+  /** A FHIR decimal at {@code field}: a JSON number (or numeric string); null when absent. */
+  static BigDecimal decimal(JsonNode parent, String field, String where) {
+    JsonNode value = parent.get(field);
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    BigDecimal number;
+    if (value.isNumber()) {
+      // A double node (a caller's parser without exact decimals) prints its shortest form.
+      number =
+          value.isFloatingPointNumber() && !value.isBigDecimal()
+              ? new BigDecimal(value.asText())
+              : value.decimalValue();
+    } else if (value.isTextual()) {
+      try {
+        number = new BigDecimal(value.asText().trim());
+      } catch (NumberFormatException e) {
+        throw new Malformed(where + " is not a FHIR decimal");
+      }
+    } else {
+      throw new Malformed(where + " is not a FHIR decimal");
+    }
+    return bounded(number, where);
+  }
+
+  /**
+   * No lab value has more than {@value #MAX_DIGITS} digits or lies beyond 10^±{@value
+   * #MAX_MAGNITUDE}; a number that does (1E+999999999) would cost unbounded time and memory to
+   * scale and print, so it is refused rather than computed with.
+   */
+  static BigDecimal bounded(BigDecimal number, String where) {
+    int magnitude = number.precision() - number.scale() - 1;
+    if (number.precision() > MAX_DIGITS
+        || number.signum() != 0 && Math.abs(magnitude) > MAX_MAGNITUDE) {
+      throw new Malformed(where + " is not a FHIR decimal within range");
+    }
+    return number;
+  }
+
+  /** A FHIR dateTime or instant at {@code field}, or null when absent. */
+  static Time time(JsonNode parent, String field, String where) {
+    String text = text(parent, field);
+    if (text == null) {
+      return null;
+    }
+    Matcher m = DATE_TIME.matcher(text.trim());
+    if (!m.matches()) {
+      throw new Malformed(where + " is not a FHIR dateTime");
+    }
+    try {
+      int year = Integer.parseInt(m.group(1));
+      int month = m.group(2) == null ? 1 : Integer.parseInt(m.group(2));
+      int day = m.group(3) == null ? 1 : Integer.parseInt(m.group(3));
+      LocalDate date = LocalDate.of(year, month, day);
+      if (m.group(4) == null) {
+        return new Time(date.atStartOfDay(ZoneOffset.UTC).toInstant(), true);
+      }
+      int nanos =
+          m.group(7) == null ? 0 : Integer.parseInt((m.group(7) + "00000000").substring(0, 9));
+      LocalDateTime local =
+          date.atTime(
+              Integer.parseInt(m.group(4)),
+              Integer.parseInt(m.group(5)),
+              m.group(6) == null ? 0 : Integer.parseInt(m.group(6)),
+              nanos);
+      ZoneOffset offset = m.group(8) == null ? ZoneOffset.UTC : ZoneOffset.of(m.group(8));
+      return new Time(local.toInstant(offset), false);
+    } catch (DateTimeException e) {
+      throw new Malformed(where + " is not a FHIR dateTime");
+    }
+  }
+
+  /** A FHIR date (year, year-month or full date) at {@code field}, or null when absent. */
+  static LocalDate date(JsonNode parent, String field, String where) {
+    Time time = time(parent, field, where);
+    return time == null ? null : LocalDate.ofInstant(time.instant(), ZoneOffset.UTC);
+  }
+}
