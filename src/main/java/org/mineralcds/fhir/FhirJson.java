@@ -7,10 +7,10 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.StreamSupport;
 
 /**
  * Reads the FHIR R4 JSON elements the mapper needs, straight from the request's JSON tree: building
@@ -65,10 +65,16 @@ final class FhirJson {
   /** The objects of the array at {@code field}; empty when absent or not an array. */
   static List<JsonNode> objects(JsonNode parent, String field) {
     JsonNode value = parent.get(field);
-    if (value == null || !value.isArray()) {
+    if (value == null || !value.isArray() || value.isEmpty()) {
       return List.of();
     }
-    return StreamSupport.stream(value.spliterator(), false).filter(JsonNode::isObject).toList();
+    List<JsonNode> objects = new ArrayList<>(value.size());
+    for (JsonNode element : value) {
+      if (element.isObject()) {
+        objects.add(element);
+      }
+    }
+    return objects;
   }
 
   static boolean has(JsonNode parent, String field) {

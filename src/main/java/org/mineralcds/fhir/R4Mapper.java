@@ -116,8 +116,9 @@ public final class R4Mapper {
       report.skipped("dated in the future");
       return List.of();
     }
-    List<LabResult> results = new ArrayList<>();
-    String reference = id(obs) == null ? null : "Observation/" + id(obs);
+    List<LabResult> results = new ArrayList<>(1);
+    String id = id(obs);
+    String reference = id == null ? null : "Observation/" + id;
     String identity = identity(obs);
     Source source = new Source(obs, reference, status.get(), time);
     loinc(code)
@@ -479,6 +480,10 @@ public final class R4Mapper {
 
   /** "http://x/fhir/Medication/5/_history/2" and "Medication/5" both become "Medication/5". */
   static String relativeReference(String ref) {
+    int slash = ref.indexOf('/');
+    if (slash > 0 && slash == ref.lastIndexOf('/') && Character.isUpperCase(ref.charAt(0))) {
+      return ref; // already "Type/id", as almost every reference is
+    }
     String[] parts = ref.split("/");
     for (int i = parts.length - 2; i >= 0; i--) {
       if (parts[i].equals("_history")) {
