@@ -38,8 +38,10 @@ import org.mineralcds.fhir.FhirServerPolicy;
 import org.mineralcds.fhir.HapiFhirFetcher;
 import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.fhir.R4Mapper;
+import org.mineralcds.fhir.WaitBracket;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.http.CdsHooksHandler;
+import org.mineralcds.http.CpuSlots;
 import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.knowledge.Knowledge;
@@ -120,7 +122,7 @@ public final class MineralCds implements AutoCloseable {
    */
   public static MineralBalanceService service(
       ServiceConfig config, Clock clock, ExecutorService fetchPool, Metrics metrics) {
-    return service(config, clock, fetchPool, metrics, FhirContext.forR4());
+    return service(config, clock, fetchPool, metrics, FhirContext.forR4(), WaitBracket.NONE);
   }
 
   /**
@@ -129,14 +131,16 @@ public final class MineralCds implements AutoCloseable {
    * client's HTTP settings (no cross-server redirects, capped bodies, timeouts) are configured on
    * its client factory (HAPI's requests take their HTTP client from the context's factory) and must
    * not leak into other users. Building a context's model costs hundreds of milliseconds of
-   * start-up, so the service's parser, client and demo server share this one.
+   * start-up, so the service's parser, client and demo server share this one. {@code fhirWaits}
+   * runs around each wait for a FHIR server.
    */
   static MineralBalanceService service(
       ServiceConfig config,
       Clock clock,
       ExecutorService fetchPool,
       Metrics metrics,
-      FhirContext fhir) {
+      FhirContext fhir,
+      WaitBracket fhirWaits) {
     Knowledge knowledge =
         config.knowledgeDir() == null
             ? KnowledgeLoader.fromClasspath(SERVICE_ID)
@@ -152,7 +156,8 @@ public final class MineralCds implements AutoCloseable {
             fetchPool,
             clock,
             config.hookDeadline(),
-            config.maxFhirPages());
+            config.maxFhirPages(),
+            fhirWaits);
     return new MineralBalanceService(
         knowledge.service(),
         loader,
@@ -189,7 +194,11 @@ public final class MineralCds implements AutoCloseable {
             new LinkedBlockingQueue<>(),
             daemonThreads("fhir-fetch"));
     fetchPool.allowCoreThreadTimeOut(true);
-    MineralBalanceService service = service(config, clock, fetchPool, metrics, fhir);
+    // Hook calls use the CPU two per core at most, in arrival order, and give up their slot while
+    // they wait for a FHIR server (CpuSlots, BENCHMARKS.md).
+    CpuSlots cpuSlots = new CpuSlots(2 * Runtime.getRuntime().availableProcessors());
+    MineralBalanceService service =
+        service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
@@ -201,7 +210,8 @@ public final class MineralCds implements AutoCloseable {
                 config.publicBaseUrl(),
                 config.maxConcurrentHooks()),
             authenticator,
-            metrics);
+            metrics,
+            cpuSlots);
     // Not a static field: logging starts up in ~0.3 s, which the demo thread can overlap.
     Logger log = LoggerFactory.getLogger(MineralCds.class);
     if (authenticator.enabled()) {

@@ -151,6 +151,7 @@ final class LoadBench {
       System.out.printf("  client max      %8.2f ms%n", median(results, r -> r.percentile(1.0)));
       System.out.printf("  server mean     %8.2f ms   (/metrics sum/count)%n", median(results, r -> r.server.meanMillis()));
       System.out.printf("  server p99 <=   %8.2f ms   (/metrics bucket bound)%n", median(results, r -> r.server.boundMillis(0.99)));
+      System.out.printf("  server p99 ~    %8.2f ms   (interpolated in its bucket, as histogram_quantile)%n", median(results, r -> r.server.interpolatedMillis(0.99)));
       System.out.printf("  errors          %8d (all runs)%n", results.stream().mapToLong(r -> r.errors).sum());
       System.out.printf(
           "  service CPU     %8.2f ms per hook call (user+system, /proc; independent of CPU"
@@ -300,8 +301,11 @@ final class LoadBench {
           server == ServerHistogram.EMPTY
               ? ""
               : String.format(
-                  "; server mean %.2f ms, p50 <= %.1f, p99 <= %.1f ms",
-                  server.meanMillis(), server.boundMillis(0.5), server.boundMillis(0.99)));
+                  "; server mean %.2f ms, p50 <= %.1f, p99 <= %.1f ms (interpolated %.1f)",
+                  server.meanMillis(),
+                  server.boundMillis(0.5),
+                  server.boundMillis(0.99),
+                  server.interpolatedMillis(0.99)));
     }
   }
 
@@ -341,6 +345,29 @@ final class LoadBench {
 
     double meanMillis() {
       return count == 0 ? Double.NaN : sum / count * 1000;
+    }
+
+    /**
+     * The p-quantile, interpolated linearly inside its bucket as Prometheus's histogram_quantile
+     * does: an estimate between the bucket's bounds, not a measurement.
+     */
+    double interpolatedMillis(double p) {
+      double rank = p * count;
+      double lower = 0;
+      double below = 0;
+      for (Map.Entry<Double, Double> e : cumulative.entrySet()) {
+        if (e.getValue() >= rank) {
+          if (e.getKey().isInfinite()) {
+            return lower * 1000;
+          }
+          double inBucket = e.getValue() - below;
+          double fraction = inBucket == 0 ? 1 : (rank - below) / inBucket;
+          return (lower + (e.getKey() - lower) * fraction) * 1000;
+        }
+        lower = e.getKey();
+        below = e.getValue();
+      }
+      return Double.NaN;
     }
 
     /** The smallest bucket bound at or under which a fraction p of the calls finished. */

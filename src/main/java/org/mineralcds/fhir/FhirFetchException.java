@@ -7,7 +7,13 @@ public final class FhirFetchException extends RuntimeException {
     super(message, cause);
   }
 
-  /** A short, fixed reason for metrics: http-401, connect, timeout, unreadable or other. */
+  public FhirFetchException(String message) {
+    super(message);
+  }
+
+  /**
+   * A short, fixed reason for metrics: http-401, connect, timeout, too-large, unreadable or other.
+   */
   public String reason() {
     String m = getMessage();
     if (m.startsWith("FHIR server answered HTTP ")) {
@@ -18,6 +24,9 @@ public final class FhirFetchException extends RuntimeException {
     }
     if (m.contains("did not answer")) {
       return "timeout";
+    }
+    if (m.contains("larger than")) {
+      return "too-large";
     }
     if (m.contains("could not be read")) {
       return "unreadable";

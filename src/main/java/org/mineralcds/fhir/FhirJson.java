@@ -9,6 +9,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -89,6 +90,56 @@ final class FhirJson {
 
   static String resourceType(JsonNode resource) {
     return text(resource, "resourceType");
+  }
+
+  /**
+   * Why {@code value} does not have the shape of a FHIR R4 resource, or null when it does: an
+   * object of a known type; a Bundle's entries objects whose resources have that shape too. The
+   * content is read (and judged) later, by the mapper; this is the check before it, the same for a
+   * prefetch value and a FHIR server's answer.
+   *
+   * @param resourceTypes the FHIR R4 resource type names
+   */
+  static String shapeProblem(JsonNode value, Set<String> resourceTypes) {
+    if (value == null || !value.isObject()) {
+      return "is not a FHIR R4 resource";
+    }
+    String type = resourceType(value);
+    if (type == null || !resourceTypes.contains(type)) {
+      return "is not a FHIR R4 resource: unknown resourceType";
+    }
+    if (type.equals("Bundle")) {
+      JsonNode entries = value.get("entry");
+      if (entries != null && !entries.isNull() && !entries.isArray()) {
+        return "is a Bundle whose entry is not a list";
+      }
+      for (JsonNode entry : entries == null ? List.<JsonNode>of() : entries) {
+        JsonNode resource = entry.get("resource");
+        if (!entry.isObject() || resource != null && !resource.isObject()) {
+          return "is a Bundle with an entry that is not a FHIR resource";
+        }
+        if (resource != null) {
+          String inner = shapeProblem(resource, resourceTypes);
+          if (inner != null) {
+            return inner;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The URL of a Bundle's {@code next} link, or null (also for any other resource). */
+  static String nextLink(JsonNode resource) {
+    if (!"Bundle".equals(resourceType(resource))) {
+      return null;
+    }
+    for (JsonNode link : objects(resource, "link")) {
+      if ("next".equals(text(link, "relation"))) {
+        return text(link, "url");
+      }
+    }
+    return null;
   }
 
   /** A FHIR decimal at {@code field}: a JSON number (or numeric string); null when absent. */

@@ -2,21 +2,25 @@ package org.mineralcds.fhir;
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.parser.DataFormatException;
-import ca.uhn.fhir.rest.client.api.IGenericClient;
+import ca.uhn.fhir.rest.api.Constants;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.api.RequestTypeEnum;
+import ca.uhn.fhir.rest.client.api.IHttpRequest;
+import ca.uhn.fhir.rest.client.api.IHttpResponse;
 import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
 import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
-import ca.uhn.fhir.rest.client.exceptions.FhirClientConnectionException;
-import ca.uhn.fhir.rest.client.interceptor.BearerTokenAuthInterceptor;
-import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceGoneException;
-import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Reader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.http.HttpEntity;
 import org.apache.http.HttpResponseInterceptor;
@@ -25,15 +29,13 @@ import org.apache.http.impl.client.CloseableHttpClient;
 import org.apache.http.impl.client.HttpClients;
 import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
 import org.hl7.fhir.instance.model.api.IBaseResource;
-import org.hl7.fhir.r4.model.Bundle;
-import org.hl7.fhir.r4.model.Resource;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.observability.Metrics;
 
 /**
- * {@link FhirFetcher} on HAPI's generic client: no capability-statement round trip, bounded connect
- * and read timeouts, pooled connections reused across calls, and the bearer token attached per
- * call.
+ * {@link FhirFetcher} on HAPI's client transport: no capability-statement round trip, bounded
+ * connect and read timeouts, pooled connections reused across calls, the bearer token attached per
+ * call, and answers read as JSON for the one mapper both data paths share.
  */
 public final class HapiFhirFetcher implements FhirFetcher {
 
@@ -49,7 +51,10 @@ public final class HapiFhirFetcher implements FhirFetcher {
 
   private static final ObjectMapper JSON = HookJson.newMapper();
 
+  private static final String UNREADABLE = "the FHIR server's response could not be read as FHIR";
+
   private final FhirContext fhir;
+  private final Set<String> resourceTypes;
   private final Metrics metrics;
 
   /**
@@ -65,20 +70,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
     factory.setConnectionRequestTimeout((int) connectTimeout.toMillis());
     factory.setSocketTimeout((int) readTimeout.toMillis());
     factory.setHttpClient(httpClient(connectTimeout, readTimeout));
-    warmUp();
-  }
-
-  /**
-   * HAPI builds its client and Bundle parsing machinery on first use, which made the first hook
-   * call after start-up several times slower than the rest; do it now instead.
-   */
-  private void warmUp() {
-    fhir.newRestfulGenericClient("http://127.0.0.1/warm-up");
-    fhir.newJsonParser()
-        .parseResource(
-            Bundle.class,
-            "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
-                + "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{}}}]}");
+    this.resourceTypes = Set.copyOf(fhir.getResourceTypes());
   }
 
   /**
@@ -112,8 +104,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
                     return;
                   }
                   if (entity.getContentLength() > MAX_RESPONSE_BYTES) {
-                    throw new IOException(
-                        "FHIR response larger than " + MAX_RESPONSE_BYTES + " bytes");
+                    throw new SizeLimitedEntity.TooLarge(MAX_RESPONSE_BYTES);
                   }
                   response.setEntity(new SizeLimitedEntity(entity, MAX_RESPONSE_BYTES));
                 })
@@ -150,52 +141,19 @@ public final class HapiFhirFetcher implements FhirFetcher {
       String relativeUrl,
       int maxPages,
       RequestDeadline deadline) {
-    IGenericClient client = client(fhirServer, accessToken, deadline);
     String url = base(fhirServer) + relativeUrl;
-    try {
-      if (!relativeUrl.contains("?")) {
-        String type = relativeUrl.substring(0, relativeUrl.indexOf('/'));
-        Class<? extends Resource> resourceType =
-            fhir.getResourceDefinition(type).getImplementingClass().asSubclass(Resource.class);
-        return List.of(json(client.fetchResourceFromUrl(resourceType, url)));
-      }
-      Bundle first = client.fetchResourceFromUrl(Bundle.class, url);
-      List<JsonNode> pages = new ArrayList<>();
-      pages.add(json(first));
-      pages.addAll(follow(client, fhirServer, first, maxPages - 1));
-      return pages;
-    } catch (ResourceNotFoundException | ResourceGoneException e) {
+    // A read ("Medication/7") answers that resource; a search answers searchset pages.
+    int slash = relativeUrl.indexOf('/');
+    String expectedType =
+        relativeUrl.contains("?") || slash < 0 ? "Bundle" : relativeUrl.substring(0, slash);
+    JsonNode first = get(url, accessToken, deadline, expectedType, true);
+    if (first == null) {
       return List.of();
-    } catch (RuntimeException e) {
-      throw failure(e);
     }
-  }
-
-  /** A HAPI client failure as a FhirFetchException naming what happened (never data). */
-  private static FhirFetchException failure(RuntimeException e) {
-    if (e instanceof FhirClientConnectionException connection) {
-      return new FhirFetchException(connectionProblem(connection), e);
-    }
-    if (e instanceof BaseServerResponseException response) {
-      return new FhirFetchException("FHIR server answered HTTP " + response.getStatusCode(), e);
-    }
-    return new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
-  }
-
-  /** HAPI reports network failures as a 500 "response"; say what really happened. */
-  private static String connectionProblem(FhirClientConnectionException e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String kind = root.getClass().getSimpleName();
-    if (root instanceof DataFormatException) {
-      return "the FHIR server's response could not be read as FHIR (" + kind + ")";
-    }
-    if (kind.contains("Timeout")) {
-      return "the FHIR server did not answer in time (" + kind + ")";
-    }
-    return "could not connect to the FHIR server (" + kind + ")";
+    List<JsonNode> pages = new ArrayList<>();
+    pages.add(first);
+    pages.addAll(follow(fhirServer, accessToken, first, maxPages - 1, deadline));
+    return pages;
   }
 
   @Override
@@ -206,51 +164,149 @@ public final class HapiFhirFetcher implements FhirFetcher {
       return List.of();
     }
     try (RequestDeadline deadline = new RequestDeadline(deadlineNanos)) {
-      IGenericClient client = client(fhirServer, accessToken, deadline);
-      Bundle page = client.fetchResourceFromUrl(Bundle.class, nextUrl);
+      JsonNode page = get(nextUrl, accessToken, deadline, "Bundle", false);
       List<JsonNode> pages = new ArrayList<>();
-      pages.add(json(page));
-      pages.addAll(follow(client, fhirServer, page, maxPages - 1));
+      pages.add(page);
+      pages.addAll(follow(fhirServer, accessToken, page, maxPages - 1, deadline));
       return pages;
-    } catch (RuntimeException e) {
-      throw failure(e);
     }
   }
 
-  private List<JsonNode> follow(IGenericClient client, String fhirServer, Bundle page, int pages) {
-    List<JsonNode> resources = new ArrayList<>();
-    Bundle current = page;
-    for (int i = 0; i < pages && current.getLink(Bundle.LINK_NEXT) != null; i++) {
-      String next = current.getLink(Bundle.LINK_NEXT).getUrl();
+  private List<JsonNode> follow(
+      String fhirServer, String accessToken, JsonNode page, int pages, RequestDeadline deadline) {
+    List<JsonNode> more = new ArrayList<>();
+    String next = FhirJson.nextLink(page);
+    for (int i = 0; i < pages && next != null; i++) {
       // The token may only go to the server it was issued for.
       if (!sameServer(fhirServer, next)) {
         break;
       }
-      current = client.fetchResourceFromUrl(Bundle.class, next);
-      resources.add(json(current));
+      // A next page that is gone (the server let the search expire) fails the whole key: the
+      // pages read so far are not the whole answer.
+      JsonNode current = get(next, accessToken, deadline, "Bundle", false);
+      more.add(current);
+      next = FhirJson.nextLink(current);
     }
-    return resources;
+    return more;
   }
 
   /**
-   * What HAPI's client parsed (and so checked as FHIR R4), as the JSON the mapper reads on both
-   * data paths: one mapping, whatever the source.
+   * One GET through HAPI's client transport (the pooled HTTP client configured above: timeouts,
+   * same-server redirects, size cap), read straight into a JSON tree for the mapper: parsing into
+   * HAPI's object model and printing it back to JSON was most of the FHIR path's CPU
+   * (BENCHMARKS.md). The tree must have the shape of an R4 resource of {@code expected} type; the
+   * mapper judges the content, as for prefetch. Returns null for 404 and 410 (nothing there) when
+   * {@code goneIsEmpty}.
    */
-  private JsonNode json(IBaseResource resource) {
+  private JsonNode get(
+      String url,
+      String accessToken,
+      RequestDeadline deadline,
+      String expected,
+      boolean goneIsEmpty) {
     try {
-      return JSON.readTree(fhir.newJsonParser().encodeResourceToString(resource));
-    } catch (IOException e) {
-      throw new IllegalStateException("HAPI wrote JSON that does not read back", e);
+      return exchange(url, accessToken, deadline, expected, goneIsEmpty);
+    } catch (FhirFetchException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new FhirFetchException("FHIR server call failed: " + e.getClass().getSimpleName(), e);
     }
   }
 
-  private IGenericClient client(String fhirServer, String accessToken, RequestDeadline deadline) {
-    IGenericClient client = fhir.newRestfulGenericClient(fhirServer);
-    client.registerInterceptor(deadline);
+  private JsonNode exchange(
+      String url,
+      String accessToken,
+      RequestDeadline deadline,
+      String expected,
+      boolean goneIsEmpty) {
+    IHttpRequest request =
+        fhir.getRestfulClientFactory()
+            .getHttpClient(new StringBuilder(url), null, null, RequestTypeEnum.GET, List.of())
+            .createGetRequest(fhir, EncodingEnum.JSON);
     if (accessToken != null) {
-      client.registerInterceptor(new BearerTokenAuthInterceptor(accessToken));
+      request.addHeader(Constants.HEADER_AUTHORIZATION, "Bearer " + accessToken);
     }
-    return client;
+    deadline.interceptRequest(request);
+    IHttpResponse response;
+    try {
+      response = request.execute();
+    } catch (IOException e) {
+      throw new FhirFetchException(connectionProblem(e), e);
+    }
+    try {
+      int status = response.getStatus();
+      if (status < 200 || status > 299) {
+        discardBody(response);
+        if ((status == 404 || status == 410) && goneIsEmpty) {
+          return null;
+        }
+        throw new FhirFetchException("FHIR server answered HTTP " + status);
+      }
+      JsonNode resource = read(response);
+      String problem = FhirJson.shapeProblem(resource, resourceTypes);
+      if (problem != null) {
+        throw new FhirFetchException(UNREADABLE + " (it " + problem + ")");
+      }
+      if (!expected.equals(FhirJson.resourceType(resource))) {
+        throw new FhirFetchException(
+            UNREADABLE
+                + " (a "
+                + FhirJson.resourceType(resource)
+                + " where a "
+                + expected
+                + " was expected)");
+      }
+      return resource;
+    } finally {
+      response.close();
+    }
+  }
+
+  /**
+   * Reads an unused body to its end (the deadline and size cap still apply), so the connection goes
+   * back to the pool instead of being closed.
+   */
+  private static void discardBody(IHttpResponse response) {
+    try (InputStream body = response.readEntity()) {
+      if (body != null) {
+        body.transferTo(OutputStream.nullOutputStream());
+      }
+    } catch (IOException e) {
+      // The connection is closed instead of reused; the status says what went wrong.
+    }
+  }
+
+  private JsonNode read(IHttpResponse response) {
+    String mimeType = response.getMimeType();
+    try {
+      if (mimeType != null && mimeType.toLowerCase(Locale.ROOT).contains("xml")) {
+        // Asked for JSON, a few servers answer XML all the same: HAPI reads it, the mapper reads
+        // JSON, so it is printed as such.
+        try (Reader body = response.createReader()) {
+          IBaseResource resource = fhir.newXmlParser().parseResource(body);
+          return JSON.readTree(fhir.newJsonParser().encodeResourceToString(resource));
+        }
+      }
+      try (InputStream body = response.readEntity()) {
+        return body == null ? null : JSON.readTree(body);
+      }
+    } catch (JsonProcessingException | DataFormatException e) {
+      throw new FhirFetchException(UNREADABLE + " (" + e.getClass().getSimpleName() + ")", e);
+    } catch (IOException e) {
+      throw new FhirFetchException(connectionProblem(e), e);
+    }
+  }
+
+  /** What went wrong on the wire, in words (never data). */
+  private static String connectionProblem(IOException e) {
+    if (e instanceof SizeLimitedEntity.TooLarge) {
+      return "the FHIR server's response was larger than " + MAX_RESPONSE_BYTES + " bytes";
+    }
+    String kind = e.getClass().getSimpleName();
+    if (kind.contains("Timeout")) {
+      return "the FHIR server did not answer in time (" + kind + ")";
+    }
+    return "could not connect to the FHIR server (" + kind + ")";
   }
 
   /** True when {@code url} is under the fhirServer base: "base/...", "base?..." or "base". */

@@ -55,10 +55,12 @@ public final class PatientDataLoader {
   private final Clock clock;
   private final Duration deadline;
   private final int maxPages;
+  private final WaitBracket waits;
 
   /**
    * @param resourceTypes the FHIR R4 resource type names: a prefetch value of any other type is
    *     refused
+   * @param waits what to do around each wait for a FHIR server
    */
   public PatientDataLoader(
       Set<String> resourceTypes,
@@ -69,7 +71,8 @@ public final class PatientDataLoader {
       ExecutorService pool,
       Clock clock,
       Duration deadline,
-      int maxPages) {
+      int maxPages,
+      WaitBracket waits) {
     this.resourceTypes = Set.copyOf(resourceTypes);
     this.service = service;
     this.fetcher = fetcher;
@@ -79,6 +82,7 @@ public final class PatientDataLoader {
     this.clock = clock;
     this.deadline = deadline;
     this.maxPages = maxPages;
+    this.waits = waits;
   }
 
   public PatientData load(HookRequest request, String patientId) {
@@ -108,7 +112,7 @@ public final class PatientDataLoader {
       }
       prefetched.add(key);
       add(pool, value, key);
-      String next = nextPage(value);
+      String next = FhirJson.nextLink(value);
       if (next != null) {
         morePages(request, key, next, policy, deadlineNanos).forEach(r -> add(pool, r, null));
       }
@@ -146,48 +150,12 @@ public final class PatientDataLoader {
    */
   private record Held(JsonNode resource, String prefetchKey) {}
 
-  /**
-   * The shape every prefetch value must have before its content is read: a resource of a known R4
-   * type; a Bundle's entries objects whose resources are such resources too.
-   */
+  /** A prefetch value must have the shape of a FHIR R4 resource before its content is read. */
   private void checkResource(String key, JsonNode value) {
-    if (!value.isObject()) {
-      throw HookError.badRequest("'prefetch." + key + "' is not a FHIR R4 resource.");
+    String problem = FhirJson.shapeProblem(value, resourceTypes);
+    if (problem != null) {
+      throw HookError.badRequest("'prefetch." + key + "' " + problem + ".");
     }
-    String type = FhirJson.resourceType(value);
-    if (type == null || !resourceTypes.contains(type)) {
-      throw HookError.badRequest(
-          "'prefetch." + key + "' is not a FHIR R4 resource: unknown resourceType.");
-    }
-    if (type.equals("Bundle")) {
-      JsonNode entries = value.get("entry");
-      if (entries != null && !entries.isNull() && !entries.isArray()) {
-        throw HookError.badRequest("'prefetch." + key + "' is a Bundle whose entry is not a list.");
-      }
-      for (JsonNode entry : entries == null ? List.<JsonNode>of() : entries) {
-        JsonNode resource = entry.get("resource");
-        if (!entry.isObject() || resource != null && !resource.isObject()) {
-          throw HookError.badRequest(
-              "'prefetch." + key + "' is a Bundle with an entry that is not a FHIR resource.");
-        }
-        if (resource != null) {
-          checkResource(key, resource);
-        }
-      }
-    }
-  }
-
-  /** The URL of a searchset's {@code next} link, or null. */
-  private static String nextPage(JsonNode resource) {
-    if (!"Bundle".equals(FhirJson.resourceType(resource))) {
-      return null;
-    }
-    for (JsonNode link : FhirJson.objects(resource, "link")) {
-      if ("next".equals(FhirJson.text(link, "relation"))) {
-        return FhirJson.text(link, "url");
-      }
-    }
-    return null;
   }
 
   private List<JsonNode> morePages(
@@ -197,13 +165,18 @@ public final class PatientDataLoader {
           "prefetch key {} has more pages but no usable fhirServer; using the first page", key);
       return List.of();
     }
-    try {
-      return fetcher.remainingPages(
-          request.fhirServer(), token(request), next, maxPages - 1, deadlineNanos);
-    } catch (FhirFetchException e) {
-      LOG.warn("prefetch key {}: next page failed: {}", key, e.getMessage());
-      return List.of();
-    }
+    List<JsonNode> pages = new ArrayList<>();
+    waits.around(
+        () -> {
+          try {
+            pages.addAll(
+                fetcher.remainingPages(
+                    request.fhirServer(), token(request), next, maxPages - 1, deadlineNanos));
+          } catch (FhirFetchException e) {
+            LOG.warn("prefetch key {}: next page failed: {}", key, e.getMessage());
+          }
+        });
+    return pages;
   }
 
   /**
@@ -247,28 +220,34 @@ public final class PatientDataLoader {
           pool.submit(
               () -> fetcher.fetch(request.fhirServer(), token, url, maxPages, deadlineNanos)));
     }
-    for (Map.Entry<String, Future<List<JsonNode>>> e : futures.entrySet()) {
-      try {
-        long remaining = Math.max(0, deadlineNanos - System.nanoTime());
-        e.getValue().get(remaining, TimeUnit.NANOSECONDS).forEach(r -> add(resources, r, null));
-      } catch (TimeoutException ex) {
-        e.getValue().cancel(true);
-        LOG.warn("prefetch key {}: FHIR server did not answer within the deadline", e.getKey());
-        failed.put(e.getKey(), "the FHIR server did not answer within the deadline");
-      } catch (ExecutionException ex) {
-        LOG.warn("prefetch key {}: {}", e.getKey(), ex.getCause().getMessage());
-        failed.put(
-            e.getKey(),
-            ex.getCause() instanceof FhirFetchException f
-                ? f.getMessage()
-                : "the FHIR server call failed");
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        failed.put(e.getKey(), "interrupted");
-      } catch (CancellationException ex) {
-        failed.put(e.getKey(), "cancelled");
-      }
-    }
+    waits.around(
+        () -> {
+          for (Map.Entry<String, Future<List<JsonNode>>> e : futures.entrySet()) {
+            try {
+              long remaining = Math.max(0, deadlineNanos - System.nanoTime());
+              e.getValue()
+                  .get(remaining, TimeUnit.NANOSECONDS)
+                  .forEach(r -> add(resources, r, null));
+            } catch (TimeoutException ex) {
+              e.getValue().cancel(true);
+              LOG.warn(
+                  "prefetch key {}: FHIR server did not answer within the deadline", e.getKey());
+              failed.put(e.getKey(), "the FHIR server did not answer within the deadline");
+            } catch (ExecutionException ex) {
+              LOG.warn("prefetch key {}: {}", e.getKey(), ex.getCause().getMessage());
+              failed.put(
+                  e.getKey(),
+                  ex.getCause() instanceof FhirFetchException f
+                      ? f.getMessage()
+                      : "the FHIR server call failed");
+            } catch (InterruptedException ex) {
+              Thread.currentThread().interrupt();
+              failed.put(e.getKey(), "interrupted");
+            } catch (CancellationException ex) {
+              failed.put(e.getKey(), "cancelled");
+            }
+          }
+        });
     return requireOptional(failed);
   }
 
@@ -322,17 +301,20 @@ public final class PatientDataLoader {
           pool.submit(
               () -> fetcher.fetch(request.fhirServer(), token, relative, 1, deadlineNanos)));
     }
-    for (Future<List<JsonNode>> f : futures) {
-      try {
-        f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
-            .forEach(r -> add(resources, r, null));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException | CancellationException e) {
-        f.cancel(true);
-        LOG.info("a referenced Medication could not be read; the reference display is used");
-      }
-    }
+    waits.around(
+        () -> {
+          for (Future<List<JsonNode>> f : futures) {
+            try {
+              f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
+                  .forEach(r -> add(resources, r, null));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException | CancellationException e) {
+              f.cancel(true);
+              LOG.info("a referenced Medication could not be read; the reference display is used");
+            }
+          }
+        });
   }
 
   private static String token(HookRequest request) {

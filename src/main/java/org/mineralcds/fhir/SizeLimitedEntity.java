@@ -9,6 +9,13 @@ import org.apache.http.entity.HttpEntityWrapper;
 /** A response body that fails once it exceeds a size cap, so no FHIR server can exhaust memory. */
 final class SizeLimitedEntity extends HttpEntityWrapper {
 
+  /** The body went past the cap. */
+  static final class TooLarge extends IOException {
+    TooLarge(long maxBytes) {
+      super("FHIR response larger than " + maxBytes + " bytes");
+    }
+  }
+
   private final long maxBytes;
 
   SizeLimitedEntity(HttpEntity entity, long maxBytes) {
@@ -42,7 +49,7 @@ final class SizeLimitedEntity extends HttpEntityWrapper {
       private void count(int n) throws IOException {
         count += n;
         if (count > maxBytes) {
-          throw new IOException("FHIR response larger than " + maxBytes + " bytes");
+          throw new TooLarge(maxBytes);
         }
       }
     };

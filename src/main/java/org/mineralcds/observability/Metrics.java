@@ -14,8 +14,12 @@ import java.io.UncheckedIOException;
  */
 public final class Metrics {
 
+  /**
+   * Seconds. Fine below 25 ms, where a prefetch hook call lands (its p99 target is 10 ms,
+   * BENCHMARKS.md); coarse above, where FHIR server round trips and timeouts land.
+   */
   private static final double[] LATENCY_BUCKETS = {
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+    0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
   };
 
   private final PrometheusRegistry registry = new PrometheusRegistry();

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -159,6 +160,21 @@ class HttpContractTest {
     String big = VALID.replace("\"p1\"}", "\"p1\",\"pad\":\"" + "x".repeat(30_000) + "\"}");
     assertOperationOutcome(
         send("POST", "/cds-services/mineral-balance", "application/json", big), 413, "larger than");
+  }
+
+  @Test
+  void anOversizeBodyWithoutALengthIs413AsItIsRead() throws Exception {
+    String big = VALID.replace("\"p1\"}", "\"p1\",\"pad\":\"" + "x".repeat(30_000) + "\"}");
+    // A body publisher of unknown length: sent chunked, so only reading it can find the size.
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base + "/cds-services/mineral-balance"))
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
+            .build();
+    assertOperationOutcome(
+        HTTP.send(request, HttpResponse.BodyHandlers.ofString()), 413, "larger than");
   }
 
   @ParameterizedTest

@@ -1,0 +1,76 @@
+package org.mineralcds.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.mineralcds.MineralCds;
+import org.mineralcds.config.ServiceConfig;
+
+/**
+ * Hook calls use the CPU a few at a time (two per core), but a call waiting for its FHIR server
+ * gives up its turn: more calls than CPU slots all wait on the network together.
+ */
+class FhirWaitsTest {
+
+  private static final Pattern PATIENT = Pattern.compile("waits-(\\d+)");
+
+  @Test
+  void moreCallsThanCpuSlotsWaitForTheirFhirServerTogether() throws Exception {
+    int calls = 2 * Runtime.getRuntime().availableProcessors() + 2;
+    Set<String> patientsWaiting = ConcurrentHashMap.newKeySet();
+    CountDownLatch allWaiting = new CountDownLatch(calls);
+    // Each query is held until every call has a query waiting here: were a call to keep its CPU
+    // slot while it waits, the calls beyond the slots could not get here and all would time out.
+    try (Support.StubFhir fhir =
+            new Support.StubFhir(
+                (stub, request, response, callback) -> {
+                  Matcher m = PATIENT.matcher(Support.target(request));
+                  if (m.find() && patientsWaiting.add(m.group())) {
+                    allWaiting.countDown();
+                  }
+                  allWaiting.await(20, TimeUnit.SECONDS);
+                  Support.fhirJson(response, callback, 200, Support.searchset());
+                });
+        MineralCds service =
+            Support.start(
+                Support.config(
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(10),
+                    Duration.ofSeconds(10),
+                    ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS))) {
+      String url = service.baseUrl() + Support.SERVICE_PATH;
+      List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < calls; i++) {
+        String body = Support.hookRequest("waits-" + i, fhir.base(), "waits-token").toString();
+        answers.add(
+            Support.HTTP.sendAsync(
+                HttpRequest.newBuilder(URI.create(url))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(30))
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
+      }
+      assertThat(allWaiting.await(5, TimeUnit.SECONDS))
+          .as("calls waiting on the FHIR server at once: %s", patientsWaiting)
+          .isTrue();
+      for (CompletableFuture<HttpResponse<String>> answer : answers) {
+        HttpResponse<String> response = answer.get(30, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      }
+    }
+  }
+}
