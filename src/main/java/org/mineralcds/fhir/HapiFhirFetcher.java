@@ -30,6 +30,7 @@ import org.apache.http.impl.client.HttpClients;
 import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.mineralcds.hook.HookJson;
+import org.mineralcds.io.CappedInputStream;
 import org.mineralcds.observability.Metrics;
 
 /**
@@ -104,7 +105,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
                     return;
                   }
                   if (entity.getContentLength() > MAX_RESPONSE_BYTES) {
-                    throw new SizeLimitedEntity.TooLarge(MAX_RESPONSE_BYTES);
+                    throw new CappedInputStream.TooLarge(MAX_RESPONSE_BYTES);
                   }
                   response.setEntity(new SizeLimitedEntity(entity, MAX_RESPONSE_BYTES));
                 })
@@ -299,7 +300,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
 
   /** What went wrong on the wire, in words (never data). */
   private static String connectionProblem(IOException e) {
-    if (e instanceof SizeLimitedEntity.TooLarge) {
+    if (e instanceof CappedInputStream.TooLarge) {
       return "the FHIR server's response was larger than " + MAX_RESPONSE_BYTES + " bytes";
     }
     String kind = e.getClass().getSimpleName();

@@ -27,6 +27,7 @@ import org.mineralcds.hook.Feedback;
 import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
+import org.mineralcds.io.CappedInputStream;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.service.CdsService;
 import org.slf4j.Logger;

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.jetty.io.Content;
 import org.junit.jupiter.api.Test;
 import org.mineralcds.fhir.FhirFetchException;
 import org.mineralcds.fhir.HapiFhirFetcher;
@@ -107,6 +113,37 @@ class FhirServerAnswersTest {
   }
 
   @Test
+  void anAnswerLargerThanTheCapIsRefusedWhileItIsRead() throws Exception {
+    try (Support.StubFhir fhir =
+        new Support.StubFhir(
+            (stub, request, response, callback) -> {
+              // No Content-Length: only counting the bytes as they arrive can find the size.
+              response.setStatus(200);
+              response.getHeaders().put("Content-Type", "application/fhir+json");
+              byte[] spaces = new byte[1 << 20];
+              Arrays.fill(spaces, (byte) ' ');
+              try (OutputStream out = Content.Sink.asOutputStream(response)) {
+                out.write("{\"resourceType\":\"Bundle\",".getBytes(StandardCharsets.UTF_8));
+                for (long sent = 0;
+                    sent <= HapiFhirFetcher.MAX_RESPONSE_BYTES;
+                    sent += spaces.length) {
+                  out.write(spaces);
+                }
+                out.write("\"type\":\"searchset\"}".getBytes(StandardCharsets.UTF_8));
+              } catch (IOException clientGaveUp) {
+                // Expected: the service stops reading at the cap.
+              }
+              callback.succeeded();
+            })) {
+      assertThatThrownBy(
+              () -> fetcher.fetch(fhir.base(), TOKEN, "Observation?patient=p1", 1, deadline()))
+          .isInstanceOf(FhirFetchException.class)
+          .hasMessageContaining("larger than " + HapiFhirFetcher.MAX_RESPONSE_BYTES + " bytes")
+          .satisfies(e -> assertThat(((FhirFetchException) e).reason()).isEqualTo("too-large"));
+    }
+  }
+
+  @Test
   void aMissingResourceIsNoDataButAnExpiredNextPageFailsTheKey() throws Exception {
     try (Support.StubFhir fhir =
         new Support.StubFhir(
@@ -181,8 +218,7 @@ class FhirServerAnswersTest {
         new Support.StubFhir(
             (stub, request, response, callback) -> {
               clientPorts.add(
-                  ((java.net.InetSocketAddress)
-                          request.getConnectionMetaData().getRemoteSocketAddress())
+                  ((InetSocketAddress) request.getConnectionMetaData().getRemoteSocketAddress())
                       .getPort());
               if (Support.target(request).contains("Medication/")) {
                 Support.fhirJson(

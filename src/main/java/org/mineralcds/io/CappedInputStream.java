@@ -1,23 +1,26 @@
-package org.mineralcds.http;
+package org.mineralcds.io;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** A request body that fails once more than a cap has been read, whatever its declared length. */
-final class CappedInputStream extends FilterInputStream {
+/**
+ * A body that fails once more than a cap has been read, whatever length it declared: a hook request
+ * from an EHR, an answer from a FHIR server. No sender can make the service hold more.
+ */
+public final class CappedInputStream extends FilterInputStream {
 
   /** The body went past the cap. */
-  static final class TooLarge extends IOException {
-    TooLarge() {
-      super("request body over the cap", null);
+  public static final class TooLarge extends IOException {
+    public TooLarge(long maxBytes) {
+      super("body larger than " + maxBytes + " bytes");
     }
   }
 
   private final long maxBytes;
   private long count;
 
-  CappedInputStream(InputStream in, long maxBytes) {
+  public CappedInputStream(InputStream in, long maxBytes) {
     super(in);
     this.maxBytes = maxBytes;
   }
@@ -52,7 +55,7 @@ final class CappedInputStream extends FilterInputStream {
   private void count(long n) throws TooLarge {
     count += n;
     if (count > maxBytes) {
-      throw new TooLarge();
+      throw new TooLarge(maxBytes);
     }
   }
 }
