@@ -431,7 +431,7 @@ class DeploymentKitTest {
     return found.get(found.size() - 1);
   }
 
-  /** ENV in both forms: {@code K=V K2=V2} and {@code K V}. */
+  /** ENV in both forms: {@code K=V K2="V 2"} (values may be quoted) and {@code K V}. */
   private static Map<String, String> envPairs(String args) {
     Map<String, String> pairs = new LinkedHashMap<>();
     String[] words = args.split("\\s+");
@@ -439,9 +439,9 @@ class DeploymentKitTest {
       pairs.put(words[0], args.substring(words[0].length()).strip());
       return pairs;
     }
-    for (String word : words) {
-      int eq = word.indexOf('=');
-      pairs.put(word.substring(0, eq), word.substring(eq + 1).replace("\"", ""));
+    Matcher pair = Pattern.compile("([^=\\s]+)=(\"[^\"]*\"|\\S*)").matcher(args);
+    while (pair.find()) {
+      pairs.put(pair.group(1), pair.group(2).replace("\"", ""));
     }
     return pairs;
   }

@@ -228,9 +228,12 @@ public final class CdsHooksHandler extends Handler.Abstract {
     long started = System.nanoTime();
     String outcome = "500";
     String body;
-    cpuSlots.acquire();
+    boolean cpuSlot = false;
     try {
-      body = serialise(service.call(HookRequest.fromJson(readJson(request)), caller));
+      byte[] requestBody = readBody(request);
+      cpuSlots.acquire();
+      cpuSlot = true;
+      body = serialise(service.call(HookRequest.fromJson(parseJson(requestBody)), caller));
       outcome = "ok";
     } catch (HookError e) {
       outcome = Integer.toString(e.kind().status());
@@ -239,7 +242,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
       outcome = Integer.toString(p.status);
       throw p;
     } finally {
-      cpuSlots.release();
+      if (cpuSlot) {
+        cpuSlots.release();
+      }
       // Released before the response is written: a caller that has its answer may call again.
       hookSlots.release();
       metrics.hook(parts[0], outcome, System.nanoTime() - started);
@@ -257,24 +262,55 @@ public final class CdsHooksHandler extends Handler.Abstract {
   }
 
   private JsonNode readJson(Request request) {
+    return parseJson(readBody(request));
+  }
+
+  /**
+   * The request body, read in full before any CPU slot is taken: a client that sends its body
+   * slowly waits on the network, and must not hold a slot meanwhile. With a Content-Length, into
+   * one array of that size (copying through 8 KB chunks was a third of the bytes a hook call
+   * allocated, BENCHMARKS.md); without one, capped as it is read.
+   */
+  private byte[] readBody(Request request) {
     String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     String mime = type == null ? "" : type.split(";")[0].trim().toLowerCase(Locale.ROOT);
     if (!mime.equals("application/json") && !mime.endsWith("+json")) {
       throw new HttpProblem(415, "not-supported", "Content-Type must be application/json.");
     }
     int max = settings.maxBodyBytes();
-    if (request.getLength() > max) {
-      throw new HttpProblem(
-          413, "too-costly", "The request body is larger than " + max + " bytes.");
+    long declared = request.getLength();
+    if (declared > max) {
+      throw tooLarge(max);
     }
-    // Parsed as it arrives: copying the body into an array first was a third of the bytes a hook
-    // call allocated (BENCHMARKS.md), and a body without a length is still capped as it is read.
-    JsonNode tree;
+    byte[] body;
     try (InputStream in = new CappedInputStream(Content.Source.asInputStream(request), max)) {
-      tree = json.readTree(in);
+      if (declared >= 0) {
+        body = new byte[(int) declared];
+        if (in.readNBytes(body, 0, body.length) < body.length) {
+          throw new HttpProblem(400, "invalid", "The request body ended before its length.");
+        }
+      } else {
+        body = in.readAllBytes();
+      }
     } catch (CappedInputStream.TooLarge e) {
-      throw new HttpProblem(
-          413, "too-costly", "The request body is larger than " + max + " bytes.");
+      throw tooLarge(max);
+    } catch (IOException e) {
+      throw new HttpProblem(400, "invalid", "The request body could not be read.");
+    }
+    if (body.length == 0) {
+      throw new HttpProblem(400, "invalid", "The request body is empty.");
+    }
+    return body;
+  }
+
+  private static HttpProblem tooLarge(int max) {
+    return new HttpProblem(413, "too-costly", "The request body is larger than " + max + " bytes.");
+  }
+
+  private JsonNode parseJson(byte[] body) {
+    JsonNode tree;
+    try {
+      tree = json.readTree(body);
     } catch (StreamConstraintsException e) {
       String limit =
           e.getOriginalMessage().contains("nesting depth")
@@ -285,7 +321,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
       String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
       throw new HttpProblem(400, "invalid", "The request body is not valid JSON" + where + ".");
     } catch (IOException e) {
-      throw new HttpProblem(400, "invalid", "The request body could not be read.");
+      throw new HttpProblem(400, "invalid", "The request body is not valid JSON.");
     }
     if (tree == null || tree.isMissingNode()) {
       throw new HttpProblem(400, "invalid", "The request body is empty.");

@@ -3,11 +3,11 @@ package org.mineralcds.http;
 import java.util.concurrent.Semaphore;
 
 /**
- * Hook calls take a slot while they use the CPU (reading the request, mapping, evaluating, writing
- * the answer) and give it up while they wait for a FHIR server. With more calls running than cores,
- * the operating system time-slices them and a call preempted mid-way finishes late: with slots, the
- * rest wait their turn in arrival order instead, which cut the prefetch path's p99 on two cores
- * from about 10 ms to about 7.5 ms (BENCHMARKS.md).
+ * Hook calls take a slot while they use the CPU (parsing the request, mapping, evaluating,
+ * serialising the answer): not while their request body arrives, and not while they wait for a FHIR
+ * server. With more calls running than cores, the operating system time-slices them and a call
+ * preempted mid-way finishes late: with slots, the rest wait their turn in arrival order instead,
+ * which cut the prefetch path's p99 on two cores from about 10 ms to about 7.5 ms (BENCHMARKS.md).
  */
 public final class CpuSlots {
 

@@ -2,9 +2,12 @@ package org.mineralcds.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,10 +23,11 @@ import org.mineralcds.MineralCds;
 import org.mineralcds.config.ServiceConfig;
 
 /**
- * Hook calls use the CPU a few at a time (two per core), but a call waiting for its FHIR server
- * gives up its turn: more calls than CPU slots all wait on the network together.
+ * Hook calls use the CPU a few at a time (two per core), but a call waiting on the network, for its
+ * FHIR server or for its own request body, holds no CPU slot: more such calls than slots never keep
+ * other calls waiting.
  */
-class FhirWaitsTest {
+class NetworkWaitsTest {
 
   private static final Pattern PATIENT = Pattern.compile("waits-(\\d+)");
 
@@ -70,6 +74,46 @@ class FhirWaitsTest {
       for (CompletableFuture<HttpResponse<String>> answer : answers) {
         HttpResponse<String> response = answer.get(30, TimeUnit.SECONDS);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
+  void clientsSendingTheirBodySlowlyDoNotHoldUpOtherCalls() throws Exception {
+    int slowClients = 2 * Runtime.getRuntime().availableProcessors() + 2;
+    try (MineralCds service = Support.start(Support.defaultConfig())) {
+      List<Socket> slow = new ArrayList<>();
+      try {
+        for (int i = 0; i < slowClients; i++) {
+          Socket socket = new Socket("127.0.0.1", service.port());
+          OutputStream out = socket.getOutputStream();
+          out.write(
+              ("POST "
+                      + Support.SERVICE_PATH
+                      + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      + "Content-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+                      + "{\"hookInstance\":")
+                  .getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          slow.add(socket);
+        }
+        // Every slow client is now inside the service, waiting for the rest of its body.
+        Thread.sleep(300);
+        String body = Support.hookRequest("slow-bodies", null, null).toString();
+        HttpResponse<String> response =
+            Support.HTTP.send(
+                HttpRequest.newBuilder(URI.create(service.baseUrl() + Support.SERVICE_PATH))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(5))
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        // Answered at once: 412, as the request has neither prefetch nor fhirServer.
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(412);
+      } finally {
+        for (Socket socket : slow) {
+          socket.close();
+        }
       }
     }
   }
