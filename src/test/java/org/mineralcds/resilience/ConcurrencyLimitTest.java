@@ -2,8 +2,6 @@ package org.mineralcds.resilience;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -24,14 +22,7 @@ class ConcurrencyLimitTest {
       String url = service.baseUrl() + Support.SERVICE_PATH;
       String body = Support.hookRequest("limit-patient", slow.base(), "limit-token").toString();
 
-      CompletableFuture<HttpResponse<String>> first =
-          Support.HTTP.sendAsync(
-              HttpRequest.newBuilder(URI.create(url))
-                  .header("Content-Type", "application/json")
-                  .timeout(Duration.ofSeconds(30))
-                  .POST(HttpRequest.BodyPublishers.ofString(body))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      CompletableFuture<HttpResponse<String>> first = Support.postAsync(url, body);
       // The first call holds the only slot once its FHIR queries have reached the stub.
       assertThat(slow.firstRequest.await(10, TimeUnit.SECONDS)).isTrue();
 

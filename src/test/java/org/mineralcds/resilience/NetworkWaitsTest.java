@@ -59,14 +59,7 @@ class NetworkWaitsTest {
       List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
       for (int i = 0; i < calls; i++) {
         String body = Support.hookRequest("waits-" + i, fhir.base(), "waits-token").toString();
-        answers.add(
-            Support.HTTP.sendAsync(
-                HttpRequest.newBuilder(URI.create(url))
-                    .header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(30))
-                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString()));
+        answers.add(Support.postAsync(url, body));
       }
       assertThat(allWaiting.await(5, TimeUnit.SECONDS))
           .as("calls waiting on the FHIR server at once: %s", patientsWaiting)
