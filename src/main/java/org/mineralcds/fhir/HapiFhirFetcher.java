@@ -7,8 +7,6 @@ import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.api.RequestTypeEnum;
 import ca.uhn.fhir.rest.client.api.IHttpRequest;
 import ca.uhn.fhir.rest.client.api.IHttpResponse;
-import ca.uhn.fhir.rest.client.api.IRestfulClientFactory;
-import ca.uhn.fhir.rest.client.api.ServerValidationModeEnum;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -65,12 +63,9 @@ public final class HapiFhirFetcher implements FhirFetcher {
       FhirContext fhir, Duration connectTimeout, Duration readTimeout, Metrics metrics) {
     this.fhir = fhir;
     this.metrics = metrics;
-    IRestfulClientFactory factory = fhir.getRestfulClientFactory();
-    factory.setServerValidationMode(ServerValidationModeEnum.NEVER);
-    factory.setConnectTimeout((int) connectTimeout.toMillis());
-    factory.setConnectionRequestTimeout((int) connectTimeout.toMillis());
-    factory.setSocketTimeout((int) readTimeout.toMillis());
-    factory.setHttpClient(httpClient(connectTimeout, readTimeout));
+    // Requests are made with HAPI's transport on this client, which carries the timeouts; no
+    // generic client is built, so no capability statement is ever fetched.
+    fhir.getRestfulClientFactory().setHttpClient(httpClient(connectTimeout, readTimeout));
     this.resourceTypes = Set.copyOf(fhir.getResourceTypes());
   }
 

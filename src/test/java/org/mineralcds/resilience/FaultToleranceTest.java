@@ -55,10 +55,7 @@ class FaultToleranceTest {
         Support.start(
             Support.config(CONNECT, READ, DEADLINE, ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS));
     // Warm up the service's parsers and client so the first fault is not measured cold.
-    try (Support.StubFhir empty =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(response, callback, 200, Support.searchset()))) {
+    try (Support.StubFhir empty = Support.answering(200, Support.searchset())) {
       Support.post(
           service.baseUrl() + Support.SERVICE_PATH,
           Support.hookRequest("warm-up", empty.base(), TOKEN).toString());
@@ -153,14 +150,10 @@ class FaultToleranceTest {
   @Test
   void aServerError500Is412NamingTheStatus() throws Exception {
     try (Support.StubFhir failing =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(
-                    response,
-                    callback,
-                    500,
-                    "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-                        + "\"code\":\"exception\",\"diagnostics\":\"boom\"}]}"))) {
+        Support.answering(
+            500,
+            "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                + "\"code\":\"exception\",\"diagnostics\":\"boom\"}]}")) {
       assert412(call(failing, "c-500"), "HTTP 500");
     }
   }
@@ -186,10 +179,7 @@ class FaultToleranceTest {
 
   @Test
   void garbageIs412() throws Exception {
-    try (Support.StubFhir garbage =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(response, callback, 200, "not json"))) {
+    try (Support.StubFhir garbage = Support.answering(200, "not json")) {
       HttpResponse<String> response = call(garbage, "e-garbage");
       assert412(response, "FHIR server");
       assertThat(Support.diagnostics(response)).doesNotContain("not json");
@@ -198,10 +188,7 @@ class FaultToleranceTest {
 
   @Test
   void jsonThatIsNotFhirIs412() throws Exception {
-    try (Support.StubFhir notFhir =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(response, callback, 200, "{\"hello\":\"world\",\"n\":[1,2]}"))) {
+    try (Support.StubFhir notFhir = Support.answering(200, "{\"hello\":\"world\",\"n\":[1,2]}")) {
       HttpResponse<String> response = call(notFhir, "f-not-fhir");
       assert412(response, "FHIR server");
       assertThat(Support.diagnostics(response)).doesNotContain("hello");
@@ -210,10 +197,7 @@ class FaultToleranceTest {
 
   @Test
   void aMalformedResponseIsNotReportedAsAConnectionFailure() throws Exception {
-    try (Support.StubFhir garbage =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(response, callback, 200, "not json"))) {
+    try (Support.StubFhir garbage = Support.answering(200, "not json")) {
       HttpResponse<String> response = call(garbage, "e-garbage-wording");
       assertThat(response.statusCode()).isEqualTo(412);
       assertThat(Support.diagnostics(response)).doesNotContain("could not connect");
@@ -256,10 +240,7 @@ class FaultToleranceTest {
   @Test
   void aTricklingServerDoesNotStarveCallsToHealthyServers() throws Exception {
     try (Support.StubFhir trickle = trickling();
-        Support.StubFhir healthy =
-            new Support.StubFhir(
-                (stub, request, response, callback) ->
-                    Support.fhirJson(response, callback, 200, Support.searchset()))) {
+        Support.StubFhir healthy = Support.answering(200, Support.searchset())) {
       for (int i = 0; i < 3; i++) {
         assertThat(call(trickle, "h-trickle-" + i).statusCode()).isEqualTo(412);
       }

@@ -44,10 +44,7 @@ class FhirServerAnswersTest {
 
   @Test
   void aJsonSearchsetIsReturnedAsSentWithExactDecimals() throws Exception {
-    try (Support.StubFhir fhir =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(response, callback, 200, Support.searchset(OBSERVATION)))) {
+    try (Support.StubFhir fhir = Support.answering(200, Support.searchset(OBSERVATION))) {
       List<JsonNode> pages =
           fetcher.fetch(fhir.base(), TOKEN, "Observation?patient=p1", 3, deadline());
 
@@ -82,10 +79,7 @@ class FhirServerAnswersTest {
 
   @Test
   void aReadAnsweredWithAnotherResourceTypeIsUnreadable() throws Exception {
-    try (Support.StubFhir fhir =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(response, callback, 200, OBSERVATION))) {
+    try (Support.StubFhir fhir = Support.answering(200, OBSERVATION)) {
       assertThatThrownBy(() -> fetcher.fetch(fhir.base(), TOKEN, "Medication/m1", 1, deadline()))
           .isInstanceOf(FhirFetchException.class)
           .hasMessageContaining("could not be read as FHIR")
@@ -97,13 +91,8 @@ class FhirServerAnswersTest {
   @Test
   void aBundleWithAnEntryOfNoKnownTypeIsUnreadable() throws Exception {
     try (Support.StubFhir fhir =
-        new Support.StubFhir(
-            (stub, request, response, callback) ->
-                Support.fhirJson(
-                    response,
-                    callback,
-                    200,
-                    Support.searchset(OBSERVATION, "{\"resourceType\":\"Labresult\"}")))) {
+        Support.answering(
+            200, Support.searchset(OBSERVATION, "{\"resourceType\":\"Labresult\"}"))) {
       assertThatThrownBy(
               () -> fetcher.fetch(fhir.base(), TOKEN, "Observation?patient=p1", 3, deadline()))
           .isInstanceOf(FhirFetchException.class)

@@ -166,10 +166,7 @@ class SsrfTest {
               + "\"link\":[{\"relation\":\"next\",\"url\":\""
               + next
               + "\"}]}";
-      try (Support.StubFhir fhir =
-          new Support.StubFhir(
-              (stub, request, response, callback) ->
-                  Support.fhirJson(response, callback, 200, pageWithForeignNext))) {
+      try (Support.StubFhir fhir = Support.answering(200, pageWithForeignNext)) {
         // Pages of the service's own FHIR queries.
         HttpResponse<String> fetched = callWith(fhir.base());
         assertThat(fetched.statusCode()).as(fetched.body()).isIn(200, 412);

@@ -314,6 +314,12 @@ final class Support {
    * A FHIR server with no data, answering after {@code delayMillis}: a Patient for reads, empty
    * searchsets for searches.
    */
+  /** A stub that gives every request the same FHIR JSON answer. */
+  static StubFhir answering(int status, String body) throws Exception {
+    return new StubFhir(
+        (stub, request, response, callback) -> fhirJson(response, callback, status, body));
+  }
+
   static StubFhir emptyFhir(long delayMillis) throws Exception {
     return new StubFhir(
         (stub, request, response, callback) -> {
