@@ -44,6 +44,7 @@ import org.mineralcds.http.CdsHooksHandler;
 import org.mineralcds.http.CpuSlots;
 import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
+import org.mineralcds.io.ByteBudget;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 import org.mineralcds.knowledge.KnowledgeReport;
@@ -101,6 +102,9 @@ public final class MineralCds implements AutoCloseable {
     }
   }
 
+  /** Threads that wait on FHIR servers: enough for several servers at their request limits. */
+  private static final int FETCH_THREADS = 128;
+
   static final String USAGE =
       """
       mineral-cds: a CDS Hooks service for calcium, magnesium, potassium, PTH, TSH and vitamin D.
@@ -150,14 +154,22 @@ public final class MineralCds implements AutoCloseable {
             fhir.getResourceTypes(),
             knowledge.service(),
             new HapiFhirFetcher(
-                fhir, config.fhirConnectTimeout(), config.fhirReadTimeout(), metrics),
+                fhir,
+                new HapiFhirFetcher.Settings(
+                    config.fhirConnectTimeout(),
+                    config.fhirReadTimeout(),
+                    config.fhirLimits().maxRequestsPerServer(),
+                    knowledge.service().optionalParameters()),
+                metrics),
             new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
             new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
             fetchPool,
             clock,
             config.hookDeadline(),
             config.maxFhirPages(),
-            fhirWaits);
+            fhirWaits,
+            new ByteBudget.Pool(config.fhirLimits().maxBytesInFlight()),
+            config.fhirLimits().maxBytesPerCall());
     return new MineralBalanceService(
         knowledge.service(),
         loader,
@@ -183,12 +195,12 @@ public final class MineralCds implements AutoCloseable {
     EhrAuthenticator authenticator =
         new EhrAuthenticator(
             config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
-    // FHIR queries mostly wait on the network: as many threads as connections to a server,
-    // created on demand and let go after a minute idle.
+    // FHIR queries mostly wait on the network (or for a turn at a busy server): threads created
+    // on demand and let go after a minute idle.
     ThreadPoolExecutor fetchPool =
         new ThreadPoolExecutor(
-            HapiFhirFetcher.MAX_CONNECTIONS_PER_SERVER,
-            HapiFhirFetcher.MAX_CONNECTIONS_PER_SERVER,
+            FETCH_THREADS,
+            FETCH_THREADS,
             60,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),

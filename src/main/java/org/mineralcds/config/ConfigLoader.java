@@ -47,9 +47,18 @@ public final class ConfigLoader {
           new Setting("--public-base-url", "MINERALCDS_PUBLIC_BASE_URL", ""),
           new Setting("--cors-origins", "MINERALCDS_CORS_ORIGINS", "*"),
           new Setting("--allowed-fhir-servers", "MINERALCDS_ALLOWED_FHIR_SERVERS", ""),
-          new Setting("--fhir-connect-timeout-ms", "MINERALCDS_FHIR_CONNECT_TIMEOUT_MS", "1000"),
+          new Setting("--fhir-connect-timeout-ms", "MINERALCDS_FHIR_CONNECT_TIMEOUT_MS", "2500"),
           new Setting("--fhir-read-timeout-ms", "MINERALCDS_FHIR_READ_TIMEOUT_MS", "3000"),
           new Setting("--hook-deadline-ms", "MINERALCDS_HOOK_DEADLINE_MS", "4000"),
+          new Setting(
+              "--fhir-max-concurrent-requests",
+              "MINERALCDS_FHIR_MAX_CONCURRENT_REQUESTS",
+              Integer.toString(FhirLimits.DEFAULT_MAX_REQUESTS_PER_SERVER)),
+          new Setting(
+              "--fhir-max-bytes-per-call",
+              "MINERALCDS_FHIR_MAX_BYTES_PER_CALL",
+              Long.toString(FhirLimits.DEFAULT_MAX_BYTES_PER_CALL)),
+          new Setting("--fhir-max-bytes-in-flight", "MINERALCDS_FHIR_MAX_BYTES_IN_FLIGHT", "0"),
           new Setting("--max-body-bytes", "MINERALCDS_MAX_BODY_BYTES", "10000000"),
           new Setting("--max-fhir-pages", "MINERALCDS_MAX_FHIR_PAGES", "10"),
           new Setting("--max-concurrent-hooks", "MINERALCDS_MAX_CONCURRENT_HOOKS", "32"),
@@ -112,6 +121,19 @@ public final class ConfigLoader {
     Duration deadline =
         Duration.ofMillis(integer(values, "--hook-deadline-ms", 1, 120_000, problems));
     int maxBody = integer(values, "--max-body-bytes", 1024, Integer.MAX_VALUE, problems);
+    int fhirRequests = integer(values, "--fhir-max-concurrent-requests", 1, 1024, problems);
+    int bytesPerCall =
+        integer(values, "--fhir-max-bytes-per-call", 64 * 1024, Integer.MAX_VALUE, problems);
+    int bytesInFlight =
+        integer(values, "--fhir-max-bytes-in-flight", 0, Integer.MAX_VALUE, problems);
+    if (bytesInFlight != 0 && bytesInFlight < bytesPerCall) {
+      problems.add(
+          "--fhir-max-bytes-in-flight ("
+              + bytesInFlight
+              + ") must be 0 (a tenth of the heap) or at least --fhir-max-bytes-per-call ("
+              + bytesPerCall
+              + ")");
+    }
     int maxPages = integer(values, "--max-fhir-pages", 1, 1000, problems);
     int concurrent = integer(values, "--max-concurrent-hooks", 1, 10_000, problems);
     Duration skew = Duration.ofSeconds(integer(values, "--clock-skew-seconds", 0, 600, problems));
@@ -153,7 +175,11 @@ public final class ConfigLoader {
         concurrent,
         issuers,
         sandbox,
-        skew);
+        skew,
+        new FhirLimits(
+            fhirRequests,
+            bytesPerCall,
+            bytesInFlight == 0 ? FhirLimits.defaultMaxBytesInFlight() : bytesInFlight));
   }
 
   private static void parseArgs(String[] args, Map<String, String> cli, List<String> problems) {

@@ -1,6 +1,8 @@
 package org.mineralcds.demo;
 
+import ca.uhn.fhir.model.api.Include;
 import ca.uhn.fhir.rest.annotation.IdParam;
+import ca.uhn.fhir.rest.annotation.IncludeParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Read;
 import ca.uhn.fhir.rest.annotation.Search;
@@ -16,6 +18,7 @@ import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
 import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -90,6 +93,11 @@ final class ScenarioProviders {
           .filter(r -> matches(status, v -> v.equals(statusCode.apply(r)), null))
           .toList();
     }
+  }
+
+  /** The id a relative reference points to ("Patient/p1" → "p1"), or null. */
+  static String idOf(Reference ref) {
+    return ref == null || !ref.hasReference() ? null : ref.getReferenceElement().getIdPart();
   }
 
   static boolean refers(Reference ref, ReferenceParam param) {
@@ -195,7 +203,9 @@ final class ScenarioProviders {
         @OptionalParam(name = "category") TokenOrListParam category,
         @OptionalParam(name = "status") TokenOrListParam status,
         @OptionalParam(name = "date") DateRangeParam date,
-        @Sort SortSpec sort) {
+        @Sort SortSpec sort,
+        @IncludeParam(allow = {"Observation:patient", "Observation:subject"})
+            Set<Include> includes) {
       Stream<Observation> s =
           stream()
               .filter(o -> refers(o.getSubject(), patient) && refers(o.getSubject(), subject))
@@ -210,6 +220,17 @@ final class ScenarioProviders {
             Comparator.comparing(
                 ScenarioProviders::effective, Comparator.nullsFirst(Comparator.naturalOrder()));
         s = s.sorted(sort.getOrder() == SortOrderEnum.DESC ? byDate.reversed() : byDate);
+      }
+      if (includes != null && !includes.isEmpty()) {
+        // HAPI adds a referenced resource to the bundle as an include when the reference holds
+        // it; the store's resources are shared, so copies carry it.
+        s =
+            s.map(
+                o -> {
+                  Observation copy = o.copy();
+                  copy.getSubject().setResource(store.get("Patient", idOf(o.getSubject())));
+                  return copy;
+                });
       }
       return s.toList();
     }
@@ -228,12 +249,29 @@ final class ScenarioProviders {
     @Search
     public List<MedicationRequest> search(
         @OptionalParam(name = "patient") ReferenceParam patient,
-        @OptionalParam(name = "status") TokenOrListParam status) {
-      return byPatientAndStatus(
-          patient,
-          status,
-          MedicationRequest::getSubject,
-          m -> m.hasStatus() ? m.getStatus().toCode() : null);
+        @OptionalParam(name = "status") TokenOrListParam status,
+        @IncludeParam(allow = {"MedicationRequest:medication"}) Set<Include> includes) {
+      List<MedicationRequest> found =
+          byPatientAndStatus(
+              patient,
+              status,
+              MedicationRequest::getSubject,
+              m -> m.hasStatus() ? m.getStatus().toCode() : null);
+      if (includes == null || includes.isEmpty()) {
+        return found;
+      }
+      return found.stream()
+          .map(
+              m -> {
+                if (!m.hasMedicationReference()) {
+                  return m;
+                }
+                MedicationRequest copy = m.copy();
+                Resource medication = store.get("Medication", idOf(copy.getMedicationReference()));
+                copy.getMedicationReference().setResource(medication);
+                return copy;
+              })
+          .toList();
     }
   }
 

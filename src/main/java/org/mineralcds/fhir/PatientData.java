@@ -2,6 +2,7 @@ package org.mineralcds.fhir;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.mineralcds.clinical.PatientRecord;
 
 /**
@@ -12,6 +13,11 @@ import org.mineralcds.clinical.PatientRecord;
  * @param failures keys that could not be obtained, with the reason (no patient data in reasons)
  * @param patientFound a Patient resource with the requested id was among the data
  * @param report what the mapper could not use
+ * @param deferred keys neither prefetched nor fetched yet, because the service fetches them only
+ *     when a card is about to suggest a test ({@link PatientDataLoader#completeForSuggestions})
+ * @param deadlineNanos the hook call's deadline for FHIR requests ({@link System#nanoTime()})
+ * @param fhirRequests HTTP requests sent to the FHIR server for this call
+ * @param fhirBytes bytes of FHIR answers read for this call
  */
 public record PatientData(
     PatientRecord record,
@@ -19,11 +25,16 @@ public record PatientData(
     List<String> fetched,
     Map<String, String> failures,
     boolean patientFound,
-    MappingReport report) {
+    MappingReport report,
+    Set<String> deferred,
+    long deadlineNanos,
+    int fhirRequests,
+    long fhirBytes) {
 
   public PatientData {
     prefetched = List.copyOf(prefetched);
     fetched = List.copyOf(fetched);
     failures = Map.copyOf(failures);
+    deferred = Set.copyOf(deferred);
   }
 }

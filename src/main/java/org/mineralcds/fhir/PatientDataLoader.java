@@ -28,6 +28,7 @@ import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.clinical.PendingOrder;
 import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookRequest;
+import org.mineralcds.io.ByteBudget;
 import org.mineralcds.knowledge.ServiceDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,11 +57,15 @@ public final class PatientDataLoader {
   private final Duration deadline;
   private final int maxPages;
   private final WaitBracket waits;
+  private final ByteBudget.Pool bytesInFlight;
+  private final long maxBytesPerCall;
 
   /**
    * @param resourceTypes the FHIR R4 resource type names: a prefetch value of any other type is
    *     refused
    * @param waits what to do around each wait for a FHIR server
+   * @param bytesInFlight what all hook calls together may hold of FHIR answers
+   * @param maxBytesPerCall what one hook call may read from FHIR servers
    */
   public PatientDataLoader(
       Set<String> resourceTypes,
@@ -72,7 +77,9 @@ public final class PatientDataLoader {
       Clock clock,
       Duration deadline,
       int maxPages,
-      WaitBracket waits) {
+      WaitBracket waits,
+      ByteBudget.Pool bytesInFlight,
+      long maxBytesPerCall) {
     this.resourceTypes = Set.copyOf(resourceTypes);
     this.service = service;
     this.fetcher = fetcher;
@@ -83,6 +90,8 @@ public final class PatientDataLoader {
     this.deadline = deadline;
     this.maxPages = maxPages;
     this.waits = waits;
+    this.bytesInFlight = bytesInFlight;
+    this.maxBytesPerCall = maxBytesPerCall;
   }
 
   public PatientData load(HookRequest request, String patientId) {
@@ -92,6 +101,13 @@ public final class PatientDataLoader {
   /** As {@link #load(HookRequest, String)}, with the FHIR servers this caller may name. */
   public PatientData load(HookRequest request, String patientId, FhirServerPolicy policy) {
     long deadlineNanos = System.nanoTime() + deadline.toNanos();
+    try (FhirCall call = new FhirCall(deadlineNanos, bytesInFlight.forCall(maxBytesPerCall))) {
+      return load(request, patientId, policy, call);
+    }
+  }
+
+  private PatientData load(
+      HookRequest request, String patientId, FhirServerPolicy policy, FhirCall call) {
     Map<String, Held> pool = new LinkedHashMap<>();
     List<String> prefetched = new ArrayList<>();
     List<String> missing = new ArrayList<>();
@@ -114,7 +130,7 @@ public final class PatientDataLoader {
       add(pool, value, key);
       String next = FhirJson.nextLink(value);
       if (next != null) {
-        morePages(request, key, next, policy, deadlineNanos).forEach(r -> add(pool, r, null));
+        morePages(request, key, next, policy, call).forEach(r -> add(pool, r, null));
       }
     }
     // Undeclared keys are harvested too, tolerant of EHRs that name their prefetch differently;
@@ -131,17 +147,126 @@ public final class PatientDataLoader {
         }
       }
     }
-    Map<String, String> failures = fetchMissing(request, missing, pool, deadlineNanos, policy);
-    List<String> fetched = new ArrayList<>(missing);
+    Set<String> usableServer = usableServer(request, policy);
+    // Keys fetched only when needed wait: pending orders until a card suggests a test, the
+    // Patient until it is clear that no other answer included it (unless this server is known to
+    // refuse _include, in which case it is fetched with the rest rather than after them).
+    Set<String> whenSuggesting =
+        service.keysFetchedOnlyWhen(ServiceDefinition.FetchWhen.SUGGESTING);
+    Set<String> whenNotIncluded =
+        service.keysFetchedOnlyWhen(ServiceDefinition.FetchWhen.NOT_INCLUDED);
+    boolean includeRefused =
+        !usableServer.isEmpty()
+            && fetcher.refusedParameters(request.fhirServer()).contains("_include");
+    List<String> now = new ArrayList<>();
+    List<String> afterwards = new ArrayList<>();
+    Set<String> deferred = new LinkedHashSet<>();
+    for (String key : missing) {
+      if (whenSuggesting.contains(key) && !usableServer.isEmpty()) {
+        deferred.add(key);
+      } else if (whenNotIncluded.contains(key) && !includeRefused && !usableServer.isEmpty()) {
+        afterwards.add(key);
+      } else {
+        now.add(key);
+      }
+    }
+    Map<String, String> failures =
+        new LinkedHashMap<>(fetchMissing(request, now, pool, call, policy));
+    List<String> fetched = new ArrayList<>(now);
+    LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+    List<String> stillMissing = new ArrayList<>();
+    for (String key : afterwards) {
+      String url = renderedOrNull(key, request, today);
+      if (url == null || url.contains("?") || !pool.containsKey(url)) {
+        stillMissing.add(key);
+      }
+    }
+    failures.putAll(fetchMissing(request, stillMissing, pool, call, policy));
+    fetched.addAll(stillMissing);
     fetched.removeAll(failures.keySet());
-    resolveMedications(request, pool, deadlineNanos, policy);
+    resolveMedications(request, pool, call, policy);
     if (pool.size() >= MAX_RESOURCES) {
       LOG.warn("the sources returned more than {} resources; the rest were ignored", MAX_RESOURCES);
     }
     MappingReport report = new MappingReport();
     PatientRecord record = record(patientId, pool, gaps(failures.keySet()), report);
     boolean patientFound = pool.containsKey("Patient/" + patientId);
-    return new PatientData(record, prefetched, fetched, failures, patientFound, report);
+    return new PatientData(
+        record,
+        prefetched,
+        fetched,
+        failures,
+        patientFound,
+        report,
+        deferred,
+        call.deadlineNanos(),
+        call.requests(),
+        call.bytesRead());
+  }
+
+  /**
+   * Fetches the keys the service reads only when a card is about to suggest a test (pending lab
+   * orders), within what is left of the call's deadline; returns the data with them added, or as it
+   * was when there is nothing to fetch. A key that cannot be obtained becomes a gap, which the
+   * cards state.
+   */
+  public PatientData completeForSuggestions(
+      HookRequest request, PatientData data, FhirServerPolicy policy) {
+    if (data.deferred().isEmpty()) {
+      return data;
+    }
+    try (FhirCall call =
+        new FhirCall(data.deadlineNanos(), bytesInFlight.forCall(maxBytesPerCall))) {
+      Map<String, Held> pool = new LinkedHashMap<>();
+      List<String> keys = new ArrayList<>(data.deferred());
+      Map<String, String> failures = new LinkedHashMap<>(data.failures());
+      Map<String, String> failed = fetchMissing(request, keys, pool, call, policy);
+      failures.putAll(failed);
+      List<String> fetched = new ArrayList<>(data.fetched());
+      keys.stream().filter(k -> !failed.containsKey(k)).forEach(fetched::add);
+      PatientRecord before = data.record();
+      PatientRecord added = record(before.patientId(), pool, Set.of(), new MappingReport());
+      List<PendingOrder> orders = new ArrayList<>(before.pendingOrders());
+      orders.addAll(added.pendingOrders());
+      Set<DataGap> gaps = EnumSet.noneOf(DataGap.class);
+      gaps.addAll(before.gaps());
+      gaps.addAll(gaps(failed.keySet()));
+      PatientRecord record =
+          new PatientRecord(
+              before.patientId(),
+              before.demographics(),
+              before.labs(),
+              before.medications(),
+              before.conditions(),
+              orders,
+              gaps);
+      return new PatientData(
+          record,
+          data.prefetched(),
+          fetched,
+          failures,
+          data.patientFound(),
+          data.report(),
+          Set.of(),
+          data.deadlineNanos(),
+          data.fhirRequests() + call.requests(),
+          data.fhirBytes() + call.bytesRead());
+    }
+  }
+
+  /** The request's fhirServer as a one-element set when this caller may use it, else empty. */
+  private static Set<String> usableServer(HookRequest request, FhirServerPolicy policy) {
+    return request.fhirServer() != null && policy.permits(request.fhirServer())
+        ? Set.of(request.fhirServer())
+        : Set.of();
+  }
+
+  private String renderedOrNull(String key, HookRequest request, LocalDate today) {
+    try {
+      return PrefetchTemplate.render(service.prefetch().get(key), request.context(), today);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   /**
@@ -159,7 +284,7 @@ public final class PatientDataLoader {
   }
 
   private List<JsonNode> morePages(
-      HookRequest request, String key, String next, FhirServerPolicy policy, long deadlineNanos) {
+      HookRequest request, String key, String next, FhirServerPolicy policy, FhirCall call) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       LOG.info(
           "prefetch key {} has more pages but no usable fhirServer; using the first page", key);
@@ -171,7 +296,7 @@ public final class PatientDataLoader {
           try {
             pages.addAll(
                 fetcher.remainingPages(
-                    request.fhirServer(), token(request), next, maxPages - 1, deadlineNanos));
+                    request.fhirServer(), token(request), next, maxPages - 1, call));
           } catch (FhirFetchException e) {
             LOG.warn("prefetch key {}: next page failed: {}", key, e.getMessage());
           }
@@ -186,7 +311,7 @@ public final class PatientDataLoader {
       HookRequest request,
       List<String> missing,
       Map<String, Held> resources,
-      long deadlineNanos,
+      FhirCall call,
       FhirServerPolicy policy) {
     if (missing.isEmpty()) {
       return Map.of();
@@ -216,15 +341,13 @@ public final class PatientDataLoader {
       }
       String token = token(request);
       futures.put(
-          key,
-          pool.submit(
-              () -> fetcher.fetch(request.fhirServer(), token, url, maxPages, deadlineNanos)));
+          key, pool.submit(() -> fetcher.fetch(request.fhirServer(), token, url, maxPages, call)));
     }
     waits.around(
         () -> {
           for (Map.Entry<String, Future<List<JsonNode>>> e : futures.entrySet()) {
             try {
-              long remaining = Math.max(0, deadlineNanos - System.nanoTime());
+              long remaining = Math.max(0, call.remainingNanos());
               e.getValue()
                   .get(remaining, TimeUnit.NANOSECONDS)
                   .forEach(r -> add(resources, r, null));
@@ -270,10 +393,7 @@ public final class PatientDataLoader {
   }
 
   private void resolveMedications(
-      HookRequest request,
-      Map<String, Held> resources,
-      long deadlineNanos,
-      FhirServerPolicy policy) {
+      HookRequest request, Map<String, Held> resources, FhirCall call, FhirServerPolicy policy) {
     if (request.fhirServer() == null || !policy.permits(request.fhirServer())) {
       return;
     }
@@ -297,15 +417,13 @@ public final class PatientDataLoader {
     List<Future<List<JsonNode>>> futures = new ArrayList<>();
     String token = token(request);
     for (String relative : unresolved) {
-      futures.add(
-          pool.submit(
-              () -> fetcher.fetch(request.fhirServer(), token, relative, 1, deadlineNanos)));
+      futures.add(pool.submit(() -> fetcher.fetch(request.fhirServer(), token, relative, 1, call)));
     }
     waits.around(
         () -> {
           for (Future<List<JsonNode>> f : futures) {
             try {
-              f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)
+              f.get(Math.max(0, call.remainingNanos()), TimeUnit.NANOSECONDS)
                   .forEach(r -> add(resources, r, null));
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
@@ -369,7 +487,9 @@ public final class PatientDataLoader {
           }
         });
     List<LabResult> labs = new ArrayList<>();
-    List<MedicationExposure> meds = new ArrayList<>();
+    List<MedicationHistory.Order> currentMeds = new ArrayList<>();
+    List<MedicationHistory.Order> pastMeds = new ArrayList<>();
+    Map<String, MedicationHistory.Order> ordersById = new LinkedHashMap<>();
     List<ConditionRecord> conditions = new ArrayList<>();
     List<PendingOrder> orders = new ArrayList<>();
     Demographics demographics = null;
@@ -382,8 +502,28 @@ public final class PatientDataLoader {
       try {
         switch (type) {
           case "Observation" -> labs.addAll(mapper.labResults(r, now, report));
-          case "MedicationRequest", "MedicationStatement" ->
-              mapper.medication(r, medications).ifPresent(m -> addMedication(meds, m, report));
+          case "MedicationRequest", "MedicationStatement" -> {
+            String prior = R4Mapper.priorPrescription(r);
+            mapper
+                .medication(r, medications)
+                .ifPresent(
+                    m -> {
+                      MedicationHistory.Order order = new MedicationHistory.Order(m, prior);
+                      currentMeds.add(order);
+                      remember(ordersById, order);
+                      if (m.ingredients().isEmpty()) {
+                        report.unrecognisedMedication(m.description());
+                      }
+                    });
+            mapper
+                .pastMedication(r, medications)
+                .ifPresent(
+                    m -> {
+                      MedicationHistory.Order order = new MedicationHistory.Order(m, prior);
+                      pastMeds.add(order);
+                      remember(ordersById, order);
+                    });
+          }
           case "Condition" -> mapper.condition(r).ifPresent(conditions::add);
           case "ServiceRequest" -> mapper.pendingOrder(r).ifPresent(orders::add);
           case "Patient" -> demographics = mapper.demographics(r);
@@ -406,14 +546,16 @@ public final class PatientDataLoader {
         LOG.warn("skipped a {} that could not be mapped: {}", type, e.getClass().getSimpleName());
       }
     }
+    List<MedicationExposure> meds =
+        MedicationHistory.withRealStarts(currentMeds, pastMeds, ordersById);
     return new PatientRecord(patientId, demographics, labs, meds, conditions, orders, gaps);
   }
 
-  private static void addMedication(
-      List<MedicationExposure> meds, MedicationExposure medication, MappingReport report) {
-    meds.add(medication);
-    if (medication.ingredients().isEmpty()) {
-      report.unrecognisedMedication(medication.description());
+  private static void remember(
+      Map<String, MedicationHistory.Order> byId, MedicationHistory.Order order) {
+    String reference = order.exposure().reference();
+    if (reference != null && reference.startsWith("MedicationRequest/")) {
+      byId.put(reference, order);
     }
   }
 

@@ -403,6 +403,35 @@ public final class R4Mapper {
     return Optional.of(exposure(type, resource, start, medications));
   }
 
+  private static final Set<String> ENDED_REQUEST = Set.of("completed", "stopped");
+
+  /**
+   * An ended order (completed or stopped MedicationRequest) as the exposure it was while it ran,
+   * with {@code start} its authoredOn: the history a current order's real start is read from. Empty
+   * for anything else, including orders cancelled or entered in error (never taken) and proposals.
+   */
+  public Optional<MedicationExposure> pastMedication(
+      JsonNode resource, Map<String, JsonNode> medications) {
+    if (!"MedicationRequest".equals(resourceType(resource))
+        || !ENDED_REQUEST.contains(text(resource, "status"))
+        || "proposal".equals(text(resource, "intent"))
+        || "plan".equals(text(resource, "intent"))) {
+      return Optional.empty();
+    }
+    Instant authored = instant(resource, "authoredOn", "MedicationRequest.authoredOn");
+    if (authored == null) {
+      return Optional.empty();
+    }
+    return Optional.of(exposure("MedicationRequest", resource, authored, medications));
+  }
+
+  /** The order this one renews ({@code priorPrescription}), as "MedicationRequest/id", or null. */
+  public static String priorPrescription(JsonNode request) {
+    JsonNode prior = object(request, "priorPrescription");
+    String reference = prior == null ? null : text(prior, "reference");
+    return reference == null || reference.startsWith("#") ? null : relativeReference(reference);
+  }
+
   private static Instant statementStart(JsonNode statement) {
     JsonNode period = object(statement, "effectivePeriod");
     Instant start =

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -351,7 +352,46 @@ public final class KnowledgeLoader {
                 + ")");
       }
     }
-    return new ServiceDefinition(id, hook, title, description, usage, prefetch, required);
+    Map<String, ServiceDefinition.FetchWhen> onlyWhen = new LinkedHashMap<>();
+    node.path("fetchOnlyWhen")
+        .properties()
+        .forEach(
+            e -> {
+              if (!prefetch.containsKey(e.getKey())) {
+                problems.add(
+                    where
+                        + ": fetchOnlyWhen names '"
+                        + e.getKey()
+                        + "', which is not a prefetch key");
+              } else if (required.contains(e.getKey())) {
+                problems.add(
+                    where
+                        + ": fetchOnlyWhen names the required key '"
+                        + e.getKey()
+                        + "': a required key is always fetched");
+              }
+              ServiceDefinition.FetchWhen when =
+                  Arrays.stream(ServiceDefinition.FetchWhen.values())
+                      .filter(w -> w.key().equals(e.getValue().asText()))
+                      .findFirst()
+                      .orElse(null);
+              if (when == null) {
+                problems.add(
+                    where
+                        + ": fetchOnlyWhen."
+                        + e.getKey()
+                        + " must be one of "
+                        + Arrays.stream(ServiceDefinition.FetchWhen.values())
+                            .map(ServiceDefinition.FetchWhen::key)
+                            .toList());
+              } else {
+                onlyWhen.put(e.getKey(), when);
+              }
+            });
+    Set<String> optional = new LinkedHashSet<>();
+    node.path("optionalParameters").forEach(p -> optional.add(p.asText()));
+    return new ServiceDefinition(
+        id, hook, title, description, usage, prefetch, required, onlyWhen, optional);
   }
 
   // ---- drugs.yaml ---------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import java.util.Set;
  *
  * @param prefetch key to FHIR query template, in declaration order
  * @param requiredKeys keys without which the service answers 412
+ * @param fetchOnlyWhen keys the service fetches itself only when it needs them, and when that is
+ * @param optionalParameters search parameters a query can do without when a server refuses them
  */
 public record ServiceDefinition(
     String id,
@@ -18,10 +20,44 @@ public record ServiceDefinition(
     String description,
     String usageRequirements,
     Map<String, String> prefetch,
-    Set<String> requiredKeys) {
+    Set<String> requiredKeys,
+    Map<String, FetchWhen> fetchOnlyWhen,
+    Set<String> optionalParameters) {
+
+  /** When a key that was not prefetched is worth a request of the service's own. */
+  public enum FetchWhen {
+    /** Only when its resource did not arrive with another key (an _include). */
+    NOT_INCLUDED("not-included"),
+    /** Only when a card is about to suggest a test. */
+    SUGGESTING("suggesting");
+
+    private final String key;
+
+    FetchWhen(String key) {
+      this.key = key;
+    }
+
+    public String key() {
+      return key;
+    }
+  }
 
   public ServiceDefinition {
     prefetch = Collections.unmodifiableMap(new LinkedHashMap<>(prefetch));
     requiredKeys = Set.copyOf(requiredKeys);
+    fetchOnlyWhen = Map.copyOf(fetchOnlyWhen);
+    optionalParameters = Set.copyOf(optionalParameters);
+  }
+
+  /** The keys fetched from fhirServer, when not prefetched, only under {@code when}. */
+  public Set<String> keysFetchedOnlyWhen(FetchWhen when) {
+    Set<String> keys = new java.util.LinkedHashSet<>();
+    fetchOnlyWhen.forEach(
+        (key, w) -> {
+          if (w == when) {
+            keys.add(key);
+          }
+        });
+    return keys;
   }
 }

@@ -49,6 +49,36 @@ public final class Metrics {
           .help("FHIR server queries that failed, by reason")
           .labelNames("reason")
           .register(registry);
+  private final Counter fhirRequests =
+      Counter.builder()
+          .name("mineralcds_fhir_requests_total")
+          .help("HTTP requests sent to FHIR servers (pages and retries included)")
+          .register(registry);
+  private final Counter fhirBytes =
+      Counter.builder()
+          .name("mineralcds_fhir_response_bytes_total")
+          .help("Bytes of FHIR answers read for hook calls")
+          .register(registry);
+  private final Counter fhirRetries =
+      Counter.builder()
+          .name("mineralcds_fhir_retries_total")
+          .help("FHIR requests sent a second time, by what went wrong the first time")
+          .labelNames("reason")
+          .register(registry);
+  private final Counter fhirRefusedParameters =
+      Counter.builder()
+          .name("mineralcds_fhir_refused_parameters_total")
+          .help("Optional search parameters a FHIR server refused (left out from then on)")
+          .labelNames("parameter")
+          .register(registry);
+  private final Counter dataUnavailable =
+      Counter.builder()
+          .name("mineralcds_hook_data_unavailable_total")
+          .help(
+              "Hook calls answered without some of their data (prefetch key that could not be"
+                  + " obtained), by key")
+          .labelNames("key")
+          .register(registry);
   private final Counter cards =
       Counter.builder()
           .name("mineralcds_cards_total")
@@ -81,6 +111,28 @@ public final class Metrics {
 
   public void fhirFetchFailure(String reason) {
     fetchFailures.labelValues(reason).inc();
+  }
+
+  public void fhirRequest() {
+    fhirRequests.inc();
+  }
+
+  public void fhirBytes(long bytes) {
+    fhirBytes.inc(bytes);
+  }
+
+  public void fhirRetry(String reason) {
+    fhirRetries.labelValues(reason).inc();
+  }
+
+  /** {@code parameter} is one of the service's own optional parameters, never a caller's text. */
+  public void fhirParameterRefused(String parameter) {
+    fhirRefusedParameters.labelValues(parameter).inc();
+  }
+
+  /** {@code key} is one of the service's declared prefetch keys. */
+  public void dataUnavailable(String key) {
+    dataUnavailable.labelValues(key).inc();
   }
 
   public void card(String topic, String indicator) {

@@ -123,16 +123,26 @@ public final class MineralBalanceService implements CdsService {
           "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64"
               + " characters.");
     }
-    PatientData data = loader.load(request, patientId, policyFor(caller));
+    FhirServerPolicy policy = policyFor(caller);
+    PatientData data = loader.load(request, patientId, policy);
     long loaded = System.nanoTime();
     Instant now = clock.instant();
     List<Finding> findings = evaluator.evaluate(data.record(), now);
     List<DueTestsFinding> due = evaluator.dueTests(data.record(), now, findings);
     List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance());
+    if (!data.deferred().isEmpty() && suggestsTests(cards)) {
+      // Pending orders are read only now that a test is about to be suggested: most charts
+      // suggest none, and each FHIR request is one an EHR counts. Evaluated again with them.
+      data = loader.completeForSuggestions(request, data, policy);
+      findings = evaluator.evaluate(data.record(), now);
+      due = evaluator.dueTests(data.record(), now, findings);
+      cards = renderer.render(findings, due, patientId, request.hookInstance());
+    }
     long done = System.nanoTime();
     LOG.info(
         "hook call hookInstance={} issuer={} service={} outcome=ok rules=[{}] cards={}"
-            + " prefetched={} fetched={} loadMs={} evalMs={}",
+            + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} fhirBytes={} loadMs={}"
+            + " evalMs={}",
         loggable(request.hookInstance()),
         loggable(caller.logName()),
         definition.id(),
@@ -143,10 +153,24 @@ public final class MineralBalanceService implements CdsService {
         cards.size(),
         data.prefetched().size(),
         data.fetched().size(),
+        String.join(",", data.failures().keySet()),
+        data.fhirRequests(),
+        data.fhirBytes(),
         (loaded - started) / 1_000_000,
         (done - loaded) / 1_000_000);
     cards.forEach(c -> metrics.card(c.source().topic().code(), c.indicator()));
+    data.failures().keySet().forEach(metrics::dataUnavailable);
+    metrics.fhirBytes(data.fhirBytes());
     return new Evaluation(HookResponse.of(cards), data, findings, due);
+  }
+
+  private static boolean suggestsTests(List<Card> cards) {
+    return cards.stream()
+        .filter(c -> c.suggestions() != null)
+        .flatMap(c -> c.suggestions().stream())
+        .filter(s -> s.actions() != null)
+        .flatMap(s -> s.actions().stream())
+        .anyMatch(a -> "create".equals(a.type()));
   }
 
   /** The caller chose this text: keep it to one short line of safe characters in the log. */

@@ -57,10 +57,8 @@ final class AuthTestSupport {
   static final String VALID =
       "{\"hook\":\"patient-view\",\"hookInstance\":\"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea\","
           + "\"context\":{\"userId\":\"Practitioner/1\",\"patientId\":\"p1\"},"
-          + "\"prefetch\":{\"patient\":null,\"potassium\":null,\"magnesium\":null,\"calcium\":null,"
-          + "\"albumin\":null,\"pth\":null,\"thyroid\":null,\"vitaminD\":null,\"phosphate\":null,"
-          + "\"kidney\":null,\"ck\":null,\"medicationRequests\":null,\"medicationStatements\":null,"
-          + "\"conditions\":null,\"pendingLabOrders\":null}}";
+          + "\"prefetch\":{\"patient\":null,\"labs\":null,\"medicationRequests\":null,"
+          + "\"medicationStatements\":null,\"conditions\":null,\"pendingLabOrders\":null}}";
 
   static final String FEEDBACK =
       "{\"feedback\":[{\"card\":\"9368d37b-283f-44a0-93ea-547cebab93ed\",\"outcome\":\"overridden\","

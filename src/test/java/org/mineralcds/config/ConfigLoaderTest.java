@@ -56,7 +56,7 @@ class ConfigLoaderTest {
     assertThat(c.publicBaseUrl()).isNull();
     assertThat(c.corsAllowedOrigins()).containsExactly("*");
     assertThat(c.allowedFhirServers()).isEmpty();
-    assertThat(c.fhirConnectTimeout()).isEqualTo(Duration.ofMillis(1000));
+    assertThat(c.fhirConnectTimeout()).isEqualTo(Duration.ofMillis(2500));
     assertThat(c.fhirReadTimeout()).isEqualTo(Duration.ofMillis(3000));
     assertThat(c.hookDeadline()).isEqualTo(Duration.ofMillis(4000));
     assertThat(c.maxBodyBytes()).isEqualTo(10_000_000);
@@ -446,6 +446,9 @@ class ConfigLoaderTest {
           "--fhir-connect-timeout-ms",
           "--fhir-read-timeout-ms",
           "--hook-deadline-ms",
+          "--fhir-max-concurrent-requests",
+          "--fhir-max-bytes-per-call",
+          "--fhir-max-bytes-in-flight",
           "--max-body-bytes",
           "--max-fhir-pages",
           "--max-concurrent-hooks",

@@ -179,6 +179,8 @@ class R4MapperTest {
           new UnitCase(Analyte.EGFR, "62238-1", "60", "mL/min/1.73m2", "60.000"),
           new UnitCase(Analyte.EGFR, "33914-3", "60", "mL/min/{1.73m2}", "60.000"),
           new UnitCase(Analyte.EGFR, "98979-8", "60", "mL/min/1.73_m2", "60.000"),
+          // Synthea (and some laboratory systems) label these per-1.73 m2 codes "mL/min".
+          new UnitCase(Analyte.EGFR, "33914-3", "45.2", "mL/min", "45.200"),
           new UnitCase(Analyte.PTH, "2731-8", "40", "pg/mL", "40.000"),
           new UnitCase(Analyte.PTH, "2731-8", "40", "ng/L", "40.000"),
           new UnitCase(Analyte.PTH, "14866-8", "1.0", "pmol/L", "9.425"),

@@ -30,10 +30,8 @@ class HttpContractTest {
   private static final String VALID =
       "{\"hook\":\"patient-view\",\"hookInstance\":\"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea\","
           + "\"context\":{\"userId\":\"Practitioner/1\",\"patientId\":\"p1\"},"
-          + "\"prefetch\":{\"patient\":null,\"potassium\":null,\"magnesium\":null,\"calcium\":null,"
-          + "\"albumin\":null,\"pth\":null,\"thyroid\":null,\"vitaminD\":null,\"phosphate\":null,"
-          + "\"kidney\":null,\"ck\":null,\"medicationRequests\":null,\"medicationStatements\":null,"
-          + "\"conditions\":null,\"pendingLabOrders\":null}}";
+          + "\"prefetch\":{\"patient\":null,\"labs\":null,\"medicationRequests\":null,"
+          + "\"medicationStatements\":null,\"conditions\":null,\"pendingLabOrders\":null}}";
 
   private static MineralCds service;
   private static String base;
@@ -97,7 +95,7 @@ class HttpContractTest {
     assertThat(svc.path("hook").asText()).isEqualTo("patient-view");
     assertThat(svc.path("title").asText()).isNotBlank();
     assertThat(svc.path("description").asText()).isNotBlank();
-    assertThat(svc.path("prefetch").path("potassium").asText()).contains("http://loinc.org|6298-4");
+    assertThat(svc.path("prefetch").path("labs").asText()).contains("http://loinc.org|6298-4");
     assertThat(svc.path("prefetch").path("patient").asText())
         .isEqualTo("Patient/{{context.patientId}}");
   }

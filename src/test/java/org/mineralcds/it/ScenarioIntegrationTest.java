@@ -95,7 +95,7 @@ class ScenarioIntegrationTest {
     assertThat(response.statusCode()).isEqualTo(412);
     JsonNode outcome = TestServers.JSON.readTree(response.body());
     assertThat(outcome.path("resourceType").asText()).isEqualTo("OperationOutcome");
-    assertThat(outcome.path("issue").get(0).path("diagnostics").asText()).contains("potassium");
+    assertThat(outcome.path("issue").get(0).path("diagnostics").asText()).contains("labs");
   }
 
   @Test
@@ -120,7 +120,7 @@ class ScenarioIntegrationTest {
   @Test
   void anOperationOutcomeInPrefetchIsFetchedFromTheServerInstead() throws Exception {
     ObjectNode prefetch = prefetchFor("hypokalemia-on-furosemide");
-    ObjectNode outcome = prefetch.putObject("potassium");
+    ObjectNode outcome = prefetch.putObject("labs");
     outcome.put("resourceType", "OperationOutcome");
     outcome.putArray("issue").addObject().put("severity", "error").put("code", "timeout");
     fhir.authorizationHeaders.clear();

@@ -220,7 +220,7 @@ class KnowledgeLoaderTest {
   void prefetchTemplateMissingOneCodeOfAFamily() throws IOException {
     replaceOnce("service.yaml", ",http://loinc.org|6298-4", "");
 
-    assertSingleProblem("prefetch 'potassium'", "6298-4", "potassium");
+    assertSingleProblem("prefetch 'labs'", "6298-4", "potassium");
   }
 
   @Test
@@ -246,7 +246,7 @@ class KnowledgeLoaderTest {
         .anySatisfy(p -> assertThat(p).contains("rule tsh-high").contains("'summary'"))
         .anySatisfy(p -> assertThat(p).contains("rule vitamin-d-high").contains("'lookbackDays'"))
         .anySatisfy(p -> assertThat(p).contains("rule magnesium-high").contains("'sources'"))
-        .anySatisfy(p -> assertThat(p).contains("prefetch 'potassium'").contains("6298-4"));
+        .anySatisfy(p -> assertThat(p).contains("prefetch 'labs'").contains("6298-4"));
     assertThat(e.getMessage())
         .contains("potassium-low-mild", "tsh-high", "vitamin-d-high", "magnesium-high", "6298-4");
   }

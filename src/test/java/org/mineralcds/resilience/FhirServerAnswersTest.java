@@ -16,8 +16,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.io.Content;
 import org.junit.jupiter.api.Test;
+import org.mineralcds.fhir.FhirCall;
 import org.mineralcds.fhir.FhirFetchException;
 import org.mineralcds.fhir.HapiFhirFetcher;
+import org.mineralcds.io.ByteBudget;
 import org.mineralcds.observability.Metrics;
 
 /**
@@ -36,10 +38,17 @@ class FhirServerAnswersTest {
 
   private final HapiFhirFetcher fetcher =
       new HapiFhirFetcher(
-          FhirContext.forR4(), Duration.ofMillis(500), Duration.ofMillis(2000), new Metrics());
+          FhirContext.forR4(),
+          new HapiFhirFetcher.Settings(
+              Duration.ofMillis(500), Duration.ofMillis(2000), 16, Set.of("_include", "_count")),
+          new Metrics());
 
-  private static long deadline() {
-    return System.nanoTime() + Duration.ofSeconds(5).toNanos();
+  private static final ByteBudget.Pool BYTES = new ByteBudget.Pool(64L * 1024 * 1024);
+
+  /** A call of five seconds that may read up to 48 MiB (more than one answer's 32 MiB cap). */
+  private static FhirCall deadline() {
+    return new FhirCall(
+        System.nanoTime() + Duration.ofSeconds(5).toNanos(), BYTES.forCall(48L * 1024 * 1024));
   }
 
   @Test

@@ -151,13 +151,13 @@ class FuzzTest {
   void aBundleEntryWhoseResourceIsNotAnObjectIs400(String resource) throws Exception {
     String body =
         "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"},"
-            + "\"prefetch\":{\"potassium\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
+            + "\"prefetch\":{\"labs\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
             + "\"entry\":[{\"resource\":"
             + resource
             + "}]}}}";
     HttpResponse<String> response = Support.post(service.baseUrl() + Support.SERVICE_PATH, body);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
-    assertThat(Support.diagnostics(response)).contains("prefetch.potassium");
+    assertThat(Support.diagnostics(response)).contains("prefetch.labs");
   }
 
   @ParameterizedTest
@@ -175,12 +175,12 @@ class FuzzTest {
       throws Exception {
     // Written as text: a JSON tree in the test would round the number before the service saw it.
     ObjectNode request = hookBase.deepCopy();
-    ((ObjectNode) request.path("prefetch")).put("potassium", "@potassium@");
+    ((ObjectNode) request.path("prefetch")).put("labs", "@labs@");
     String body =
         request
             .toString()
             .replace(
-                "\"@potassium@\"",
+                "\"@labs@\"",
                 "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
                     + "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":"
                     + "[{\"system\":\"http://loinc.org\",\"code\":\"2823-3\"}]},"
@@ -190,19 +190,19 @@ class FuzzTest {
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
     assertThat(Support.diagnostics(response))
-        .isEqualTo("'prefetch.potassium' is not a valid FHIR R4 resource: " + message.trim() + ".");
+        .isEqualTo("'prefetch.labs' is not a valid FHIR R4 resource: " + message.trim() + ".");
   }
 
   @Test
   void aPrefetchOfAnUnknownResourceTypeInsideABundleIs400() throws Exception {
     String body =
         "{\"hook\":\"patient-view\",\"hookInstance\":\"x\",\"context\":{\"patientId\":\"p\"},"
-            + "\"prefetch\":{\"potassium\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
+            + "\"prefetch\":{\"labs\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\","
             + "\"entry\":[{\"resource\":{\"resourceType\":\"Observaton\"}}]}}}";
     HttpResponse<String> response = Support.post(service.baseUrl() + Support.SERVICE_PATH, body);
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
-    assertThat(Support.diagnostics(response)).contains("prefetch.potassium", "resourceType");
+    assertThat(Support.diagnostics(response)).contains("prefetch.labs", "resourceType");
   }
 
   @Test

@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.mineralcds.MineralCds;
+import org.mineralcds.config.FhirLimits;
 import org.mineralcds.config.ServiceConfig;
 
 /**
@@ -48,13 +49,16 @@ class NetworkWaitsTest {
                   allWaiting.await(20, TimeUnit.SECONDS);
                   Support.fhirJson(response, callback, 200, Support.searchset());
                 });
+        // As many requests in flight to the server as all the calls send at once: this test is
+        // about CPU slots, not the per-server request limit (FhirLimitsTest).
         MineralCds service =
             Support.start(
                 Support.config(
                     Duration.ofSeconds(1),
                     Duration.ofSeconds(10),
                     Duration.ofSeconds(10),
-                    ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS))) {
+                    ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
+                    new FhirLimits(64, 8_000_000, 64_000_000)))) {
       String url = service.baseUrl() + Support.SERVICE_PATH;
       List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
       for (int i = 0; i < calls; i++) {

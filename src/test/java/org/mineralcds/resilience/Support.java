@@ -40,6 +40,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mineralcds.MineralCds;
+import org.mineralcds.config.FhirLimits;
 import org.mineralcds.config.ServiceConfig;
 import org.mineralcds.demo.ScenarioFhirServer;
 import org.mineralcds.demo.ScenarioStore;
@@ -89,6 +90,35 @@ final class Support {
         List.of(),
         false,
         ServiceConfig.DEFAULT_CLOCK_SKEW);
+  }
+
+  /** As {@link #config}, with these limits on what the service asks of FHIR servers. */
+  static ServiceConfig config(
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration hookDeadline,
+      int maxConcurrent,
+      FhirLimits fhirLimits) {
+    ServiceConfig c = config(connectTimeout, readTimeout, hookDeadline, maxConcurrent);
+    return new ServiceConfig(
+        c.host(),
+        c.port(),
+        c.corsAllowedOrigins(),
+        c.allowedFhirServers(),
+        c.fhirConnectTimeout(),
+        c.fhirReadTimeout(),
+        c.hookDeadline(),
+        c.maxBodyBytes(),
+        c.maxFhirPages(),
+        c.knowledgeDir(),
+        c.demo(),
+        c.insecureAllowRemoteUnauthenticated(),
+        c.publicBaseUrl(),
+        c.maxConcurrentHooks(),
+        c.trustedIssuers(),
+        c.allowSandboxIssuer(),
+        c.clockSkew(),
+        fhirLimits);
   }
 
   static ServiceConfig defaultConfig() {
