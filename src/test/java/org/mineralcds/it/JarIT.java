@@ -3,8 +3,15 @@ package org.mineralcds.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +19,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -88,6 +98,116 @@ class JarIT {
     String usage = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(help.waitFor()).isZero();
     assertThat(usage).contains("knowledge-report");
+  }
+
+  /**
+   * At the recommended heap, a FHIR server that answers every query of every call with a body near
+   * the 32 MiB per-response cap cannot exhaust memory: a call reads at most its byte budget and all
+   * calls together at most the process's (issue 12: 15 × 32 MiB in flight ran a 160 MiB heap out of
+   * memory).
+   */
+  @Test
+  void hugeAnswersToConcurrentCallsStayWithinTheRecommendedHeap() throws Exception {
+    Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
+    byte[] huge = hugeSearchset(12L * 1024 * 1024);
+    AtomicInteger answered = new AtomicInteger();
+    HttpServer fhir = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    fhir.setExecutor(Executors.newFixedThreadPool(64));
+    fhir.createContext(
+        "/fhir",
+        exchange -> {
+          answered.incrementAndGet();
+          exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
+          exchange.sendResponseHeaders(200, huge.length);
+          try (OutputStream body = exchange.getResponseBody()) {
+            body.write(huge);
+          } catch (IOException clientGaveUp) {
+            // The service stops reading once a call's budget is spent.
+          }
+        });
+    fhir.start();
+    Path stderr = Files.createTempFile("mineral-cds-heap", ".log");
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx160m",
+                "-Xmn64m",
+                "-XX:+UseSerialGC",
+                "-jar",
+                jar.toString(),
+                "--port",
+                "0",
+                "--demo",
+                "false",
+                // Time is not what this test is about: a loaded machine serves 400 MB slowly.
+                "--hook-deadline-ms",
+                "30000",
+                "--fhir-read-timeout-ms",
+                "20000")
+            .redirectError(stderr.toFile())
+            .start();
+    try {
+      String base = awaitListening(process, Duration.ofSeconds(60));
+      String fhirBase = "http://127.0.0.1:" + fhir.getAddress().getPort() + "/fhir";
+      List<String> bodies = new ArrayList<>();
+      for (int round = 0; round < 3; round++) {
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          calls.add(
+              TestServers.HTTP.sendAsync(
+                  HttpRequest.newBuilder(URI.create(base + "/cds-services/mineral-balance"))
+                      .header("Content-Type", "application/json")
+                      .timeout(Duration.ofSeconds(60))
+                      .POST(
+                          HttpRequest.BodyPublishers.ofString(
+                              "{\"hook\":\"patient-view\",\"hookInstance\":\"h"
+                                  + round
+                                  + "-"
+                                  + i
+                                  + "\",\"fhirServer\":\""
+                                  + fhirBase
+                                  + "\",\"context\":{\"patientId\":\"p"
+                                  + i
+                                  + "\"}}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> call : calls) {
+          HttpResponse<String> response = call.get(60, TimeUnit.SECONDS);
+          // Refused for size, or (on a very busy machine) out of time.
+          assertThat(response.statusCode()).as(response.body()).isEqualTo(412);
+          bodies.add(response.body());
+        }
+      }
+      assertThat(bodies).anyMatch(b -> b.contains("larger than"));
+      assertThat(answered.get()).isGreaterThanOrEqualTo(24);
+      assertThat(process.isAlive()).isTrue();
+      assertThat(TestServers.getJson(base + "/health/live").toString()).contains("UP");
+      assertThat(Files.readString(stderr)).doesNotContain("OutOfMemoryError");
+    } finally {
+      process.destroy();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+      fhir.stop(0);
+      Files.deleteIfExists(stderr);
+    }
+  }
+
+  /** A valid searchset of Observations of about {@code bytes} bytes. */
+  private static byte[] hugeSearchset(long bytes) {
+    String entry =
+        "{\"resource\":{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":"
+            + "{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2823-3\"}]},"
+            + "\"valueQuantity\":{\"value\":4.1,\"unit\":\"mmol/L\"}}}";
+    StringBuilder b =
+        new StringBuilder("{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[");
+    boolean first = true;
+    while (b.length() < bytes) {
+      b.append(first ? "" : ",").append(entry);
+      first = false;
+    }
+    return b.append("]}").toString().getBytes(StandardCharsets.UTF_8);
   }
 
   private static Process runJar(Path jar, String... args) throws Exception {

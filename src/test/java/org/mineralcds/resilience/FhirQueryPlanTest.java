@@ -1,0 +1,378 @@
+package org.mineralcds.resilience;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ca.uhn.fhir.context.FhirContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.mineralcds.MineralCds;
+import org.mineralcds.config.FhirLimits;
+import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.demo.ScenarioFhirServer;
+import org.mineralcds.demo.ScenarioStore;
+
+/**
+ * What the service asks of a FHIR server (issue 12): few requests per chart, pending orders only
+ * when a test is about to be suggested, optional parameters a server refuses left out, one retry
+ * when told to come back, a bounded number of requests in flight, and a bounded number of bytes
+ * held per call and for the whole process.
+ */
+class FhirQueryPlanTest {
+
+  private static final String TOKEN = "plan-token-5e1f";
+  private static final FhirContext FHIR = FhirContext.forR4Cached();
+  private static ScenarioStore scenarios;
+  private static MineralCds service;
+
+  @BeforeAll
+  static void start() {
+    scenarios = ScenarioStore.loadScenarios(FHIR, 0);
+    service = Support.start(Support.defaultConfig());
+  }
+
+  @AfterAll
+  static void stop() {
+    service.close();
+  }
+
+  /** The scenario FHIR server, answering through {@code intercept} first. */
+  private static Support.StubFhir scenarioServer(Intercept intercept) throws Exception {
+    Handler scenario = ScenarioFhirServer.context("/fhir", FHIR, scenarios);
+    return new Support.StubFhir(
+        new Handler.Wrapper(scenario) {
+          @Override
+          public boolean handle(Request request, Response response, Callback callback)
+              throws Exception {
+            return intercept.handle(request, response, callback)
+                || super.handle(request, response, callback);
+          }
+        });
+  }
+
+  @FunctionalInterface
+  private interface Intercept {
+    /** True when it answered the request itself. */
+    boolean handle(Request request, Response response, Callback callback) throws Exception;
+  }
+
+  private static final Intercept NONE = (request, response, callback) -> false;
+
+  private static HttpResponse<String> call(MineralCds svc, String patient, String fhirBase)
+      throws Exception {
+    return Support.post(
+        svc.baseUrl() + Support.SERVICE_PATH,
+        Support.hookRequest(patient, fhirBase, TOKEN).toString());
+  }
+
+  private static List<String> topics(HttpResponse<String> response) throws Exception {
+    List<String> topics = new ArrayList<>();
+    Support.JSON
+        .readTree(response.body())
+        .path("cards")
+        .forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
+    return topics;
+  }
+
+  private static List<String> expectedTopics(String scenario) throws Exception {
+    List<String> topics = new ArrayList<>();
+    Support.exampleResponse(scenario)
+        .path("cards")
+        .forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
+    return topics;
+  }
+
+  private static long count(List<String> targets, Predicate<String> which) {
+    return targets.stream().filter(which).count();
+  }
+
+  @Test
+  void aChartWithNothingToSuggestCostsFourRequestsAndNoPatientRead() throws Exception {
+    try (Support.StubFhir fhir = scenarioServer(NONE)) {
+      HttpResponse<String> response = call(service, "normal-labs-on-lisinopril", fhir.base());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(topics(response)).isEmpty();
+      assertThat(fhir.targets)
+          .as("one lab search (Patient included), medication orders and statements, conditions")
+          .hasSize(4)
+          .anyMatch(t -> t.startsWith("/fhir/Observation?") && t.contains("_include"))
+          .anyMatch(t -> t.startsWith("/fhir/MedicationRequest?"))
+          .anyMatch(t -> t.startsWith("/fhir/MedicationStatement?"))
+          .anyMatch(t -> t.startsWith("/fhir/Condition?"))
+          .noneMatch(t -> t.startsWith("/fhir/Patient/"))
+          .noneMatch(t -> t.startsWith("/fhir/ServiceRequest"))
+          .noneMatch(t -> t.contains("_sort"));
+    }
+  }
+
+  @Test
+  void pendingOrdersAreReadOnlyWhenACardIsAboutToSuggestATest() throws Exception {
+    try (Support.StubFhir fhir = scenarioServer(NONE)) {
+      HttpResponse<String> suggesting = call(service, "hypokalemia-on-furosemide", fhir.base());
+      assertThat(suggesting.statusCode()).as(suggesting.body()).isEqualTo(200);
+      assertThat(suggesting.body()).contains("\"type\":\"create\"");
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(fhir.targets).hasSize(5);
+
+      // The pending order read that way keeps its test from being suggested again.
+      fhir.targets.clear();
+      HttpResponse<String> pending = call(service, "pending-magnesium-order", fhir.base());
+      assertThat(pending.statusCode()).as(pending.body()).isEqualTo(200);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(topics(pending)).isEqualTo(expectedTopics("pending-magnesium-order"));
+      assertThat(pending.body()).doesNotContain("\"code\":\"19123-9\"");
+    }
+  }
+
+  @Test
+  void aServerThatRefusesIncludeIsAskedAgainWithoutItAndNotAskedWithItAgain() throws Exception {
+    AtomicInteger refused = new AtomicInteger();
+    try (MineralCds svc = Support.start(Support.defaultConfig());
+        Support.StubFhir fhir =
+            scenarioServer(
+                (request, response, callback) -> {
+                  String query = request.getHttpURI().getQuery();
+                  if (query == null || !query.contains("_include")) {
+                    return false;
+                  }
+                  refused.incrementAndGet();
+                  Support.fhirJson(
+                      response,
+                      callback,
+                      400,
+                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                          + "\"code\":\"not-supported\",\"diagnostics\":\"Unknown search"
+                          + " parameter: _include\"}]}");
+                  return true;
+                })) {
+      HttpResponse<String> first = call(svc, "hypokalemia-on-furosemide", fhir.base());
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      assertThat(topics(first)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
+      assertThat(refused.get()).as("labs and medication orders, once each").isEqualTo(2);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient/"))).isEqualTo(1);
+
+      fhir.targets.clear();
+      HttpResponse<String> second = call(svc, "hypokalemia-on-furosemide", fhir.base());
+      assertThat(second.statusCode()).isEqualTo(200);
+      assertThat(topics(second)).isEqualTo(topics(first));
+      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(2);
+      assertThat(fhir.targets).noneMatch(t -> t.contains("_include"));
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient/"))).isEqualTo(1);
+
+      String scrape = Support.get(svc.baseUrl() + "/metrics").body();
+      assertThat(scrape)
+          .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 2.0");
+    }
+  }
+
+  @Test
+  void aServerAskingToComeBackIsAskedOnceMoreWithinTheDeadline() throws Exception {
+    AtomicInteger labQueries = new AtomicInteger();
+    Intercept busyOnce =
+        (request, response, callback) -> {
+          if (request.getHttpURI().getPath().equals("/fhir/Observation")
+              && labQueries.incrementAndGet() == 1) {
+            response.getHeaders().put("Retry-After", "0");
+            Support.fhirJson(response, callback, 503, "{}");
+            return true;
+          }
+          return false;
+        };
+    try (Support.StubFhir fhir = scenarioServer(busyOnce)) {
+      HttpResponse<String> response = call(service, "hypokalemia-on-furosemide", fhir.base());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(topics(response)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
+      assertThat(labQueries.get()).isEqualTo(2);
+    }
+
+    AtomicInteger throttled = new AtomicInteger();
+    Intercept alwaysThrottled =
+        (request, response, callback) -> {
+          if (request.getHttpURI().getPath().equals("/fhir/Observation")) {
+            throttled.incrementAndGet();
+            Support.fhirJson(response, callback, 429, "{}");
+            return true;
+          }
+          return false;
+        };
+    try (Support.StubFhir fhir = scenarioServer(alwaysThrottled)) {
+      HttpResponse<String> response = call(service, "hypokalemia-on-furosemide", fhir.base());
+      assertThat(response.statusCode()).isEqualTo(412);
+      assertThat(Support.diagnostics(response)).contains("labs", "429").doesNotContain(TOKEN);
+      assertThat(throttled.get()).as("one retry, not more").isEqualTo(2);
+    }
+
+    AtomicInteger later = new AtomicInteger();
+    Intercept comeBackAfterTheDeadline =
+        (request, response, callback) -> {
+          if (request.getHttpURI().getPath().equals("/fhir/Observation")) {
+            later.incrementAndGet();
+            response.getHeaders().put("Retry-After", "120");
+            Support.fhirJson(response, callback, 503, "{}");
+            return true;
+          }
+          return false;
+        };
+    try (Support.StubFhir fhir = scenarioServer(comeBackAfterTheDeadline)) {
+      long started = System.nanoTime();
+      HttpResponse<String> response = call(service, "hypokalemia-on-furosemide", fhir.base());
+      assertThat(response.statusCode()).isEqualTo(412);
+      assertThat(later.get()).as("a Retry-After past the deadline is not waited for").isEqualTo(1);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+    }
+  }
+
+  @Test
+  void requestsInFlightToOneServerAreBoundedAcrossCalls() throws Exception {
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    Intercept slow =
+        (request, response, callback) -> {
+          int now = inFlight.incrementAndGet();
+          most.accumulateAndGet(now, Math::max);
+          try {
+            Thread.sleep(40);
+          } finally {
+            inFlight.decrementAndGet();
+          }
+          return false;
+        };
+    ServiceConfig config =
+        Support.config(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(8),
+            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
+            new FhirLimits(3, 8_000_000, 64_000_000));
+    try (MineralCds svc = Support.start(config);
+        Support.StubFhir fhir = scenarioServer(slow)) {
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        calls.add(
+            Support.postAsync(
+                svc.baseUrl() + Support.SERVICE_PATH,
+                Support.hookRequest("normal-labs-on-lisinopril", fhir.base(), TOKEN).toString()));
+      }
+      for (CompletableFuture<HttpResponse<String>> c : calls) {
+        HttpResponse<String> response = c.get(30, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      }
+      assertThat(fhir.requests.get()).isEqualTo(24);
+      assertThat(most.get()).isBetween(1, 3);
+    }
+  }
+
+  /** A searchset of {@code n} potassium results, about 300 bytes each. */
+  private static String bigSearchset(String patient, int n) {
+    String[] entries = new String[n];
+    for (int i = 0; i < n; i++) {
+      entries[i] =
+          "{\"resourceType\":\"Observation\",\"id\":\"k"
+              + i
+              + "\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\","
+              + "\"code\":\"2823-3\"}]},\"subject\":{\"reference\":\"Patient/"
+              + patient
+              + "\"},\"effectiveDateTime\":\"2026-11-18T08:00:00Z\",\"valueQuantity\":{\"value\":4.1,"
+              + "\"unit\":\"mmol/L\"},\"note\":[{\"text\":\"padding padding padding padding\"}]}";
+    }
+    return Support.searchset(entries);
+  }
+
+  @Test
+  void aCallReadsAtMostItsBudgetAndAnOversizeAnswerIsNotAskedForTwice() throws Exception {
+    String big = bigSearchset("p-big", 8_000); // about 2.6 MB
+    AtomicInteger labQueries = new AtomicInteger();
+    Intercept huge =
+        (request, response, callback) -> {
+          if (request.getHttpURI().getPath().equals("/fhir/Observation")) {
+            labQueries.incrementAndGet();
+            Support.fhirJson(response, callback, 200, big);
+            return true;
+          }
+          return false;
+        };
+    ServiceConfig config =
+        Support.config(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(4),
+            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
+            new FhirLimits(16, 1_000_000, 16_000_000));
+    try (MineralCds svc = Support.start(config);
+        Support.StubFhir fhir = scenarioServer(huge)) {
+      HttpResponse<String> response = call(svc, "p-big", fhir.base());
+      assertThat(response.statusCode()).isEqualTo(412);
+      assertThat(Support.diagnostics(response)).contains("labs", "larger than");
+      assertThat(labQueries.get()).isEqualTo(1);
+      String scrape = Support.get(svc.baseUrl() + "/metrics").body();
+      assertThat(scrape).contains("mineralcds_fhir_fetch_failures_total{reason=\"too-large\"}");
+    }
+  }
+
+  @Test
+  void callsTogetherHoldAtMostTheProcessBudgetAndGiveItBack() throws Exception {
+    String big = bigSearchset("p-big", 2_000); // about 650 KB
+    Intercept heldWhileConditionsAreSlow =
+        (request, response, callback) -> {
+          String path = request.getHttpURI().getPath();
+          if (path.equals("/fhir/Observation")) {
+            Support.fhirJson(response, callback, 200, big);
+            return true;
+          }
+          if (path.equals("/fhir/Condition")) {
+            Thread.sleep(600); // every call holds its lab answer until this arrives
+          }
+          return false;
+        };
+    ServiceConfig config =
+        Support.config(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(4),
+            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
+            new FhirLimits(16, 1_000_000, 1_500_000));
+    try (MineralCds svc = Support.start(config);
+        Support.StubFhir fhir = scenarioServer(heldWhileConditionsAreSlow)) {
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        calls.add(
+            Support.postAsync(
+                svc.baseUrl() + Support.SERVICE_PATH,
+                Support.hookRequest("p-big", fhir.base(), TOKEN).toString()));
+      }
+      int answered = 0;
+      int refusedForMemory = 0;
+      for (CompletableFuture<HttpResponse<String>> c : calls) {
+        HttpResponse<String> response = c.get(30, TimeUnit.SECONDS);
+        assertThat(response.statusCode()).as(response.body()).isIn(200, 412);
+        if (response.statusCode() == 200) {
+          answered++;
+        } else if (Support.diagnostics(response).contains("holds its limit")) {
+          refusedForMemory++;
+        }
+      }
+      assertThat(answered).as("two calls' answers fit at once").isBetween(1, 2);
+      assertThat(refusedForMemory).isGreaterThanOrEqualTo(2);
+
+      // Once those calls ended, their bytes were given back: a new call is answered.
+      HttpResponse<String> after = call(svc, "p-big", fhir.base());
+      assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+      JsonNode cards = Support.JSON.readTree(after.body()).path("cards");
+      assertThat(cards.isArray()).isTrue();
+    }
+  }
+}
