@@ -12,6 +12,7 @@ import java.util.Arrays;
  * java -jar target/bench/mineral-cds-bench.jar load [options]         load on the prefetch or FHIR path
  * java -jar target/bench/mineral-cds-bench.jar startup [options]      launch-to-listening time, RSS
  * java -jar target/bench/mineral-cds-bench.jar population --fhir URL  a real server's population
+ * java -jar target/bench/mineral-cds-bench.jar queryplans --fhir URL  query plan choices, timed
  * java -jar target/bench/mineral-cds-bench.jar generate [FILE]        rewrite the realistic request
  * </pre>
  */
@@ -28,6 +29,7 @@ public final class Bench {
       case "load" -> LoadBench.main(rest);
       case "startup" -> StartupBench.main(rest);
       case "population" -> PopulationBench.main(rest);
+      case "queryplans" -> QueryPlanBench.main(rest);
       case "generate" -> {
         Path file =
             Path.of(rest.length > 0 ? rest[0] : "src/bench/resources" + RealisticRequest.RESOURCE);
@@ -42,6 +44,7 @@ public final class Bench {
             java -jar target/bench/mineral-cds-bench.jar load --help
             java -jar target/bench/mineral-cds-bench.jar startup --help
             java -jar target/bench/mineral-cds-bench.jar population --fhir BASE [--patients N]
+            java -jar target/bench/mineral-cds-bench.jar queryplans --fhir BASE [--patients N]
             java -jar target/bench/mineral-cds-bench.jar generate [FILE]
             """);
       }
