@@ -343,8 +343,7 @@ final class RuleSections {
   private void dueTest(DueTestRule r, int level, String kind, List<String> sharedWith) {
     List<String[]> rows = new ArrayList<>();
     rows.add(row("Kind", kind));
-    rows.add(
-        row("Clinical notes", String.join(", ", r.notes().stream().map(Markdown::text).toList())));
+
     rows.add(row("Topic", code(r.topic())));
     String indicator = code(r.indicator().code());
     if (r.escalatedIndicator() != null && r.escalateWhen() != null) {
@@ -366,6 +365,7 @@ final class RuleSections {
     rows.add(row("Summary", text(r.summary())));
     rows.add(row("Meaning", text(r.meaning())));
     rows.add(row("Action", text(r.action())));
+    rows.add(row("Rationale", text(r.rationale())));
     rows.add(row("Sources", sources(r.sources(), r.id())));
     rows.add(row("Review", review(r.review())));
     write(r.id(), level, rows);
@@ -503,6 +503,7 @@ final class RuleSections {
         row("Summary", text(band.summary())),
         row("Meaning", text(band.meaning())),
         row("Action", text(band.action())),
+        row("Rationale", band.rationale() == null ? "" : text(band.rationale())),
         row("Suggested tests", suggestions(band.suggest())),
         row("Sources", sources(band.sources(), band.id())),
         row("Review", review(band.review())));
