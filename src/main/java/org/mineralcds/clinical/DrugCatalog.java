@@ -85,16 +85,48 @@ public final class DrugCatalog {
   /** Words of a route or dose form applied locally (skin, eye, ear, nose, airways, vagina). */
   private static final Set<String> LOCAL_WORDS =
       Set.of(
-          "topical", "cutaneous", "dermal", "cream", "ointment", "lotion", "gel", "foam",
-          "shampoo", "ophthalmic", "ocular", "eye", "otic", "auricular", "ear", "nasal",
-          "intranasal", "inhalation", "inhalant", "inhaled", "inhaler", "nebulizer", "vaginal");
+          "topical",
+          "cutaneous",
+          "dermal",
+          "cream",
+          "ointment",
+          "lotion",
+          "gel",
+          "foam",
+          "shampoo",
+          "ophthalmic",
+          "ocular",
+          "eye",
+          "otic",
+          "auricular",
+          "ear",
+          "nasal",
+          "intranasal",
+          "inhalation",
+          "inhalant",
+          "inhaled",
+          "inhaler",
+          "nebulizer",
+          "vaginal");
 
   /** Words of a systemic route or dose form: they win over a local word in the same texts. */
   private static final Set<String> SYSTEMIC_WORDS =
       Set.of(
-          "oral", "tablet", "tablets", "capsule", "capsules", "injection", "injectable",
-          "intravenous", "intramuscular", "subcutaneous", "infusion", "transdermal", "rectal",
-          "enema", "suppository");
+          "oral",
+          "tablet",
+          "tablets",
+          "capsule",
+          "capsules",
+          "injection",
+          "injectable",
+          "intravenous",
+          "intramuscular",
+          "subcutaneous",
+          "infusion",
+          "transdermal",
+          "rectal",
+          "enema",
+          "suppository");
 
   /** SNOMED CT route codes of local routes, for a route coded without a display. */
   private static final Set<String> LOCAL_ROUTE_CODES =
@@ -110,9 +142,9 @@ public final class DrugCatalog {
 
   /**
    * As {@link #recognise(List, List)}, knowing the medication's route and dose form (codings and
-   * texts of its dosage route and its Medication.form): a class that acts only systemically is
-   * left out when the medication is applied locally, and several members of one class in one
-   * product (sacubitril/valsartan) count as one ingredient of that class.
+   * texts of its dosage route and its Medication.form): a class that acts only systemically is left
+   * out when the medication is applied locally, and several members of one class in one product
+   * (sacubitril/valsartan) count as one ingredient of that class.
    */
   public Set<Ingredient> recognise(
       List<CodeRef> codings, List<String> texts, List<CodeRef> routeAndForm) {
@@ -132,7 +164,7 @@ public final class DrugCatalog {
       } else {
         result.add(
             new Ingredient(
-                String.join("/", members.stream().map(Ingredient::name).toList()),
+                String.join("/", members.stream().map(Ingredient::name).sorted().toList()),
                 null,
                 null,
                 List.of(),

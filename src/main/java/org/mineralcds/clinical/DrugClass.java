@@ -8,8 +8,8 @@ import java.util.Map;
  *
  * @param effects effect key (potassium, magnesium, calcium, pth, tsh, vitamin-d) to direction
  * @param systemicOnly the class acts only when taken systemically: a cream, ointment, eye or ear
- *     drop, nasal spray or inhaler of one of its members does not count (hydrocortisone cream is not
- *     a systemic corticosteroid)
+ *     drop, nasal spray or inhaler of one of its members does not count (hydrocortisone cream is
+ *     not a systemic corticosteroid)
  */
 public record DrugClass(
     String id,

@@ -474,8 +474,7 @@ public final class R4Mapper {
                     .findFirst()
                     .orElse("medication"));
     String ref = id(source) == null ? null : type + "/" + id(source);
-    return new MedicationExposure(
-        ref, description, start, drugs.recognise(codings, texts, routes));
+    return new MedicationExposure(ref, description, start, drugs.recognise(codings, texts, routes));
   }
 
   /** MedicationRequest.dosageInstruction, MedicationStatement.dosage. */

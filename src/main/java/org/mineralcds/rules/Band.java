@@ -17,8 +17,8 @@ import org.mineralcds.clinical.Direction;
  *     worsened by more than {@link #MANAGED_WORSENING}
  * @param unlessConditions condition set ids that silence the band when one is coded (e.g. the
  *     general PTH bands on dialysis, where the KDIGO target replaces the lab range)
- * @param rationale why the rule exists and why its thresholds are what they are, in a few
- *     sentences readable without the cited sources; null when not written yet
+ * @param rationale why the rule exists and why its thresholds are what they are, in a few sentences
+ *     readable without the cited sources; null when not written yet
  */
 public record Band(
     String id,

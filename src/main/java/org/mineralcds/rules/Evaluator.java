@@ -503,7 +503,9 @@ public final class Evaluator {
     if (threshold instanceof Threshold.UpperLimitMultiple multiple) {
       return upperLimit(v)
           .map(uln -> uln.multiply(multiple.factor()))
-          .map(limit -> wanted == Position.BELOW ? v.value().isBelow(limit) : v.value().isAbove(limit))
+          .map(
+              limit ->
+                  wanted == Position.BELOW ? v.value().isBelow(limit) : v.value().isAbove(limit))
           .orElse(false);
     }
     Threshold.Value value = (Threshold.Value) threshold;

@@ -60,8 +60,7 @@ class KnowledgeLoaderTest {
             .lines()
             .filter(l -> l.trim().startsWith("- id: "))
             .count();
-    assertThat(ids.size() + fromDirectory.rules().links().size())
-        .isEqualTo((int) bandsInFile);
+    assertThat(ids.size() + fromDirectory.rules().links().size()).isEqualTo((int) bandsInFile);
     assertThat(ids).doesNotHaveDuplicates();
     assertThat(ids)
         .contains(

@@ -340,6 +340,30 @@ class PatternRulesTest {
   }
 
   @Test
+  void onDialysisPthWithinTheKdigoTargetGivesNoCardAndOutsideItSaysSo() {
+    PatientRecord onTarget =
+        Labs.patient()
+            .lab(Labs.result(Analyte.PTH, "300", 2))
+            .condition(K.conditions(), "icd10", "Z99.2", 400)
+            .build();
+    assertThat(EVALUATOR.evaluate(onTarget, Labs.NOW)).isEmpty();
+
+    PatientRecord above =
+        Labs.patient()
+            .lab(Labs.result(Analyte.PTH, "720", 2))
+            .condition(K.conditions(), "icd10", "Z99.2", 400)
+            .build();
+    List<Finding> findings = EVALUATOR.evaluate(above, Labs.NOW);
+    assertThat(findings)
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.band().id()).isEqualTo("ckd-mineral-bone-disorder-dialysis-high");
+              assertThat(f.band().summary()).contains("above the KDIGO target");
+            });
+  }
+
+  @Test
   void everyPatternHasAFiringCaseAndANearMiss() {
     Set<String> firing = new TreeSet<>();
     Set<String> nearMiss = new TreeSet<>();
