@@ -23,6 +23,10 @@ final class Hemolysis {
 
   static final String V2_SPECIMEN_CONDITION = "http://terminology.hl7.org/CodeSystem/v2-0493";
   static final String V2_SPECIMEN_CONDITION_STU3 = "http://hl7.org/fhir/v2/0493";
+
+  /** HL7 v2 table 0490 (specimen reject reason) also has HEM, which some interfaces carry over. */
+  static final String V2_REJECT_REASON = "http://terminology.hl7.org/CodeSystem/v2-0490";
+
   static final String HEMOLYZED = "HEM";
 
   private static final Pattern MENTION = Pattern.compile("\\bha?emoly[sz]\\w*");
@@ -76,7 +80,9 @@ final class Hemolysis {
       for (JsonNode coding : objects(condition, "coding")) {
         String system = text(coding, "system");
         String code = text(coding, "code");
-        if ((V2_SPECIMEN_CONDITION.equals(system) || V2_SPECIMEN_CONDITION_STU3.equals(system))
+        if ((V2_SPECIMEN_CONDITION.equals(system)
+                || V2_SPECIMEN_CONDITION_STU3.equals(system)
+                || V2_REJECT_REASON.equals(system))
             && code != null
             && HEMOLYZED.equals(code.trim())) {
           return true;
