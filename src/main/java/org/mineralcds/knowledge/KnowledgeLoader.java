@@ -591,7 +591,7 @@ public final class KnowledgeLoader {
     }
     List<PatternRule> patterns = new ArrayList<>();
     for (JsonNode p : doc.path("patterns")) {
-      PatternRule pattern = pattern(p, citations, tests, specs);
+      PatternRule pattern = pattern(p, citations, tests, specs, Set.copyOf(bandIds));
       if (pattern != null) {
         if (!bandIds.add(pattern.band().id())) {
           problems.add("rules.yaml: rule id '" + pattern.band().id() + "' is used twice");
@@ -684,7 +684,8 @@ public final class KnowledgeLoader {
       JsonNode p,
       Map<String, Citation> citations,
       Map<String, TestSpec> tests,
-      Map<Analyte, AnalyteSpec> specs) {
+      Map<Analyte, AnalyteSpec> specs,
+      Set<String> singleBandIds) {
     String id = text(p, "id", "rules.yaml: pattern");
     String where = "rules.yaml: pattern " + id;
     String primaryKey = text(p, "primary", where);
@@ -758,9 +759,12 @@ public final class KnowledgeLoader {
     }
     Set<String> yieldsTo = new LinkedHashSet<>();
     for (JsonNode y : p.path("yieldsTo")) {
-      if (!Topics.CODES.contains(y.asText())) {
+      if (!Topics.CODES.contains(y.asText()) && !singleBandIds.contains(y.asText())) {
         problems.add(
-            where + ": yieldsTo names '" + y.asText() + "', which is not a contract topic");
+            where
+                + ": yieldsTo names '"
+                + y.asText()
+                + "', which is not a contract topic or a single-analyte rule id");
       }
       yieldsTo.add(y.asText());
     }

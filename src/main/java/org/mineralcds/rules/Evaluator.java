@@ -92,7 +92,11 @@ public final class Evaluator {
     Set<String> replaced = new HashSet<>();
     Set<String> patternTopics = new HashSet<>();
     Set<String> singleTopics = new HashSet<>();
-    singles.forEach(f -> singleTopics.add(f.band().topic()));
+    singles.forEach(
+        f -> {
+          singleTopics.add(f.band().topic());
+          singleTopics.add(f.band().id()); // yieldsTo may name a single rule
+        });
     for (PatternRule pattern : ruleSet.patterns()) {
       if (patternTopics.contains(pattern.band().topic())
           || pattern.yieldsTo().stream().anyMatch(singleTopics::contains)) {

@@ -135,15 +135,27 @@ class PatternRulesTest {
             "hypoparathyroidism-pattern",
             "Ca 7.6 with PTH 6",
             Labs.patient()
-                .lab(Labs.result(Analyte.CALCIUM_TOTAL, "7.6", 2), Labs.result(Analyte.PTH, "6", 2))
+                .lab(
+                    Labs.result(Analyte.CALCIUM_TOTAL, "7.6", 2),
+                    Labs.result(Analyte.ALBUMIN, "4.1", 2),
+                    Labs.result(Analyte.PTH, "6", 2))
                 .build(),
             true),
+        Arguments.of(
+            "hypoparathyroidism-pattern",
+            "near miss: total Ca 7.8 without albumin and PTH 40: albumin is asked for first",
+            Labs.patient()
+                .lab(
+                    Labs.result(Analyte.CALCIUM_TOTAL, "7.8", 2), Labs.result(Analyte.PTH, "40", 2))
+                .build(),
+            false),
         Arguments.of(
             "hypoparathyroidism-pattern",
             "inappropriately normal PTH 40 with Ca 7.8 and low Mg",
             Labs.patient()
                 .lab(
                     Labs.result(Analyte.CALCIUM_TOTAL, "7.8", 2),
+                    Labs.result(Analyte.ALBUMIN, "4.0", 2),
                     Labs.result(Analyte.PTH, "40", 2),
                     Labs.result(Analyte.MAGNESIUM, "1.1", 2))
                 .build(),
