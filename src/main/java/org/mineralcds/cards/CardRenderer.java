@@ -66,7 +66,7 @@ public final class CardRenderer {
               OVERRIDE_SYSTEM,
               "not-clinically-relevant",
               "Not clinically relevant for this patient"),
-          new Coding(OVERRIDE_SYSTEM, "result-not-trusted", "Result not trusted (e.g. haemolysed)"),
+          new Coding(OVERRIDE_SYSTEM, "result-not-trusted", "Result not trusted (e.g. hemolyzed)"),
           new Coding(OVERRIDE_SYSTEM, "patient-declined", "Patient declined"));
 
   private final LabCatalog labs;
@@ -193,6 +193,7 @@ public final class CardRenderer {
     md.append(".");
     md.append(" ").append(rangeSentence(v, spec)).append("\n\n");
     md.append(f.band().meaning()).append("\n\n");
+    f.notes().forEach(note -> md.append(note).append("\n\n"));
     if (v.measure() != null && v.basis().size() > 1) {
       md.append("Corrected with albumin ")
           .append(v.basis().get(1).reportedValue())

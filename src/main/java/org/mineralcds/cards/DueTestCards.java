@@ -105,14 +105,7 @@ final class DueTestCards {
   }
 
   static String window(int days) {
-    if (days >= 60) {
-      long months = Math.round(days / 30.44);
-      return months + " months";
-    }
-    if (days >= 14 && days % 7 == 0) {
-      return days / 7 == 1 ? "1 week" : days / 7 + " weeks";
-    }
-    return days == 1 ? "1 day" : days + " days";
+    return Wording.period(days);
   }
 
   private static String capitalise(String s) {
@@ -146,15 +139,17 @@ final class DueTestCards {
     md.append("**Due:**\n");
     for (MissingTest m : f.missing()) {
       md.append("- ").append(capitalise(m.test().label())).append(": ");
+      // Say what was looked at: older results may exist beyond the period fetched.
       md.append(
           m.sinceStart()
-              ? "no result since the drug was started"
-              : "no result in the last " + window(m.windowDays()));
+              ? "none since the drug was started"
+              : "none in the last " + window(m.windowDays()));
       if (m.shortened()) {
         md.append(" (the shorter interval for this patient's risk factors)");
       }
-      md.append(
-          m.lastResult() == null ? "; no earlier result found" : "; last " + last(m.lastResult()));
+      if (m.lastResult() != null) {
+        md.append("; last ").append(last(m.lastResult()));
+      }
       md.append(".\n");
     }
     md.append("\n");

@@ -11,6 +11,11 @@ import java.util.Optional;
  * @param units normalised unit spelling (see {@link #normaliseUnit}) to factor
  * @param defaultRange fallback adult interval, or null when the analyte has none
  * @param criticalLimits institution-configurable critical limits, or null
+ * @param borderline margins below the default range's low limit and above its high limit (either
+ *     may be null) within which a value judged against the default range is read as within it:
+ *     laboratories' own limits differ by that much; null when none is configured
+ * @param hemolysisRaises hemolysis falsely raises the value (potassium, magnesium, phosphate): a
+ *     high result from a hemolyzed specimen is not trusted
  */
 public record AnalyteSpec(
     Analyte analyte,
@@ -18,10 +23,23 @@ public record AnalyteSpec(
     String canonicalUnit,
     Map<String, UnitFactor> units,
     Limits defaultRange,
-    Limits criticalLimits) {
+    Limits criticalLimits,
+    Limits borderline,
+    boolean hemolysisRaises) {
 
   public AnalyteSpec {
     units = Map.copyOf(units);
+  }
+
+  /** An analyte without borderline margins, not affected by hemolysis. */
+  public AnalyteSpec(
+      Analyte analyte,
+      String name,
+      String canonicalUnit,
+      Map<String, UnitFactor> units,
+      Limits defaultRange,
+      Limits criticalLimits) {
+    this(analyte, name, canonicalUnit, units, defaultRange, criticalLimits, null, false);
   }
 
   /** The factor to canonical units for a unit spelling, if the spelling is known. */

@@ -82,8 +82,130 @@ public final class DrugCatalog {
     return ingredients;
   }
 
+  /** Words of a route or dose form applied locally (skin, eye, ear, nose, airways, vagina). */
+  private static final Set<String> LOCAL_WORDS =
+      Set.of(
+          "topical",
+          "cutaneous",
+          "dermal",
+          "cream",
+          "ointment",
+          "lotion",
+          "gel",
+          "foam",
+          "shampoo",
+          "ophthalmic",
+          "ocular",
+          "eye",
+          "otic",
+          "auricular",
+          "ear",
+          "nasal",
+          "intranasal",
+          "inhalation",
+          "inhalant",
+          "inhaled",
+          "inhaler",
+          "nebulizer",
+          "vaginal");
+
+  /** Words of a systemic route or dose form: they win over a local word in the same texts. */
+  private static final Set<String> SYSTEMIC_WORDS =
+      Set.of(
+          "oral",
+          "tablet",
+          "tablets",
+          "capsule",
+          "capsules",
+          "injection",
+          "injectable",
+          "intravenous",
+          "intramuscular",
+          "subcutaneous",
+          "infusion",
+          "transdermal",
+          "rectal",
+          "enema",
+          "suppository");
+
+  /** SNOMED CT route codes of local routes, for a route coded without a display. */
+  private static final Set<String> LOCAL_ROUTE_CODES =
+      Set.of("6064005", "448598008", "54485002", "10547007", "46713006", "447694001", "16857009");
+
+  private static final Set<String> SYSTEMIC_ROUTE_CODES =
+      Set.of("26643006", "47625008", "78421000", "34206005", "45890007", "37161004");
+
   /** Every ingredient recognised in the codings and texts of one medication. */
   public Set<Ingredient> recognise(List<CodeRef> codings, List<String> texts) {
+    return recognise(codings, texts, List.of());
+  }
+
+  /**
+   * As {@link #recognise(List, List)}, knowing the medication's route and dose form (codings and
+   * texts of its dosage route and its Medication.form): a class that acts only systemically is left
+   * out when the medication is applied locally, and several members of one class in one product
+   * (sacubitril/valsartan) count as one ingredient of that class.
+   */
+  public Set<Ingredient> recognise(
+      List<CodeRef> codings, List<String> texts, List<CodeRef> routeAndForm) {
+    Set<Ingredient> found = ingredients(codings, texts);
+    boolean local = isLocal(codings, texts, routeAndForm);
+    Map<DrugClass, List<Ingredient>> byClass = new LinkedHashMap<>();
+    for (Ingredient i : found) {
+      if (!(local && i.drugClass().systemicOnly())) {
+        byClass.computeIfAbsent(i.drugClass(), c -> new ArrayList<>()).add(i);
+      }
+    }
+    Set<Ingredient> result = new LinkedHashSet<>();
+    for (Map.Entry<DrugClass, List<Ingredient>> e : byClass.entrySet()) {
+      List<Ingredient> members = e.getValue();
+      if (members.size() == 1) {
+        result.add(members.get(0));
+      } else {
+        result.add(
+            new Ingredient(
+                String.join("/", members.stream().map(Ingredient::name).sorted().toList()),
+                null,
+                null,
+                List.of(),
+                List.of(),
+                e.getKey()));
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Whether the medication is applied locally: a local route or dose form is named (in the route,
+   * the form or the product's name, e.g. "hydrocortisone 1 % Topical Cream") and no systemic one.
+   */
+  static boolean isLocal(List<CodeRef> codings, List<String> texts, List<CodeRef> routeAndForm) {
+    boolean local = false;
+    boolean systemic = false;
+    List<String> all = new ArrayList<>(texts);
+    for (CodeRef c : codings) {
+      all.add(c.display());
+    }
+    for (CodeRef c : routeAndForm) {
+      all.add(c.display());
+      if (c.code() != null) {
+        local |= LOCAL_ROUTE_CODES.contains(c.code().trim());
+        systemic |= SYSTEMIC_ROUTE_CODES.contains(c.code().trim());
+      }
+    }
+    for (String text : all) {
+      if (text == null) {
+        continue;
+      }
+      for (String word : words(text).split(" ")) {
+        local |= LOCAL_WORDS.contains(word);
+        systemic |= SYSTEMIC_WORDS.contains(word);
+      }
+    }
+    return local && !systemic;
+  }
+
+  private Set<Ingredient> ingredients(List<CodeRef> codings, List<String> texts) {
     Set<Ingredient> found = new LinkedHashSet<>();
     List<String> names = new ArrayList<>(texts);
     for (CodeRef coding : codings) {

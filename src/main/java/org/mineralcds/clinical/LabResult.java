@@ -13,6 +13,8 @@ import java.util.Set;
  * @param effectiveIsDateOnly the source gave only a date; the instant is the start of that day
  * @param labRange the lab's own reference range in canonical units, or null
  * @param identity stable key used to drop the same result arriving twice
+ * @param hemolyzed the lab marked the specimen hemolyzed (Specimen.condition HEM, or its note or
+ *     comment says so): a value that hemolysis raises is not trusted
  */
 public record LabResult(
     String reference,
@@ -26,7 +28,38 @@ public record LabResult(
     ResultStatus status,
     ReferenceRange labRange,
     Set<Interpretation> flags,
-    String identity) {
+    String identity,
+    boolean hemolyzed) {
+
+  /** A result from a specimen not marked hemolyzed. */
+  public LabResult(
+      String reference,
+      Analyte analyte,
+      String loincCode,
+      Measurement value,
+      String reportedValue,
+      String reportedUnit,
+      Instant effective,
+      boolean effectiveIsDateOnly,
+      ResultStatus status,
+      ReferenceRange labRange,
+      Set<Interpretation> flags,
+      String identity) {
+    this(
+        reference,
+        analyte,
+        loincCode,
+        value,
+        reportedValue,
+        reportedUnit,
+        effective,
+        effectiveIsDateOnly,
+        status,
+        labRange,
+        flags,
+        identity,
+        false);
+  }
 
   public LabResult {
     Objects.requireNonNull(analyte, "analyte");

@@ -480,10 +480,13 @@ public final class PatientDataLoader {
       String patientId, Map<String, Held> resources, Set<DataGap> gaps, MappingReport report) {
     Instant now = clock.instant();
     Map<String, JsonNode> medications = new LinkedHashMap<>();
+    Map<String, JsonNode> specimens = new LinkedHashMap<>();
     resources.forEach(
         (k, held) -> {
           if (k.startsWith("Medication/")) {
             medications.put(k, held.resource());
+          } else if (k.startsWith("Specimen/")) {
+            specimens.put(k, held.resource());
           }
         });
     List<LabResult> labs = new ArrayList<>();
@@ -501,7 +504,7 @@ public final class PatientDataLoader {
       }
       try {
         switch (type) {
-          case "Observation" -> labs.addAll(mapper.labResults(r, now, report));
+          case "Observation" -> labs.addAll(mapper.labResults(r, now, report, specimens));
           case "MedicationRequest", "MedicationStatement" -> {
             String prior = R4Mapper.priorPrescription(r);
             mapper

@@ -92,6 +92,15 @@ public final class R4Mapper {
 
   /** As {@link #labResults(JsonNode, Instant)}, noting in {@code report} what was not used. */
   public List<LabResult> labResults(JsonNode obs, Instant now, MappingReport report) {
+    return labResults(obs, now, report, Map.of());
+  }
+
+  /**
+   * As {@link #labResults(JsonNode, Instant, MappingReport)}, with the Specimen resources present
+   * among the data (by "Specimen/id") so a referenced specimen marked hemolyzed is recognised.
+   */
+  public List<LabResult> labResults(
+      JsonNode obs, Instant now, MappingReport report, Map<String, JsonNode> specimens) {
     JsonNode code = codeOf(obs);
     List<JsonNode> components = objects(obs, "component");
     if (loinc(code).isEmpty() && components.stream().allMatch(c -> loinc(codeOf(c)).isEmpty())) {
@@ -120,7 +129,8 @@ public final class R4Mapper {
     String id = id(obs);
     String reference = id == null ? null : "Observation/" + id;
     String identity = identity(obs);
-    Source source = new Source(obs, reference, status.get(), time);
+    Source source =
+        new Source(obs, reference, status.get(), time, Hemolysis.marked(obs, specimens));
     loinc(code)
         .flatMap(entry -> result(entry, obs, source, identity, report))
         .ifPresent(results::add);
@@ -135,7 +145,8 @@ public final class R4Mapper {
   }
 
   /** What an Observation's results share: the resource, its reference, status and time. */
-  private record Source(JsonNode obs, String reference, ResultStatus status, Time time) {}
+  private record Source(
+      JsonNode obs, String reference, ResultStatus status, Time time, boolean hemolyzed) {}
 
   private static JsonNode codeOf(JsonNode element) {
     JsonNode code = element.get("code");
@@ -229,7 +240,8 @@ public final class R4Mapper {
             source.status(),
             labRange(source.obs(), spec, factor.get()),
             flags(source.obs()),
-            dedupe));
+            dedupe,
+            source.hemolyzed()));
   }
 
   private static Comparator comparator(JsonNode quantity, String where) {
@@ -452,6 +464,10 @@ public final class R4Mapper {
       String type, JsonNode source, Instant start, Map<String, JsonNode> medications) {
     List<CodeRef> codings = new ArrayList<>();
     List<String> texts = new ArrayList<>();
+    List<CodeRef> routes = new ArrayList<>();
+    for (JsonNode dosage : objects(source, dosageField(type))) {
+      routeAndForm(object(dosage, "route"), routes);
+    }
     JsonNode concept = object(source, "medicationCodeableConcept");
     JsonNode reference = object(source, "medicationReference");
     if (concept != null) {
@@ -463,6 +479,7 @@ public final class R4Mapper {
       }
       JsonNode resolved = resolve(reference, source, medications);
       if (resolved != null) {
+        routeAndForm(object(resolved, "form"), routes);
         JsonNode code = object(resolved, "code");
         if (code != null) {
           collect(code, codings, texts);
@@ -486,7 +503,26 @@ public final class R4Mapper {
                     .findFirst()
                     .orElse("medication"));
     String ref = id(source) == null ? null : type + "/" + id(source);
-    return new MedicationExposure(ref, description, start, drugs.recognise(codings, texts));
+    return new MedicationExposure(ref, description, start, drugs.recognise(codings, texts, routes));
+  }
+
+  /** MedicationRequest.dosageInstruction, MedicationStatement.dosage. */
+  private static String dosageField(String type) {
+    return "MedicationRequest".equals(type) ? "dosageInstruction" : "dosage";
+  }
+
+  /** A dosage route or a Medication.form, as codings (a text as a display without a code). */
+  private static void routeAndForm(JsonNode concept, List<CodeRef> into) {
+    if (concept == null) {
+      return;
+    }
+    for (JsonNode c : objects(concept, "coding")) {
+      into.add(new CodeRef(text(c, "system"), text(c, "code"), text(c, "display")));
+    }
+    String text = text(concept, "text");
+    if (text != null) {
+      into.add(new CodeRef(null, null, text));
+    }
   }
 
   private static JsonNode resolve(

@@ -178,6 +178,7 @@ final class Appendices {
     for (Analyte a : Analyte.values()) {
       cite(citedBy, words.spec(a).defaultRange(), "default range of " + words.name(a));
       cite(citedBy, words.spec(a).criticalLimits(), "critical limits of " + words.name(a));
+      cite(citedBy, words.spec(a).borderline(), "borderline margins of " + words.name(a));
     }
     CalciumPolicy calcium = knowledge.rules().calcium();
     if (calcium.source() != null) {

@@ -177,6 +177,14 @@ final class ConditionText {
     if (w.companion() != null) {
       parts.add(companion(w.companion()));
     }
+    if (Boolean.TRUE.equals(w.hemolyzed())) {
+      parts.add(
+          "from a specimen the lab marked hemolyzed (Specimen.condition HEM, or a note saying so)");
+    }
+    if (w.withoutSameDraw() != null) {
+      parts.add(
+          "no " + text(spec(w.withoutSameDraw()).name()) + " result comes from the same draw");
+    }
     return String.join(" and ", parts);
   }
 

@@ -46,6 +46,7 @@ import org.mineralcds.rules.Citation;
 import org.mineralcds.rules.Companion;
 import org.mineralcds.rules.DueTestRule;
 import org.mineralcds.rules.Indicator;
+import org.mineralcds.rules.LinkRule;
 import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.RuleAnalyte;
 import org.mineralcds.rules.RuleSet;
@@ -254,9 +255,19 @@ public final class KnowledgeLoader {
         codes.add(
             new LoincEntry(c, analyte, text(code, "display", where + ": code " + c), whenMissing));
       }
+      Limits borderline = borderline(node.get("borderline"), defaultRange, citations, where);
       if (name != null && canonical != null) {
         specs.put(
-            analyte, new AnalyteSpec(analyte, name, canonical, units, defaultRange, critical));
+            analyte,
+            new AnalyteSpec(
+                analyte,
+                name,
+                canonical,
+                units,
+                defaultRange,
+                critical,
+                borderline,
+                node.path("hemolysisRaises").asBoolean(false)));
       }
     }
     Set<String> seen = new HashSet<>();
@@ -279,6 +290,36 @@ public final class KnowledgeLoader {
     if (low != null && high != null && low.compareTo(high) >= 0) {
       problems.add(where + ": 'low' must be below 'high'");
     }
+    Citation source = citation(citations, node, "source", where);
+    return new Limits(low, high, source == null ? null : source.key());
+  }
+
+  /**
+   * Margins around the default range within which a value is not called abnormal: each side a
+   * non-negative number smaller than the range is wide, a source and a rationale.
+   */
+  private Limits borderline(
+      JsonNode node, Limits defaultRange, Map<String, Citation> citations, String analyteWhere) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    String where = analyteWhere + ": borderline";
+    unknownFields(node, Set.of("low", "high", "source", "rationale"), where);
+    if (defaultRange == null) {
+      problems.add(where + ": needs a defaultRange");
+      return null;
+    }
+    BigDecimal low = number(node, "low", where, false);
+    BigDecimal high = number(node, "high", where, false);
+    if (low == null && high == null) {
+      problems.add(where + ": needs 'low' or 'high'");
+    }
+    for (BigDecimal margin : new BigDecimal[] {low, high}) {
+      if (margin != null && margin.signum() < 0) {
+        problems.add(where + ": margins must not be negative");
+      }
+    }
+    text(node, "rationale", where);
     Citation source = citation(citations, node, "source", where);
     return new Limits(low, high, source == null ? null : source.key());
   }
@@ -435,7 +476,8 @@ public final class KnowledgeLoader {
                       text(c, "name", where),
                       strings(c.path("atcPrefixes")),
                       effects,
-                      source == null ? null : source.key());
+                      source == null ? null : source.key(),
+                      c.path("systemicOnly").asBoolean(false));
               classes.add(drugClass);
               if (!c.path("members").isArray() || c.path("members").isEmpty()) {
                 problems.add(where + ": field 'members' must be a non-empty list");
@@ -589,7 +631,7 @@ public final class KnowledgeLoader {
     }
     List<PatternRule> patterns = new ArrayList<>();
     for (JsonNode p : doc.path("patterns")) {
-      PatternRule pattern = pattern(p, citations, tests, specs);
+      PatternRule pattern = pattern(p, citations, tests, specs, Set.copyOf(bandIds));
       if (pattern != null) {
         if (!bandIds.add(pattern.band().id())) {
           problems.add("rules.yaml: rule id '" + pattern.band().id() + "' is used twice");
@@ -613,7 +655,35 @@ public final class KnowledgeLoader {
         problems.add("due-tests.yaml: rule id '" + due.id() + "' is used twice (or in rules.yaml)");
       }
     }
-    return new RuleSet(rules, patterns, trends, dueTests, calcium, tests, citations);
+    List<LinkRule> links = new ArrayList<>();
+    for (JsonNode l : doc.path("links")) {
+      String id = text(l, "id", "rules.yaml: link");
+      String where = "rules.yaml: link " + id;
+      unknownFields(l, Set.of("id", "low", "note", "sources", "rationale"), where);
+      Set<Analyte> low = new LinkedHashSet<>();
+      for (JsonNode a : l.path("low")) {
+        if ("calcium".equals(a.asText())) {
+          low.add(Analyte.CALCIUM_TOTAL);
+        } else {
+          Analyte analyte = analyte(a.asText(), where + ": low");
+          if (analyte != null) {
+            low.add(analyte);
+          }
+        }
+      }
+      if (low.size() < 2) {
+        problems.add(where + ": field 'low' must name at least two analytes");
+      }
+      String note = text(l, "note", where);
+      List<Citation> linkSources = sources(l, citations, where);
+      if (id != null && note != null) {
+        if (!ids.add(id)) {
+          problems.add("rules.yaml: rule id '" + id + "' is used twice");
+        }
+        links.add(new LinkRule(id, low, note, linkSources));
+      }
+    }
+    return new RuleSet(rules, patterns, trends, dueTests, calcium, tests, citations, links);
   }
 
   private TrendRule trend(
@@ -654,7 +724,8 @@ public final class KnowledgeLoader {
       JsonNode p,
       Map<String, Citation> citations,
       Map<String, TestSpec> tests,
-      Map<Analyte, AnalyteSpec> specs) {
+      Map<Analyte, AnalyteSpec> specs,
+      Set<String> singleBandIds) {
     String id = text(p, "id", "rules.yaml: pattern");
     String where = "rules.yaml: pattern " + id;
     String primaryKey = text(p, "primary", where);
@@ -728,9 +799,12 @@ public final class KnowledgeLoader {
     }
     Set<String> yieldsTo = new LinkedHashSet<>();
     for (JsonNode y : p.path("yieldsTo")) {
-      if (!Topics.CODES.contains(y.asText())) {
+      if (!Topics.CODES.contains(y.asText()) && !singleBandIds.contains(y.asText())) {
         problems.add(
-            where + ": yieldsTo names '" + y.asText() + "', which is not a contract topic");
+            where
+                + ": yieldsTo names '"
+                + y.asText()
+                + "', which is not a contract topic or a single-analyte rule id");
       }
       yieldsTo.add(y.asText());
     }
@@ -838,7 +912,9 @@ public final class KnowledgeLoader {
         sources,
         review,
         knownConditionSets(b.path("requiresConditions"), where + ": requiresConditions"),
-        managed);
+        managed,
+        knownConditionSets(b.path("unlessConditions"), where + ": unlessConditions"),
+        text(b, "rationale", where));
   }
 
   /** A rule's 'sources': at least one, each a key of sources.yaml. */
@@ -907,7 +983,9 @@ public final class KnowledgeLoader {
             "notAbove",
             "notBelow",
             "measures",
-            "companion");
+            "companion",
+            "hemolyzed",
+            "withoutSameDraw");
     unknownFields(w, allowed, at);
     int problemsBefore = problems.size();
     Direction critical =
@@ -941,12 +1019,33 @@ public final class KnowledgeLoader {
               ? null
               : new Companion(companionAnalyte, is, within);
     }
+    Boolean hemolyzed = null;
+    if (w.has("hemolyzed")) {
+      if (!w.get("hemolyzed").isBoolean() || !w.get("hemolyzed").asBoolean()) {
+        problems.add(at + ".hemolyzed: must be true (omit it otherwise)");
+      }
+      hemolyzed = Boolean.TRUE;
+    }
+    Analyte withoutSameDraw =
+        w.hasNonNull("withoutSameDraw")
+            ? analyte(w.get("withoutSameDraw").asText(), at + ".withoutSameDraw")
+            : null;
     if (problems.size() > problemsBefore) {
       return null; // a part is malformed and reported; an "empty condition" would only repeat it
     }
     try {
       return new When(
-          critical, below, atLeast, above, atMost, notAbove, notBelow, measures, companion);
+          critical,
+          below,
+          atLeast,
+          above,
+          atMost,
+          notAbove,
+          notBelow,
+          measures,
+          companion,
+          hemolyzed,
+          withoutSameDraw);
     } catch (IllegalArgumentException ex) {
       problems.add(at + ": " + ex.getMessage());
       return null;
@@ -960,7 +1059,7 @@ public final class KnowledgeLoader {
     }
     if (node.isObject()) {
       JsonNode factor = node.get("timesUpperLimit");
-      if (!field.equals("atLeast")
+      if (!Set.of("atLeast", "above", "below").contains(field)
           || node.size() != 1
           || factor == null
           || !factor.isNumber()
@@ -970,7 +1069,7 @@ public final class KnowledgeLoader {
                 + "."
                 + field
                 + ": an object threshold must be {timesUpperLimit: <positive number>}"
-                + " and is only allowed with atLeast");
+                + " and is only allowed with atLeast, above and below");
         return null;
       }
       return new Threshold.UpperLimitMultiple(factor.decimalValue());
@@ -1044,7 +1143,7 @@ public final class KnowledgeLoader {
         new HashSet<>(
             Set.of(
                 "id",
-                "notes",
+                "rationale",
                 "trigger",
                 "requires",
                 "tests",
@@ -1222,7 +1321,7 @@ public final class KnowledgeLoader {
         action,
         sources,
         review,
-        strings(r.path("notes")));
+        text(r, "rationale", where));
   }
 
   /** Placeholders of due-test summaries. */

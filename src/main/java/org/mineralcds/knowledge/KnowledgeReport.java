@@ -261,6 +261,15 @@ public final class KnowledgeReport {
       rows.add(new String[] {"Accepted units", units(spec)});
       rows.add(new String[] {"Default adult range", defaultRange(spec)});
       rows.add(new String[] {"Critical limits", criticalLimits(spec)});
+      rows.add(new String[] {"Borderline margins", borderline(spec)});
+      rows.add(
+          new String[] {
+            "Hemolysis",
+            spec.hemolysisRaises()
+                ? "falsely raises it: a high value from a specimen marked hemolyzed is not trusted"
+                    + " (only low-side conditions hold; kept out of trends)"
+                : "not considered"
+          });
       md.table("Field", "Value", rows);
       List<List<String>> codes = new ArrayList<>();
       for (LoincEntry e : knowledge.labs().entries()) {
@@ -300,6 +309,26 @@ public final class KnowledgeReport {
       return "none: only the lab's own range or flag is used";
     }
     return text(range(d, spec.canonicalUnit())) + sourceOf(d.source());
+  }
+
+  private String borderline(AnalyteSpec spec) {
+    Limits b = spec.borderline();
+    if (b == null) {
+      return "none: a value outside the default range is outside it";
+    }
+    String unit = spec.canonicalUnit();
+    List<String> sides = new ArrayList<>();
+    if (b.low() != null) {
+      sides.add("up to " + number(b.low()) + " " + unit + " below its low limit");
+    }
+    if (b.high() != null) {
+      sides.add("up to " + number(b.high()) + " " + unit + " above its high limit");
+    }
+    return text(
+            "a value judged against the default range (the lab sent no range or flag) "
+                + String.join(" or ", sides)
+                + " is read as within range: laboratories' own limits differ by that much")
+        + sourceOf(b.source());
   }
 
   private String criticalLimits(AnalyteSpec spec) {

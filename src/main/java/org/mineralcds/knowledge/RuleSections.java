@@ -27,6 +27,7 @@ import org.mineralcds.rules.Band;
 import org.mineralcds.rules.Circumstances;
 import org.mineralcds.rules.Citation;
 import org.mineralcds.rules.DueTestRule;
+import org.mineralcds.rules.LinkRule;
 import org.mineralcds.rules.PatternRule;
 import org.mineralcds.rules.RuleAnalyte;
 import org.mineralcds.rules.Suggest;
@@ -80,8 +81,31 @@ final class RuleSections {
     singleAnalyteRules();
     patterns();
     trends();
+    links();
     monitoring();
     workups();
+  }
+
+  private void links() {
+    List<LinkRule> links = knowledge.rules().links();
+    if (links.isEmpty()) {
+      return;
+    }
+    md.heading(2, "Linked cards");
+    md.paragraph(
+        "Low values with one mechanism: when each analyte listed has its own card (of a rule whose"
+            + " drug effect is low) in one response, every one of those cards carries the note,"
+            + " followed by the drug class their drug causes share, if any.");
+    for (LinkRule l : links) {
+      List<String[]> rows = new ArrayList<>();
+      rows.add(
+          row(
+              "Low together",
+              String.join(", ", l.low().stream().map(a -> text(words.name(a))).sorted().toList())));
+      rows.add(row("Note", text(l.note())));
+      rows.add(row("Sources", sources(l.sources(), l.id())));
+      write(l.id(), 3, rows);
+    }
   }
 
   // ---- single-analyte bands -----------------------------------------------------------------
@@ -343,8 +367,7 @@ final class RuleSections {
   private void dueTest(DueTestRule r, int level, String kind, List<String> sharedWith) {
     List<String[]> rows = new ArrayList<>();
     rows.add(row("Kind", kind));
-    rows.add(
-        row("Clinical notes", String.join(", ", r.notes().stream().map(Markdown::text).toList())));
+
     rows.add(row("Topic", code(r.topic())));
     String indicator = code(r.indicator().code());
     if (r.escalatedIndicator() != null && r.escalateWhen() != null) {
@@ -366,6 +389,7 @@ final class RuleSections {
     rows.add(row("Summary", text(r.summary())));
     rows.add(row("Meaning", text(r.meaning())));
     rows.add(row("Action", text(r.action())));
+    rows.add(row("Rationale", text(r.rationale())));
     rows.add(row("Sources", sources(r.sources(), r.id())));
     rows.add(row("Review", review(r.review())));
     write(r.id(), level, rows);
@@ -446,7 +470,17 @@ final class RuleSections {
     }
     return List.of(
         row("Requires a coded condition", requiredConditions(band)),
+        row("Silent when coded", unlessConditions(band)),
         row("Children (under 18)", children));
+  }
+
+  private String unlessConditions(Band band) {
+    if (band.unlessConditions().isEmpty()) {
+      return "";
+    }
+    band.unlessConditions().forEach(c -> use(conditionSetUsers, c, band.id()));
+    return "this rule is skipped while one of these is coded: "
+        + words.conditionSets(band.unlessConditions(), "or");
   }
 
   private String requiredConditions(Band band) {
@@ -503,6 +537,7 @@ final class RuleSections {
         row("Summary", text(band.summary())),
         row("Meaning", text(band.meaning())),
         row("Action", text(band.action())),
+        row("Rationale", band.rationale() == null ? "" : text(band.rationale())),
         row("Suggested tests", suggestions(band.suggest())),
         row("Sources", sources(band.sources(), band.id())),
         row("Review", review(band.review())));

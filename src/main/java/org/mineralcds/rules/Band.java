@@ -15,6 +15,10 @@ import org.mineralcds.clinical.Direction;
  * @param managedWhenCoded condition set ids that mark the abnormality as known and managed: with
  *     one coded, the card is not repeated while the value stays in the same band and has not
  *     worsened by more than {@link #MANAGED_WORSENING}
+ * @param unlessConditions condition set ids that silence the band when one is coded (e.g. the
+ *     general PTH bands on dialysis, where the KDIGO target replaces the lab range)
+ * @param rationale why the rule exists and why its thresholds are what they are, in a few sentences
+ *     readable without the cited sources; null when not written yet
  */
 public record Band(
     String id,
@@ -32,7 +36,9 @@ public record Band(
     List<Citation> sources,
     String review,
     Set<String> requiresConditions,
-    Set<String> managedWhenCoded) {
+    Set<String> managedWhenCoded,
+    Set<String> unlessConditions,
+    String rationale) {
 
   /** A managed problem is re-alerted when the value moves this fraction further from normal. */
   public static final java.math.BigDecimal MANAGED_WORSENING = new java.math.BigDecimal("0.10");
@@ -42,5 +48,6 @@ public record Band(
     sources = List.copyOf(sources);
     requiresConditions = Set.copyOf(requiresConditions);
     managedWhenCoded = Set.copyOf(managedWhenCoded);
+    unlessConditions = Set.copyOf(unlessConditions);
   }
 }

@@ -55,7 +55,7 @@ final class DueTestEvaluator {
       PatientRecord patient, LabHistory history, Instant now, Set<String> alreadySuggested) {
     Map<String, List<Fired>> byFamily = new LinkedHashMap<>();
     for (DueTestRule rule : rules) {
-      fire(rule, patient, history, now, alreadySuggested)
+      fire(rule, patient, history, now, alreadySuggested, null)
           .ifPresent(f -> byFamily.computeIfAbsent(rule.family(), k -> new ArrayList<>()).add(f));
     }
     List<DueTestsFinding> merged = new ArrayList<>();
@@ -109,6 +109,38 @@ final class DueTestEvaluator {
               f.reasons()));
     }
     return result;
+  }
+
+  /**
+   * Tests other cards of the response already order that a due-test rule also wants (not resulted
+   * in its window, not ordered), with that rule's reason in words, by test id: the card that orders
+   * the test names them, so the reason the test was due is not lost when its own card is not shown.
+   */
+  Map<String, List<String>> handedOver(
+      PatientRecord patient, LabHistory history, Instant now, Set<String> suggested) {
+    Map<String, List<String>> reasons = new LinkedHashMap<>();
+    if (suggested.isEmpty()) {
+      return reasons;
+    }
+    for (DueTestRule rule : rules) {
+      fire(rule, patient, history, now, suggested, reasons);
+    }
+    return reasons;
+  }
+
+  private static String handoverReason(
+      DueTestRule rule, DueTest due, int window, boolean sinceStart, String trigger) {
+    String none =
+        sinceStart ? "none since it was started" : "none in the last " + Wording.period(window);
+    String what =
+        rule.trigger() instanceof Trigger.Medication
+            ? "for monitoring of " + trigger
+            : "for the work-up of " + trigger;
+    return capitalise(due.test().label()) + " is also due " + what + " (" + none + ").";
+  }
+
+  private static String capitalise(String s) {
+    return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 
   /** What one rule of a finding brought: its drugs or problems, without tests of its own. */
@@ -182,7 +214,8 @@ final class DueTestEvaluator {
       PatientRecord patient,
       LabHistory history,
       Instant now,
-      Set<String> alreadySuggested) {
+      Set<String> alreadySuggested,
+      Map<String, List<String>> handedOver) {
     Set<String> why = new LinkedHashSet<>();
     if (rule.requires() != null) {
       List<String> met = reasons(rule.requires(), patient, history, now);
@@ -215,8 +248,7 @@ final class DueTestEvaluator {
     Instant start = medications.isEmpty() ? null : medications.get(0).start();
     List<MissingTest> missing = new ArrayList<>();
     for (DueTest due : rule.tests()) {
-      if (alreadySuggested.contains(due.test().id())
-          || (due.onlyWhen() != null && !holds(due.onlyWhen(), patient, history, now))
+      if ((due.onlyWhen() != null && !holds(due.onlyWhen(), patient, history, now))
           || (due.activeAtLeastDays() != null
               && start != null
               && start.isAfter(now.minus(Duration.ofDays(due.activeAtLeastDays()))))) {
@@ -233,8 +265,20 @@ final class DueTestEvaluator {
       if (sinceStart) {
         since = start;
       }
-      if (TestsOnFile.resultedSince(due.test(), history, since)
+      if (TestsOnFile.resultedSince(due.test(), history, since, catalog)
           || TestsOnFile.ordered(due.test(), patient.pendingOrders(), catalog)) {
+        continue;
+      }
+      if (alreadySuggested.contains(due.test().id())) {
+        // Left to the card that already orders it; that card names this reason.
+        if (handedOver != null) {
+          List<String> reasons =
+              handedOver.computeIfAbsent(due.test().id(), k -> new ArrayList<>());
+          String reason = handoverReason(rule, due, window, sinceStart, reasonDisplay);
+          if (!reasons.contains(reason)) {
+            reasons.add(reason);
+          }
+        }
         continue;
       }
       why.addAll(shorter);

@@ -12,7 +12,7 @@ import java.util.Set;
  *     card; all work-up rules share the single work-up card
  * @param requires the rule applies only when this holds, or null
  * @param escalateWhen the indicator becomes {@code escalatedIndicator} when this holds, or null
- * @param notes the clinical notes' rule ids this implements (e.g. M1), for reviewers
+ * @param rationale why the tests are due at these intervals, from the sources, for reviewers
  */
 public record DueTestRule(
     String id,
@@ -29,12 +29,11 @@ public record DueTestRule(
     String action,
     List<Citation> sources,
     String review,
-    List<String> notes) {
+    String rationale) {
 
   public DueTestRule {
     tests = List.copyOf(tests);
     sources = List.copyOf(sources);
-    notes = List.copyOf(notes);
   }
 
   /** What makes the tests due. */

@@ -68,6 +68,7 @@ public final class Evaluator {
       }
       for (Band band : rule.bands()) {
         if (codedFor(band.requiresConditions(), patient)
+            && !anyCoded(band.unlessConditions(), patient)
             && holds(band, value.get(), history, child, now)) {
           if (managed(band, value.get(), rule.bands(), patient, history, child)) {
             break; // a known, managed problem that has not worsened: no card
@@ -91,7 +92,11 @@ public final class Evaluator {
     Set<String> replaced = new HashSet<>();
     Set<String> patternTopics = new HashSet<>();
     Set<String> singleTopics = new HashSet<>();
-    singles.forEach(f -> singleTopics.add(f.band().topic()));
+    singles.forEach(
+        f -> {
+          singleTopics.add(f.band().topic());
+          singleTopics.add(f.band().id()); // yieldsTo may name a single rule
+        });
     for (PatternRule pattern : ruleSet.patterns()) {
       if (patternTopics.contains(pattern.band().topic())
           || pattern.yieldsTo().stream().anyMatch(singleTopics::contains)) {
@@ -114,24 +119,85 @@ public final class Evaluator {
         }
       }
       replaced.addAll(pattern.replaces());
-      Finding f = finding.get();
-      result.add(
-          new Finding(
-              f.band(),
-              f.value(),
-              f.indicator(),
-              f.drugCauses(),
-              f.related(),
-              f.conditions(),
-              absorbed,
-              f.gaps(),
-              f.inputs()));
+      result.add(finding.get().withSuggestions(absorbed));
     }
     singles.stream().filter(f -> !replaced.contains(f.band().topic())).forEach(result::add);
     for (TrendRule trend : ruleSet.trends()) {
       trend(trend, patient, history, child, now).ifPresent(result::add);
     }
-    return suggestedOnce(result);
+    return handOver(linked(suggestedOnce(result)), patient, history, now);
+  }
+
+  /**
+   * A test another rule also wanted (a due-test rule whose card is then not needed for it) is named
+   * with that rule's reason on the card that orders it.
+   */
+  private List<Finding> handOver(
+      List<Finding> findings, PatientRecord patient, LabHistory history, Instant now) {
+    Set<String> suggested = new HashSet<>();
+    findings.forEach(f -> f.suggestions().forEach(s -> suggested.add(s.test().id())));
+    Map<String, List<String>> reasons = dueTests.handedOver(patient, history, now, suggested);
+    if (reasons.isEmpty()) {
+      return findings;
+    }
+    List<Finding> result = new ArrayList<>();
+    for (Finding f : findings) {
+      Finding withReasons = f;
+      for (SuggestedTest test : f.suggestions()) {
+        for (String reason : reasons.getOrDefault(test.test().id(), List.of())) {
+          withReasons = withReasons.withNote(reason);
+        }
+      }
+      result.add(withReasons);
+    }
+    return result;
+  }
+
+  /**
+   * Low values with one mechanism (links in rules.yaml) that each have a card: every such card says
+   * so, and names a drug class their drug causes share.
+   */
+  private List<Finding> linked(List<Finding> findings) {
+    List<Finding> result = new ArrayList<>(findings);
+    for (LinkRule link : ruleSet.links()) {
+      Map<Analyte, Integer> members = new LinkedHashMap<>();
+      for (int i = 0; i < result.size(); i++) {
+        Finding f = result.get(i);
+        Analyte analyte =
+            f.value().analyte() == Analyte.CALCIUM_IONIZED
+                ? Analyte.CALCIUM_TOTAL
+                : f.value().analyte();
+        if (link.low().contains(analyte)
+            && f.band().drugEffect() == Direction.LOW
+            && assessor.position(f.value()) != Position.ABOVE) {
+          members.putIfAbsent(analyte, i);
+        }
+      }
+      if (members.size() < link.low().size()) {
+        continue;
+      }
+      Set<String> shared = null;
+      for (int i : members.values()) {
+        Set<String> classes = new LinkedHashSet<>();
+        result.get(i).drugCauses().forEach(c -> classes.add(c.ingredient().drugClass().name()));
+        if (shared == null) {
+          shared = classes;
+        } else {
+          shared.retainAll(classes);
+        }
+      }
+      String note = link.note();
+      if (shared != null && !shared.isEmpty()) {
+        note +=
+            " Here both can come from one cause: the "
+                + Wording.list(List.copyOf(shared))
+                + " on the medication list.";
+      }
+      for (int i : members.values()) {
+        result.set(i, result.get(i).withNote(note));
+      }
+    }
+    return result;
   }
 
   /**
@@ -148,18 +214,7 @@ public final class Evaluator {
       List<SuggestedTest> own =
           f.suggestions().stream().filter(t -> claimed.add(t.test().id())).toList();
       if (own.size() != f.suggestions().size()) {
-        replaced.put(
-            f,
-            new Finding(
-                f.band(),
-                f.value(),
-                f.indicator(),
-                f.drugCauses(),
-                f.related(),
-                f.conditions(),
-                own,
-                f.gaps(),
-                f.inputs()));
+        replaced.put(f, f.withSuggestions(own));
       }
     }
     return findings.stream().map(f -> replaced.getOrDefault(f, f)).toList();
@@ -170,6 +225,7 @@ public final class Evaluator {
     List<LabResult> usable =
         history.all(trend.analyte()).stream()
             .filter(r -> !r.status().isPreliminary() && !r.value().isCensored())
+            .filter(r -> !r.hemolyzed()) // a hemolyzed specimen's change is not a trend
             .limit(2)
             .toList();
     if (usable.size() < 2) {
@@ -211,7 +267,8 @@ public final class Evaluator {
             < pattern.minDrugClasses()) {
       return Optional.empty();
     }
-    if (!codedFor(pattern.band().requiresConditions(), patient)) {
+    if (!codedFor(pattern.band().requiresConditions(), patient)
+        || anyCoded(pattern.band().unlessConditions(), patient)) {
       return Optional.empty();
     }
     Optional<AssessedValue> primary = valueFor(pattern.primary(), history, child, now);
@@ -256,6 +313,11 @@ public final class Evaluator {
         || patient.conditions().stream()
             .flatMap(c -> c.sets().stream())
             .anyMatch(s -> conditionSets.contains(s.id()));
+  }
+
+  /** Whether one of the condition sets is coded for the patient; an empty set never is. */
+  private static boolean anyCoded(Set<String> conditionSets, PatientRecord patient) {
+    return !conditionSets.isEmpty() && codedFor(conditionSets, patient);
   }
 
   /**
@@ -346,6 +408,20 @@ public final class Evaluator {
   private boolean satisfies(
       When when, AssessedValue v, LabHistory history, boolean child, boolean appliesToChildren) {
     boolean limitsApply = !child || appliesToChildren;
+    boolean hemolyzed = v.primary().hemolyzed() && catalog.spec(v.analyte()).hemolysisRaises();
+    if (Boolean.TRUE.equals(when.hemolyzed()) ? !hemolyzed : hemolyzed && !lowSided(when)) {
+      // Hemolysis falsely raises the value: only a condition on the low side still holds.
+      return false;
+    }
+    if (when.withoutSameDraw() != null
+        && history
+            .nearest(
+                when.withoutSameDraw(),
+                v.effective(),
+                ruleSet.calcium().albuminWithinHours() * 3600L)
+            .isPresent()) {
+      return false;
+    }
     if (when.critical() != null
         && !assessor.criticalDirection(v).map(when.critical()::equals).orElse(false)) {
       return false;
@@ -377,6 +453,14 @@ public final class Evaluator {
       return false;
     }
     return when.companion() == null || companionHolds(when.companion(), v, history, child);
+  }
+
+  /** A condition only on the low side of the value: hemolysis cannot have made it hold. */
+  private static boolean lowSided(When when) {
+    return (when.critical() == Direction.LOW || when.below() != null)
+        && when.critical() != Direction.HIGH
+        && when.above() == null
+        && when.atLeast() == null;
   }
 
   /** The upper limit of the range the value is judged against, when it has a numeric one. */
@@ -419,6 +503,14 @@ public final class Evaluator {
     }
     if (threshold instanceof Threshold.Range) {
       return position == wanted;
+    }
+    if (threshold instanceof Threshold.UpperLimitMultiple multiple) {
+      return upperLimit(v)
+          .map(uln -> uln.multiply(multiple.factor()))
+          .map(
+              limit ->
+                  wanted == Position.BELOW ? v.value().isBelow(limit) : v.value().isAbove(limit))
+          .orElse(false);
     }
     Threshold.Value value = (Threshold.Value) threshold;
     if (!limitsApply) {
@@ -493,7 +585,8 @@ public final class Evaluator {
             conditions,
             suggestions(band, value, patient.pendingOrders(), history, now),
             patient.gaps(),
-            inputs));
+            inputs,
+            List.of()));
   }
 
   private static Set<Analyte> calciumAware(Analyte analyte) {
@@ -533,7 +626,7 @@ public final class Evaluator {
     List<SuggestedTest> result = new ArrayList<>();
     for (Suggest suggest : band.suggest()) {
       Instant since = now.minus(Duration.ofDays(suggest.notWithinDays()));
-      if (!TestsOnFile.resultedSince(suggest.test(), history, since)
+      if (!TestsOnFile.resultedSince(suggest.test(), history, since, catalog)
           && !TestsOnFile.ordered(suggest.test(), pending, catalog)) {
         result.add(new SuggestedTest(suggest.test(), reason.reference(), reasonDisplay));
       }

@@ -22,8 +22,8 @@ import org.mineralcds.clinical.Analyte;
  *     on the active medication list; empty = no drug needed
  * @param takesSuggestions whether the tests the replaced cards would suggest move to this card (not
  *     when they make no sense in this reading, e.g. creatinine on dialysis)
- * @param yieldsTo single-analyte topics that take precedence: when one of them fired (e.g. a
- *     critical value), this pattern stays silent
+ * @param yieldsTo single-analyte topics (or single-analyte rule ids) that take precedence: when one
+ *     of them fired (e.g. a critical value), this pattern stays silent
  */
 public record PatternRule(
     Band band,

@@ -11,7 +11,8 @@ public record RuleSet(
     List<DueTestRule> dueTests,
     CalciumPolicy calcium,
     Map<String, TestSpec> tests,
-    Map<String, Citation> citations) {
+    Map<String, Citation> citations,
+    List<LinkRule> links) {
 
   public RuleSet {
     rules = List.copyOf(rules);
@@ -20,6 +21,7 @@ public record RuleSet(
     dueTests = List.copyOf(dueTests);
     tests = Map.copyOf(tests);
     citations = Map.copyOf(citations);
+    links = List.copyOf(links);
   }
 
   /** The single-analyte rules (bands); patterns are in {@link #patterns()}. */

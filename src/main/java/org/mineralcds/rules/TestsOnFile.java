@@ -13,9 +13,19 @@ final class TestsOnFile {
 
   private TestsOnFile() {}
 
-  /** A result of the test's family (or of an analyte that satisfies it) collected since then. */
-  static boolean resultedSince(TestSpec test, LabHistory history, Instant since) {
-    return test.answeredBy().stream().anyMatch(a -> history.latestSince(a, since).isPresent());
+  /**
+   * A result of the test's family (or of an analyte that satisfies it) collected since then; a
+   * result hemolysis falsely raises, from a specimen marked hemolyzed, does not count: the test is
+   * to be repeated on a new sample.
+   */
+  static boolean resultedSince(
+      TestSpec test, LabHistory history, Instant since, LabCatalog catalog) {
+    return test.answeredBy().stream()
+        .anyMatch(
+            a ->
+                history.all(a).stream()
+                    .filter(r -> !r.effective().isBefore(since))
+                    .anyMatch(r -> !r.hemolyzed() || !catalog.spec(a).hemolysisRaises()));
   }
 
   /** A pending order carries the test's LOINC code or any code of its family. */

@@ -15,6 +15,7 @@ import org.mineralcds.clinical.Interpretation;
 import org.mineralcds.clinical.LabCatalog;
 import org.mineralcds.clinical.LabHistory;
 import org.mineralcds.clinical.LabResult;
+import org.mineralcds.clinical.Limits;
 import org.mineralcds.clinical.Measurement;
 
 /**
@@ -162,6 +163,13 @@ final class ValueAssessor {
     }
     BigDecimal low = used.range().low();
     BigDecimal high = used.range().high();
+    Limits margins = catalog.spec(v.analyte()).borderline();
+    if (used.origin() == RangeUsed.Origin.DEFAULT && margins != null) {
+      // Without the lab's own range, a value this close to a default limit is within the range
+      // of many laboratories: it is not called abnormal.
+      low = low == null || margins.low() == null ? low : low.subtract(margins.low());
+      high = high == null || margins.high() == null ? high : high.add(margins.high());
+    }
     Measurement m = v.value();
     if (low != null && m.isBelow(low)) {
       return Position.BELOW;

@@ -44,6 +44,18 @@ public final class Wording {
         + items.get(items.size() - 1);
   }
 
+  /** A period in words: "3 days", "2 weeks", "6 months". */
+  public static String period(int days) {
+    if (days >= 60) {
+      long months = Math.round(days / 30.44);
+      return months + " months";
+    }
+    if (days >= 14 && days % 7 == 0) {
+      return days / 7 == 1 ? "1 week" : days / 7 + " weeks";
+    }
+    return days == 1 ? "1 day" : days + " days";
+  }
+
   public static Set<String> placeholders(String template) {
     Set<String> names = new TreeSet<>();
     Matcher m = PLACEHOLDER.matcher(template);

@@ -107,7 +107,7 @@ class CardRendererTest {
     assertThat(card.summary())
         .isEqualTo(
             "Low potassium 3.4 mmol/L (2026-11-19) while on furosemide."
-                + " Check magnesium; review causes.");
+                + " Review causes; replace if persistent.");
     assertThat(card.indicator()).isEqualTo("warning");
   }
 
@@ -133,7 +133,7 @@ class CardRendererTest {
     PatientRecord patient =
         Labs.patient()
             .lab(
-                Labs.result(Analyte.POTASSIUM, "5.1", 1), // potassium-high-mild: info
+                Labs.result(Analyte.POTASSIUM, "5.2", 1), // potassium-high-mild: info
                 Labs.result(Analyte.MAGNESIUM, "0.9", 1), // magnesium-critical-low: critical
                 Labs.result(Analyte.CALCIUM_TOTAL, "10.5", 1), // calcium-high: info
                 // Drawn 40 days before the calcium: outside the 30-day pairing window, so no
@@ -269,7 +269,7 @@ class CardRendererTest {
             .render(
                 evaluate(
                     Labs.patient()
-                        .lab(Labs.result(Analyte.MAGNESIUM, "1.6", 1))
+                        .lab(Labs.result(Analyte.MAGNESIUM, "1.5", 1))
                         .medication(K.drugs(), "omeprazole")
                         .build()),
                 "patient-1",
@@ -423,7 +423,7 @@ class CardRendererTest {
     return Labs.patient()
         .lab(
             Labs.result(Analyte.POTASSIUM, "2.7", 1),
-            Labs.result(Analyte.MAGNESIUM, "1.6", 1),
+            Labs.result(Analyte.MAGNESIUM, "1.5", 1),
             Labs.result(Analyte.CALCIUM_TOTAL, "8.2", 1),
             Labs.result(Analyte.TSH, "0.3", 1))
         .build();

@@ -60,7 +60,8 @@ class KnowledgeLoaderTest {
             .lines()
             .filter(l -> l.trim().startsWith("- id: "))
             .count();
-    assertThat(ids).hasSize((int) bandsInFile).doesNotHaveDuplicates();
+    assertThat(ids.size() + fromDirectory.rules().links().size()).isEqualTo((int) bandsInFile);
+    assertThat(ids).doesNotHaveDuplicates();
     assertThat(ids)
         .contains(
             "potassium-critical-low",
@@ -163,11 +164,11 @@ class KnowledgeLoaderTest {
   }
 
   @Test
-  void upperLimitMultipleOnlyWithAtLeast() throws IOException {
+  void upperLimitMultipleOnlyWithAtLeastAboveOrBelow() throws IOException {
     editBand(
-        "ck-high", "when: {atLeast: {timesUpperLimit: 5}}", "when: {above: {timesUpperLimit: 5}}");
+        "ck-high", "when: {atLeast: {timesUpperLimit: 5}}", "when: {atMost: {timesUpperLimit: 5}}");
 
-    assertSingleProblem("rule ck-high", "above", "only allowed with atLeast");
+    assertSingleProblem("rule ck-high", "atMost", "only allowed with atLeast, above and below");
   }
 
   @Test
@@ -360,7 +361,7 @@ class KnowledgeLoaderTest {
 
   @Test
   void workUpsHaveNoFamily() throws IOException {
-    editDueRule("bone-pain-workup", "    notes: [S3]\n", "    notes: [S3]\n    family: bone\n");
+    editDueRule("bone-pain-workup", "    review: draft\n", "    review: draft\n    family: bone\n");
 
     assertSingleProblem("due-tests.yaml", "rule bone-pain-workup", "unknown field 'family'");
   }

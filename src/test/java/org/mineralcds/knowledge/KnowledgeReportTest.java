@@ -210,6 +210,9 @@ class KnowledgeReportTest {
       assertThat(section).contains(Markdown.text(band.summary()));
       band.managedWhenCoded().forEach(c -> assertThat(section).contains("`" + c + "`"));
       band.requiresConditions().forEach(c -> assertThat(section).contains("`" + c + "`"));
+      if (band.rationale() != null) {
+        assertThat(section).contains("| Rationale |").contains(Markdown.text(band.rationale()));
+      }
       for (Suggest s : band.suggest()) {
         assertThat(section).contains("`" + s.test().loinc() + "`");
       }
@@ -222,7 +225,7 @@ class KnowledgeReportTest {
     }
     for (DueTestRule r : knowledge.rules().dueTests()) {
       String section = section(r.id());
-      r.notes().forEach(n -> assertThat(section).contains("| Clinical notes |").contains(n));
+      assertThat(section).contains("| Rationale |").contains(Markdown.text(r.rationale()));
       r.tests().forEach(t -> assertThat(section).contains("`" + t.test().loinc() + "`"));
       if (r.escalatedIndicator() != null) {
         assertThat(section).contains("`" + r.escalatedIndicator().code() + "` when");

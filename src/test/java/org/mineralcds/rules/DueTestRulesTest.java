@@ -373,7 +373,7 @@ class DueTestRulesTest {
         .hasSizeLessThanOrEqualTo(1);
   }
 
-  /** Furosemide, lisinopril, pembrolizumab, coeliac disease and coded hypercalcaemia. */
+  /** Furosemide, lisinopril, pembrolizumab, celiac disease and coded hypercalcemia. */
   private static DuePatient manyReasons() {
     return new DuePatient(
         null,
@@ -420,7 +420,7 @@ class DueTestRulesTest {
     assertThat(workup.rules()).extracting(DueTestRule::id).containsExactly("malabsorption-workup");
     assertThat(cards.get(4).summary())
         .isEqualTo(
-            "Malabsorption, coeliac disease or IBD: calcium, 25-OH vitamin D and intact PTH due at"
+            "Malabsorption, celiac disease or IBD: calcium, 25-OH vitamin D and intact PTH due at"
                 + " least yearly.");
     assertThat(cards.stream().map(Card::uuid).distinct()).hasSize(cards.size());
   }
@@ -487,9 +487,9 @@ class DueTestRulesTest {
     assertThat(card.detail())
         .contains("**Taking:** furosemide tablet (loop diuretic), since " + started)
         .contains(
-            "- Potassium: no result in the last 3 months (the shorter interval for this patient's"
+            "- Potassium: none in the last 3 months (the shorter interval for this patient's"
                 + " risk factors); last potassium 4.2 mmol/L on ")
-        .contains("- Magnesium: no result in the last 12 months; no earlier result found.")
+        .contains("- Magnesium: none in the last 12 months.")
         .contains("`diuretic-potassium-monitoring`, `diuretic-magnesium-monitoring`");
 
     Outcome undated =
@@ -499,9 +499,9 @@ class DueTestRulesTest {
     Card lithium = undated.dueCards().get(0);
     assertThat(lithium.detail())
         .contains("lithium tablet (lithium), start date not recorded")
-        .contains("- Calcium: no result in the last 6 months")
-        .contains("- TSH: no result in the last 6 months")
-        .contains("- Creatinine: no result in the last 6 months");
+        .contains("- Calcium: none in the last 6 months")
+        .contains("- TSH: none in the last 6 months")
+        .contains("- Creatinine: none in the last 6 months");
 
     Outcome newStart =
         run(
@@ -517,8 +517,8 @@ class DueTestRulesTest {
             "Losartan started 20 days ago without a follow-up potassium and creatinine (due 1-4"
                 + " weeks after starting).");
     assertThat(losartan.detail())
-        .contains("- Potassium: no result since the drug was started; last potassium 4.2 mmol/L")
-        .contains("- Creatinine: no result since the drug was started; no earlier result found.");
+        .contains("- Potassium: none since the drug was started; last potassium 4.2 mmol/L")
+        .contains("- Creatinine: none since the drug was started.");
   }
 
   @Test
@@ -590,6 +590,6 @@ class DueTestRulesTest {
   }
 
   private static LabData lab(String analyte, String value, int daysAgo) {
-    return new LabData(analyte, value, null, daysAgo, null, null, null, null, null);
+    return new LabData(analyte, value, null, daysAgo, null, null, null, null, null, null);
   }
 }

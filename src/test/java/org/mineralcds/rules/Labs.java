@@ -76,6 +76,7 @@ public final class Labs {
     private ResultStatus status = ResultStatus.FINAL;
     private String reference;
     private boolean noReference;
+    private boolean hemolyzed;
 
     private Lab(Analyte analyte, String value, Duration age) {
       this.analyte = analyte;
@@ -122,6 +123,12 @@ public final class Labs {
       return this;
     }
 
+    /** The lab marked the specimen hemolyzed. */
+    public Lab hemolyzed() {
+      hemolyzed = true;
+      return this;
+    }
+
     /** The resource had no id: suggestions then carry no reasonReference. */
     public Lab withoutReference() {
       noReference = true;
@@ -149,7 +156,8 @@ public final class Labs {
           status,
           range,
           flags,
-          identity);
+          identity,
+          hemolyzed);
     }
   }
 

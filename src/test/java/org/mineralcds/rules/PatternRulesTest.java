@@ -135,31 +135,75 @@ class PatternRulesTest {
             "hypoparathyroidism-pattern",
             "Ca 7.6 with PTH 6",
             Labs.patient()
-                .lab(Labs.result(Analyte.CALCIUM_TOTAL, "7.6", 2), Labs.result(Analyte.PTH, "6", 2))
+                .lab(
+                    Labs.result(Analyte.CALCIUM_TOTAL, "7.6", 2),
+                    Labs.result(Analyte.ALBUMIN, "4.1", 2),
+                    Labs.result(Analyte.PTH, "6", 2))
                 .build(),
             true),
+        Arguments.of(
+            "hypoparathyroidism-pattern",
+            "near miss: total Ca 7.8 without albumin and PTH 40: albumin is asked for first",
+            Labs.patient()
+                .lab(
+                    Labs.result(Analyte.CALCIUM_TOTAL, "7.8", 2), Labs.result(Analyte.PTH, "40", 2))
+                .build(),
+            false),
         Arguments.of(
             "hypoparathyroidism-pattern",
             "inappropriately normal PTH 40 with Ca 7.8 and low Mg",
             Labs.patient()
                 .lab(
                     Labs.result(Analyte.CALCIUM_TOTAL, "7.8", 2),
+                    Labs.result(Analyte.ALBUMIN, "4.0", 2),
                     Labs.result(Analyte.PTH, "40", 2),
                     Labs.result(Analyte.MAGNESIUM, "1.1", 2))
                 .build(),
             true),
         Arguments.of(
-            "ckd-mineral-bone-disorder-dialysis",
-            "PTH 320 on dialysis (Z99.2) without any eGFR",
+            "ckd-mineral-bone-disorder-dialysis-high",
+            "PTH 720 (11 x ULN 65) on dialysis (Z99.2) without any eGFR: above the KDIGO target",
             Labs.patient()
-                .lab(Labs.result(Analyte.PTH, "320", 2))
+                .lab(Labs.result(Analyte.PTH, "720", 2))
                 .condition(K.conditions(), "icd10", "Z99.2", 400)
                 .build(),
             true),
         Arguments.of(
-            "ckd-mineral-bone-disorder-dialysis",
-            "near miss: PTH 320 without dialysis coded is the single high-PTH card",
-            Labs.patient().lab(Labs.result(Analyte.PTH, "320", 2)).build(),
+            "ckd-mineral-bone-disorder-dialysis-high",
+            "near miss: PTH 300 (4.6 x ULN) on dialysis is within the target: no card at all",
+            Labs.patient()
+                .lab(Labs.result(Analyte.PTH, "300", 2))
+                .condition(K.conditions(), "icd10", "Z99.2", 400)
+                .build(),
+            false),
+        Arguments.of(
+            "ckd-mineral-bone-disorder-dialysis-high",
+            "near miss: PTH 585 (exactly 9 x ULN) on dialysis is still within the target",
+            Labs.patient()
+                .lab(Labs.result(Analyte.PTH, "585", 2))
+                .condition(K.conditions(), "icd10", "Z99.2", 400)
+                .build(),
+            false),
+        Arguments.of(
+            "ckd-mineral-bone-disorder-dialysis-high",
+            "near miss: PTH 720 without dialysis coded is the single high-PTH card",
+            Labs.patient().lab(Labs.result(Analyte.PTH, "720", 2)).build(),
+            false),
+        Arguments.of(
+            "ckd-mineral-bone-disorder-dialysis-low",
+            "PTH 110 (1.7 x ULN) on dialysis: below the KDIGO target",
+            Labs.patient()
+                .lab(Labs.result(Analyte.PTH, "110", 2))
+                .condition(K.conditions(), "icd10", "Z99.2", 400)
+                .build(),
+            true),
+        Arguments.of(
+            "ckd-mineral-bone-disorder-dialysis-low",
+            "near miss: PTH 130 (exactly 2 x ULN) on dialysis is within the target",
+            Labs.patient()
+                .lab(Labs.result(Analyte.PTH, "130", 2))
+                .condition(K.conditions(), "icd10", "Z99.2", 400)
+                .build(),
             false),
         Arguments.of(
             "digoxin-low-potassium-severe",
@@ -305,6 +349,30 @@ class PatternRulesTest {
     } else {
       assertThat(ids).as(description).doesNotContain(patternId);
     }
+  }
+
+  @Test
+  void onDialysisPthWithinTheKdigoTargetGivesNoCardAndOutsideItSaysSo() {
+    PatientRecord onTarget =
+        Labs.patient()
+            .lab(Labs.result(Analyte.PTH, "300", 2))
+            .condition(K.conditions(), "icd10", "Z99.2", 400)
+            .build();
+    assertThat(EVALUATOR.evaluate(onTarget, Labs.NOW)).isEmpty();
+
+    PatientRecord above =
+        Labs.patient()
+            .lab(Labs.result(Analyte.PTH, "720", 2))
+            .condition(K.conditions(), "icd10", "Z99.2", 400)
+            .build();
+    List<Finding> findings = EVALUATOR.evaluate(above, Labs.NOW);
+    assertThat(findings)
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.band().id()).isEqualTo("ckd-mineral-bone-disorder-dialysis-high");
+              assertThat(f.band().summary()).contains("above the KDIGO target");
+            });
   }
 
   @Test

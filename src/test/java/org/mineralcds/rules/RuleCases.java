@@ -77,7 +77,8 @@ public final class RuleCases {
       RangeData labRange,
       List<String> flags,
       String status,
-      String reference) {
+      String reference,
+      Boolean hemolyzed) {
 
     public LabData {
       flags = flags == null ? List.of() : List.copyOf(flags);
@@ -166,6 +167,9 @@ public final class RuleCases {
     }
     if (d.reference() != null) {
       lab.reference(d.reference());
+    }
+    if (Boolean.TRUE.equals(d.hemolyzed())) {
+      lab.hemolyzed();
     }
     return lab;
   }
