@@ -82,7 +82,10 @@ public final class DrugCatalog {
     return ingredients;
   }
 
-  /** Words of a route or dose form applied locally (skin, eye, ear, nose, airways, vagina). */
+  /**
+   * Words of a route or dose form applied locally (skin, eye, ear, airways, vagina). Nasal is not
+   * among them: intranasal ketorolac, for one, is absorbed systemically.
+   */
   private static final Set<String> LOCAL_WORDS =
       Set.of(
           "topical",
@@ -100,8 +103,6 @@ public final class DrugCatalog {
           "otic",
           "auricular",
           "ear",
-          "nasal",
-          "intranasal",
           "inhalation",
           "inhalant",
           "inhaled",
@@ -130,7 +131,7 @@ public final class DrugCatalog {
 
   /** SNOMED CT route codes of local routes, for a route coded without a display. */
   private static final Set<String> LOCAL_ROUTE_CODES =
-      Set.of("6064005", "448598008", "54485002", "10547007", "46713006", "447694001", "16857009");
+      Set.of("6064005", "448598008", "54485002", "10547007", "447694001", "16857009");
 
   private static final Set<String> SYSTEMIC_ROUTE_CODES =
       Set.of("26643006", "47625008", "78421000", "34206005", "45890007", "37161004");

@@ -321,10 +321,10 @@ public final class Evaluator {
   }
 
   /**
-   * A known, managed problem (clinical notes §3j.5): the abnormality is coded, the previous result
-   * within a year was already in a band of the same topic at least as urgent, and the value has not
-   * moved more than {@link Band#MANAGED_WORSENING} further from normal. Calcium compares the
-   * results as measured (ionized or total), not corrected.
+   * A known, managed problem (sources.yaml managed-problem-policy): the abnormality is coded, the
+   * previous result within a year was already in a band of the same topic at least as urgent, and
+   * the value has not moved more than {@link Band#MANAGED_WORSENING} further from normal. Calcium
+   * compares the results as measured (ionized or total), not corrected.
    */
   private boolean managed(
       Band band,
