@@ -35,6 +35,7 @@ import org.hl7.fhir.r4.model.Period;
 import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.ServiceRequest;
+import org.hl7.fhir.r4.model.Specimen;
 
 /**
  * HAPI resource providers over a {@link ScenarioStore}, answering the searches the service's own
@@ -53,7 +54,8 @@ final class ScenarioProviders {
         new MedicationRequestProvider(store),
         new MedicationStatementProvider(store),
         new ConditionProvider(store),
-        new ServiceRequestProvider(store));
+        new ServiceRequestProvider(store),
+        new SpecimenProvider(store));
   }
 
   abstract static class Base<T extends Resource> implements IResourceProvider {
@@ -185,6 +187,17 @@ final class ScenarioProviders {
     }
   }
 
+  public static final class SpecimenProvider extends Base<Specimen> {
+    SpecimenProvider(ScenarioStore store) {
+      super(store, Specimen.class);
+    }
+
+    @Read
+    public Specimen read(@IdParam IdType id) {
+      return readById(id);
+    }
+  }
+
   public static final class ObservationProvider extends Base<Observation> {
     ObservationProvider(ScenarioStore store) {
       super(store, Observation.class);
@@ -204,7 +217,8 @@ final class ScenarioProviders {
         @OptionalParam(name = "status") TokenOrListParam status,
         @OptionalParam(name = "date") DateRangeParam date,
         @Sort SortSpec sort,
-        @IncludeParam(allow = {"Observation:patient", "Observation:subject"})
+        @IncludeParam(
+                allow = {"Observation:patient", "Observation:subject", "Observation:specimen"})
             Set<Include> includes) {
       Stream<Observation> s =
           stream()
@@ -229,6 +243,9 @@ final class ScenarioProviders {
                 o -> {
                   Observation copy = o.copy();
                   copy.getSubject().setResource(store.get("Patient", idOf(o.getSubject())));
+                  if (copy.hasSpecimen() && !copy.getSpecimen().getReference().startsWith("#")) {
+                    copy.getSpecimen().setResource(store.get("Specimen", idOf(copy.getSpecimen())));
+                  }
                   return copy;
                 });
       }

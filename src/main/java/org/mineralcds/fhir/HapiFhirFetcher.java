@@ -587,7 +587,7 @@ public final class HapiFhirFetcher implements FhirFetcher {
       if (raw == null) {
         return null;
       }
-      InputStream body = budget.meter(raw);
+      InputStream body = budget.meter(raw, declaredLength(response));
       if (mimeType != null && mimeType.toLowerCase(Locale.ROOT).contains("xml")) {
         // Asked for JSON, a few servers answer XML all the same: HAPI reads it, the mapper reads
         // JSON, so it is printed as such.
@@ -601,6 +601,19 @@ public final class HapiFhirFetcher implements FhirFetcher {
       throw new FhirFetchException(UNREADABLE + " (" + e.getClass().getSimpleName() + ")", e);
     } catch (IOException e) {
       throw new FhirFetchException(connectionProblem(e), e);
+    }
+  }
+
+  /** The Content-Length the server declared, or -1. */
+  private static long declaredLength(IHttpResponse response) {
+    List<String> values = response.getHeaders("Content-Length");
+    if (values == null || values.isEmpty()) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(values.get(0).trim());
+    } catch (NumberFormatException e) {
+      return -1;
     }
   }
 

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -43,6 +44,9 @@ import org.slf4j.LoggerFactory;
 public final class PatientDataLoader {
 
   private static final Logger LOG = LoggerFactory.getLogger(PatientDataLoader.class);
+
+  /** Referenced Specimens read per call at most (the newest results' first). */
+  static final int MAX_SPECIMEN_READS = 10;
 
   /** No hook call evaluates more resources than this, however many the sources return. */
   static final int MAX_RESOURCES = 20_000;
@@ -333,7 +337,7 @@ public final class PatientDataLoader {
     for (String key : missing) {
       String url;
       try {
-        url = PrefetchTemplate.render(service.prefetch().get(key), request.context(), today);
+        url = PrefetchTemplate.render(service.fetchTemplate(key), request.context(), today);
       } catch (IllegalArgumentException e) {
         LOG.warn("prefetch key {} cannot be rendered: {}", key, e.getMessage());
         failed.put(key, "its template cannot be filled from this context: " + e.getMessage());
@@ -398,6 +402,31 @@ public final class PatientDataLoader {
       return;
     }
     List<String> unresolved = new ArrayList<>();
+    // Specimens named by results that hemolysis raises: their condition may say hemolyzed. The
+    // service's own lab query includes them; an EHR's prefetch does not (the spec does not allow
+    // _include there), so they are read here, the newest results' first, a few at most.
+    List<Held> sensitive = new ArrayList<>();
+    for (Held held : resources.values()) {
+      if ("Observation".equals(FhirJson.resourceType(held.resource()))) {
+        String specimen = mapper.hemolysisSpecimenReference(held.resource());
+        if (specimen != null && !resources.containsKey(specimen)) {
+          sensitive.add(held);
+        }
+      }
+    }
+    sensitive.sort(
+        Comparator.comparing(
+                (Held h) -> {
+                  String when = FhirJson.text(h.resource(), "effectiveDateTime");
+                  return when == null ? "" : when;
+                })
+            .reversed());
+    for (Held held : sensitive) {
+      String specimen = mapper.hemolysisSpecimenReference(held.resource());
+      if (unresolved.size() < MAX_SPECIMEN_READS && !unresolved.contains(specimen)) {
+        unresolved.add(specimen);
+      }
+    }
     for (Held held : resources.values()) {
       String type = FhirJson.resourceType(held.resource());
       if (!"MedicationRequest".equals(type) && !"MedicationStatement".equals(type)) {
@@ -429,7 +458,8 @@ public final class PatientDataLoader {
               Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException | CancellationException e) {
               f.cancel(true);
-              LOG.info("a referenced Medication could not be read; the reference display is used");
+              LOG.info(
+                  "a referenced Medication or Specimen could not be read; evaluated without it");
             }
           }
         });

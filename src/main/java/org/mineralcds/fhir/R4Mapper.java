@@ -148,6 +148,25 @@ public final class R4Mapper {
   private record Source(
       JsonNode obs, String reference, ResultStatus status, Time time, boolean hemolyzed) {}
 
+  /**
+   * The Specimen an Observation of an analyte that hemolysis raises refers to ("Specimen/id"), when
+   * it is a separate resource: the only specimens worth reading, since their condition can say
+   * hemolyzed. Null otherwise.
+   */
+  public String hemolysisSpecimenReference(JsonNode obs) {
+    JsonNode specimen = object(obs, "specimen");
+    String reference = specimen == null ? null : text(specimen, "reference");
+    if (reference == null || reference.startsWith("#")) {
+      return null;
+    }
+    Optional<LoincEntry> entry = loinc(codeOf(obs));
+    if (entry.isEmpty() || !labs.spec(entry.get().analyte()).hemolysisRaises()) {
+      return null;
+    }
+    String relative = relativeReference(reference);
+    return relative.startsWith("Specimen/") ? relative : null;
+  }
+
   private static JsonNode codeOf(JsonNode element) {
     JsonNode code = element.get("code");
     return code != null && code.isObject() ? code : MissingNode.getInstance();

@@ -118,12 +118,35 @@ public final class ByteBudget implements AutoCloseable {
 
   /** A stream that charges this budget for every byte read from {@code in}. */
   public InputStream meter(InputStream in) {
+    return metered(in, 0);
+  }
+
+  /**
+   * A stream that charges this budget for the bytes read from {@code in}. When the body declares
+   * its length, the whole of it is charged before the first byte is read: calls reading at once
+   * then either get their whole answer's worth or fail at once, instead of each charging part of
+   * its answer until all of them are refused (what charging as the bytes arrive does when several
+   * large answers come in together). Bytes beyond the declared length are charged as they come.
+   *
+   * @param declaredLength the body's Content-Length, or a negative number when it is unknown
+   */
+  public InputStream meter(InputStream in, long declaredLength) throws Exhausted {
+    long prepaid = Math.max(0, declaredLength);
+    if (prepaid > 0) {
+      charge(prepaid);
+    }
+    return metered(in, prepaid);
+  }
+
+  private InputStream metered(InputStream in, long prepaid) {
     return new FilterInputStream(in) {
+      private long credit = prepaid;
+
       @Override
       public int read() throws IOException {
         int b = super.read();
         if (b >= 0) {
-          charge(1);
+          spend(1);
         }
         return b;
       }
@@ -132,9 +155,17 @@ public final class ByteBudget implements AutoCloseable {
       public int read(byte[] buffer, int offset, int length) throws IOException {
         int n = super.read(buffer, offset, length);
         if (n > 0) {
-          charge(n);
+          spend(n);
         }
         return n;
+      }
+
+      private void spend(long n) throws Exhausted {
+        long fromCredit = Math.min(credit, n);
+        credit -= fromCredit;
+        if (n > fromCredit) {
+          charge(n - fromCredit);
+        }
       }
     };
   }

@@ -347,6 +347,26 @@ public final class KnowledgeLoader {
 
   // ---- service.yaml -------------------------------------------------------------------------
 
+  /**
+   * The result parameters CDS Hooks allows in prefetch templates (besides reference, token and date
+   * search parameters): 2.0 says SHOULD, the 3.0 ballot SHALL.
+   */
+  private static final Set<String> PREFETCH_CONTROL_PARAMETERS =
+      Set.of("_count", "_sort", "_maxresults");
+
+  private static List<String> queryParameterNames(String template) {
+    int q = template.indexOf('?');
+    List<String> names = new ArrayList<>();
+    if (q < 0) {
+      return names;
+    }
+    for (String pair : template.substring(q + 1).split("&")) {
+      int eq = pair.indexOf('=');
+      names.add(eq < 0 ? pair : pair.substring(0, eq));
+    }
+    return names;
+  }
+
   private ServiceDefinition service(List<LoincEntry> codes, Map<Analyte, String> prefetchKeys) {
     JsonNode node = documents.get("service.yaml");
     String where = "service.yaml";
@@ -431,8 +451,47 @@ public final class KnowledgeLoader {
             });
     Set<String> optional = new LinkedHashSet<>();
     node.path("optionalParameters").forEach(p -> optional.add(p.asText()));
+    Map<String, String> fetchParameters = new LinkedHashMap<>();
+    node.path("fetchParameters")
+        .properties()
+        .forEach(
+            e -> {
+              if (!prefetch.containsKey(e.getKey())) {
+                problems.add(
+                    where
+                        + ": fetchParameters names '"
+                        + e.getKey()
+                        + "', which is not a prefetch key");
+              }
+              fetchParameters.put(e.getKey(), e.getValue().asText());
+            });
+    prefetch.forEach(
+        (key, template) -> {
+          for (String parameter : queryParameterNames(template)) {
+            if (parameter.startsWith("_") && !PREFETCH_CONTROL_PARAMETERS.contains(parameter)) {
+              problems.add(
+                  where
+                      + ": prefetch '"
+                      + key
+                      + "' uses "
+                      + parameter
+                      + ", which CDS Hooks does not allow in prefetch templates (only "
+                      + PREFETCH_CONTROL_PARAMETERS
+                      + "); put it in fetchParameters");
+            }
+          }
+        });
     return new ServiceDefinition(
-        id, hook, title, description, usage, prefetch, required, onlyWhen, optional);
+        id,
+        hook,
+        title,
+        description,
+        usage,
+        prefetch,
+        required,
+        onlyWhen,
+        optional,
+        fetchParameters);
   }
 
   // ---- drugs.yaml ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import java.util.Set;
  * @param requiredKeys keys without which the service answers 412
  * @param fetchOnlyWhen keys the service fetches itself only when it needs them, and when that is
  * @param optionalParameters search parameters a query can do without when a server refuses them
+ * @param fetchParameters query parameters the service adds to its own query for a key (features the
+ *     spec does not allow in prefetch templates, such as _include)
  */
 public record ServiceDefinition(
     String id,
@@ -22,7 +24,8 @@ public record ServiceDefinition(
     Map<String, String> prefetch,
     Set<String> requiredKeys,
     Map<String, FetchWhen> fetchOnlyWhen,
-    Set<String> optionalParameters) {
+    Set<String> optionalParameters,
+    Map<String, String> fetchParameters) {
 
   /** When a key that was not prefetched is worth a request of the service's own. */
   public enum FetchWhen {
@@ -47,6 +50,17 @@ public record ServiceDefinition(
     requiredKeys = Set.copyOf(requiredKeys);
     fetchOnlyWhen = Map.copyOf(fetchOnlyWhen);
     optionalParameters = Set.copyOf(optionalParameters);
+    fetchParameters = Map.copyOf(fetchParameters);
+  }
+
+  /** The query the service itself sends for {@code key}: its template and any fetch parameters. */
+  public String fetchTemplate(String key) {
+    String template = prefetch.get(key);
+    String extra = fetchParameters.get(key);
+    if (template == null || extra == null || extra.isBlank()) {
+      return template;
+    }
+    return template + (template.contains("?") ? "&" : "?") + extra;
   }
 
   /** The keys fetched from fhirServer, when not prefetched, only under {@code when}. */

@@ -57,6 +57,27 @@ class ByteBudgetTest {
   }
 
   @Test
+  void aDeclaredLengthIsChargedWholeBeforeTheFirstByte() throws Exception {
+    ByteBudget.Pool pool = new ByteBudget.Pool(150);
+    try (ByteBudget first = pool.forCall(100);
+        ByteBudget second = pool.forCall(100)) {
+      InputStream a = first.meter(new ByteArrayInputStream(new byte[80]), 80);
+      assertThat(pool.used()).as("charged before reading").isEqualTo(80);
+      // The second answer does not fit beside the first: refused before any byte is read.
+      assertThatThrownBy(() -> second.meter(new ByteArrayInputStream(new byte[80]), 80))
+          .isInstanceOf(ByteBudget.Exhausted.class);
+      assertThat(a.readAllBytes()).hasSize(80);
+      assertThat(pool.used()).as("reading what was declared costs nothing more").isEqualTo(80);
+    }
+    try (ByteBudget liar = pool.forCall(100)) {
+      // A body longer than it declared pays for the rest as it comes.
+      InputStream in = liar.meter(new ByteArrayInputStream(new byte[120]), 10);
+      assertThatThrownBy(in::readAllBytes).isInstanceOf(ByteBudget.Exhausted.class);
+    }
+    assertThat(pool.used()).isZero();
+  }
+
+  @Test
   void aChargeAfterTheCallEndedFailsAndTakesNothing() throws Exception {
     ByteBudget.Pool pool = new ByteBudget.Pool(100);
     ByteBudget call = pool.forCall(100);

@@ -218,6 +218,23 @@ class KnowledgeLoaderTest {
   }
 
   @Test
+  void prefetchTemplatesUseOnlyTheQueryFeaturesCdsHooksAllows() throws IOException {
+    replaceOnce(
+        "service.yaml",
+        "clinical-status=active\"",
+        "clinical-status=active&_include=Condition:patient\"");
+
+    assertSingleProblem("prefetch 'conditions'", "_include", "fetchParameters");
+  }
+
+  @Test
+  void fetchParametersNameADeclaredKey() throws IOException {
+    replaceOnce("service.yaml", "  labs: \"_include", "  lab: \"_include");
+
+    assertSingleProblem("fetchParameters names 'lab'", "not a prefetch key");
+  }
+
+  @Test
   void prefetchTemplateMissingOneCodeOfAFamily() throws IOException {
     replaceOnce("service.yaml", ",http://loinc.org|6298-4", "");
 

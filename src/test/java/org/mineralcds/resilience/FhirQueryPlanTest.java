@@ -139,6 +139,29 @@ class FhirQueryPlanTest {
   }
 
   @Test
+  void aReferencedSpecimenComesWithTheLabSearchOrIsReadWhenThePrefetchLacksIt() throws Exception {
+    String scenario = "hemolyzed-potassium-referenced-specimen";
+    try (Support.StubFhir fhir = scenarioServer(NONE)) {
+      HttpResponse<String> fetched = call(service, scenario, fhir.base());
+      assertThat(fetched.statusCode()).as(fetched.body()).isEqualTo(200);
+      assertThat(fetched.body()).contains("hemolyzed").doesNotContain("\"critical\"");
+      assertThat(fhir.targets).noneMatch(t -> t.startsWith("/fhir/Specimen/"));
+
+      // An EHR's prefetch cannot include the Specimen (no _include in prefetch templates).
+      fhir.targets.clear();
+      com.fasterxml.jackson.databind.node.ObjectNode request = Support.exampleRequest(scenario);
+      request.put("fhirServer", fhir.base());
+      assertThat(request.path("prefetch").toString()).doesNotContain("\"Specimen\"");
+      HttpResponse<String> prefetched =
+          Support.post(service.baseUrl() + Support.SERVICE_PATH, request.toString());
+      assertThat(prefetched.statusCode()).as(prefetched.body()).isEqualTo(200);
+      assertThat(topics(prefetched)).isEqualTo(topics(fetched));
+      assertThat(prefetched.body()).contains("hemolyzed").doesNotContain("\"critical\"");
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Specimen/"))).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aServerThatRefusesIncludeIsAskedAgainWithoutItAndNotAskedWithItAgain() throws Exception {
     AtomicInteger refused = new AtomicInteger();
     try (MineralCds svc = Support.start(Support.defaultConfig());
