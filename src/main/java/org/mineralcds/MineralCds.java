@@ -92,7 +92,7 @@ public final class MineralCds implements AutoCloseable {
       return;
     }
     try {
-      MineralCds app = start(config, Clock.systemUTC());
+      MineralCds app = start(config, config.clock());
       Runtime.getRuntime().addShutdownHook(new Thread(app::close, "shutdown"));
       System.out.println("mineral-cds listening on " + app.baseUrl());
     } catch (RuntimeException e) {

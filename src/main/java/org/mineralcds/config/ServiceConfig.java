@@ -1,7 +1,10 @@
 package org.mineralcds.config;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 
 /**
@@ -21,6 +24,8 @@ import java.util.List;
  * @param allowSandboxIssuer accept JWTs from the public CDS Hooks sandbox, whose private key is
  *     public: for testing only
  * @param clockSkew tolerance for JWT exp, nbf and iat
+ * @param now a fixed "now" for replaying golden examples ({@code --now}), or null for the wall
+ *     clock
  */
 public record ServiceConfig(
     String host,
@@ -39,7 +44,8 @@ public record ServiceConfig(
     int maxConcurrentHooks,
     List<TrustedIssuer> trustedIssuers,
     boolean allowSandboxIssuer,
-    Duration clockSkew) {
+    Duration clockSkew,
+    Instant now) {
 
   public static final int DEFAULT_MAX_CONCURRENT_HOOKS = 32;
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
@@ -48,6 +54,46 @@ public record ServiceConfig(
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     allowedFhirServers = List.copyOf(allowedFhirServers);
     trustedIssuers = List.copyOf(trustedIssuers);
+  }
+
+  /** The settings on the wall clock. */
+  public ServiceConfig(
+      String host,
+      int port,
+      List<String> corsAllowedOrigins,
+      List<String> allowedFhirServers,
+      Duration fhirConnectTimeout,
+      Duration fhirReadTimeout,
+      Duration hookDeadline,
+      int maxBodyBytes,
+      int maxFhirPages,
+      Path knowledgeDir,
+      boolean demo,
+      boolean insecureAllowRemoteUnauthenticated,
+      String publicBaseUrl,
+      int maxConcurrentHooks,
+      List<TrustedIssuer> trustedIssuers,
+      boolean allowSandboxIssuer,
+      Duration clockSkew) {
+    this(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        publicBaseUrl,
+        maxConcurrentHooks,
+        trustedIssuers,
+        allowSandboxIssuer,
+        clockSkew,
+        null);
   }
 
   /** The settings without EHR authentication: loopback callers only (the unconfigured default). */
@@ -82,6 +128,11 @@ public record ServiceConfig(
         List.of(),
         false,
         DEFAULT_CLOCK_SKEW);
+  }
+
+  /** The service's clock: fixed at {@link #now()} when one is set, else the wall clock (UTC). */
+  public Clock clock() {
+    return now == null ? Clock.systemUTC() : Clock.fixed(now, ZoneOffset.UTC);
   }
 
   /** EHR calls must carry a valid JWT. */

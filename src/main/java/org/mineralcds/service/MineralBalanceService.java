@@ -97,12 +97,12 @@ public final class MineralBalanceService implements CdsService {
       List<DueTestsFinding> dueTests) {}
 
   @Override
-  public HookResponse call(HookRequest request, Caller caller) {
-    return evaluate(request, caller).response();
+  public HookResponse call(HookRequest request, Caller caller, String baseUrl) {
+    return evaluate(request, caller, baseUrl).response();
   }
 
   /** As {@link #call}, also returning what was found, for the check command. */
-  public Evaluation evaluate(HookRequest request, Caller caller) {
+  public Evaluation evaluate(HookRequest request, Caller caller, String baseUrl) {
     long started = System.nanoTime();
     if (!definition.hook().equals(request.hook())) {
       throw HookError.badRequest(
@@ -128,7 +128,7 @@ public final class MineralBalanceService implements CdsService {
     Instant now = clock.instant();
     List<Finding> findings = evaluator.evaluate(data.record(), now);
     List<DueTestsFinding> due = evaluator.dueTests(data.record(), now, findings);
-    List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance());
+    List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
     long done = System.nanoTime();
     LOG.info(
         "hook call hookInstance={} issuer={} service={} outcome=ok rules=[{}] cards={}"
