@@ -42,10 +42,12 @@ import org.mineralcds.fhir.WaitBracket;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.http.CdsHooksHandler;
 import org.mineralcds.http.CpuSlots;
+import org.mineralcds.http.KnowledgePagesHandler;
 import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.knowledge.KnowledgePages;
 import org.mineralcds.knowledge.KnowledgeReport;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
@@ -141,10 +143,24 @@ public final class MineralCds implements AutoCloseable {
       Metrics metrics,
       FhirContext fhir,
       WaitBracket fhirWaits) {
-    Knowledge knowledge =
-        config.knowledgeDir() == null
-            ? KnowledgeLoader.fromClasspath(SERVICE_ID)
-            : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+    return service(config, knowledge(config), clock, fetchPool, metrics, fhir, fhirWaits);
+  }
+
+  /** The knowledge: the packaged copy, or the one under --knowledge-dir. */
+  static Knowledge knowledge(ServiceConfig config) {
+    return config.knowledgeDir() == null
+        ? KnowledgeLoader.fromClasspath(SERVICE_ID)
+        : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+  }
+
+  private static MineralBalanceService service(
+      ServiceConfig config,
+      Knowledge knowledge,
+      Clock clock,
+      ExecutorService fetchPool,
+      Metrics metrics,
+      FhirContext fhir,
+      WaitBracket fhirWaits) {
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir.getResourceTypes(),
@@ -197,8 +213,9 @@ public final class MineralCds implements AutoCloseable {
     // Hook calls use the CPU two per core at most, in arrival order, and give up their slot while
     // they wait for a FHIR server (CpuSlots, BENCHMARKS.md).
     CpuSlots cpuSlots = new CpuSlots(2 * Runtime.getRuntime().availableProcessors());
+    Knowledge knowledge = knowledge(config);
     MineralBalanceService service =
-        service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting);
+        service(config, knowledge, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
@@ -234,6 +251,8 @@ public final class MineralCds implements AutoCloseable {
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     Handler.Sequence root = new Handler.Sequence();
     root.addHandler(hooks);
+    // The pages cards link to (source.url): one per rule, and the knowledge report.
+    root.addHandler(new KnowledgePagesHandler(new KnowledgePages(knowledge)));
     if (config.demo()) {
       root.addHandler(new StaticFilesHandler("demo"));
       contexts.addHandler(joinStartUp(demoFhir));

@@ -116,11 +116,21 @@ public final class KnowledgeLoader {
     String read(String name) throws IOException;
   }
 
+  /**
+   * Checks every file against its JSON Schema first (structure: keys, types, required fields, with
+   * file and line), then builds the knowledge checking what a schema cannot: cross-references
+   * between files and rules, placeholders, windows against prefetch horizons.
+   */
   public static Knowledge load(FileSource source) {
     KnowledgeLoader loader = new KnowledgeLoader();
     for (String name : FILES) {
       try {
-        loader.documents.put(name, YAML.readTree(source.read(name)));
+        String text = source.read(name);
+        List<String> structural = KnowledgeSchemas.check(name, text);
+        loader.problems.addAll(structural);
+        if (structural.isEmpty()) {
+          loader.documents.put(name, YAML.readTree(text));
+        }
       } catch (IOException e) {
         loader.problems.add(name + ": cannot be read: " + e.getMessage());
       }
@@ -169,12 +179,37 @@ public final class KnowledgeLoader {
               String where = "sources.yaml: source " + e.getKey();
               String title = text(e.getValue(), "title", where);
               String url = text(e.getValue(), "url", where);
-              if (url != null && !url.startsWith("https://") && !url.startsWith("http://")) {
-                problems.add(where + ": field 'url' must be an http(s) URL");
+              if (url != null && isSearchPage(url)) {
+                problems.add(
+                    where
+                        + ": url '"
+                        + url
+                        + "' is a search page; cite the document itself (DOI, PubMed or PMC"
+                        + " record, guideline or label page)");
               }
               result.put(e.getKey(), new Citation(e.getKey(), title, url));
             });
     return result;
+  }
+
+  private static final Pattern SEARCH_PATH = Pattern.compile("(?i)/(search|results)\\b|search\\.");
+  private static final Pattern SEARCH_QUERY =
+      Pattern.compile("(?i)(^|&)(q|query|term|s|search|searchterm|keywords?|text)=");
+
+  /**
+   * A search (a results page for a query) rather than a document: "/search", "search.cfm",
+   * "?term=", "?query=", "?s=" and the like.
+   */
+  static boolean isSearchPage(String url) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    String query = uri.getRawQuery() == null ? "" : uri.getRawQuery();
+    return SEARCH_PATH.matcher(path).find() || SEARCH_QUERY.matcher(query).find();
   }
 
   private Citation citation(
@@ -857,18 +892,6 @@ public final class KnowledgeLoader {
       problems.add(at + ": missing");
       return null;
     }
-    Set<String> allowed =
-        Set.of(
-            "critical",
-            "below",
-            "atLeast",
-            "above",
-            "atMost",
-            "notAbove",
-            "notBelow",
-            "measures",
-            "companion");
-    unknownFields(w, allowed, at);
     int problemsBefore = problems.size();
     Direction critical =
         w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
@@ -1000,25 +1023,6 @@ public final class KnowledgeLoader {
     String id = text(r, "id", "due-tests.yaml: rule");
     String where = "due-tests.yaml: rule " + id;
     int before = problems.size();
-    Set<String> allowed =
-        new HashSet<>(
-            Set.of(
-                "id",
-                "notes",
-                "trigger",
-                "requires",
-                "tests",
-                "indicator",
-                "escalate",
-                "summary",
-                "meaning",
-                "action",
-                "sources",
-                "review"));
-    if (monitoring) {
-      allowed.add("family");
-    }
-    unknownFields(r, allowed, where);
     String family = monitoring ? text(r, "family", where) : "symptom-workup";
     JsonNode t = r.path("trigger");
     DueTestRule.Trigger trigger = null;
@@ -1026,10 +1030,6 @@ public final class KnowledgeLoader {
     if (!t.isObject()) {
       problems.add(where + ": field 'trigger' is required");
     } else if (monitoring) {
-      unknownFields(
-          t,
-          Set.of("drugClasses", "ingredients", "activeAtLeastDays", "startedWithinDays"),
-          where + ": trigger");
       Set<String> classes = knownDrugClasses(t.path("drugClasses"), where + ": trigger");
       if (classes.isEmpty()) {
         problems.add(where + ": trigger.drugClasses must name at least one drug class");
@@ -1066,7 +1066,6 @@ public final class KnowledgeLoader {
       }
       trigger = new DueTestRule.Trigger.Medication(classes, ingredients, active, started);
     } else {
-      unknownFields(t, Set.of("conditions", "recordedWithinDays"), where + ": trigger");
       Set<String> sets = knownConditionSets(t.path("conditions"), where + ": trigger");
       if (sets.isEmpty()) {
         problems.add(where + ": trigger.conditions must name at least one condition set");
@@ -1088,17 +1087,6 @@ public final class KnowledgeLoader {
     for (JsonNode d : r.path("tests")) {
       String testId = text(d, "test", where + ": tests");
       String at = where + ": test " + testId;
-      unknownFields(
-          d,
-          Set.of(
-              "test",
-              "withinDays",
-              "shorterWithinDays",
-              "shorterWhen",
-              "sinceStart",
-              "onlyWhen",
-              "activeAtLeastDays"),
-          at);
       TestSpec test = tests.get(testId);
       if (testId != null && test == null) {
         problems.add(at + ": unknown test");
@@ -1146,7 +1134,6 @@ public final class KnowledgeLoader {
     Circumstances escalateWhen = null;
     JsonNode e = r.get("escalate");
     if (e != null) {
-      unknownFields(e, Set.of("indicator", "when"), where + ": escalate");
       escalated = indicator(e, "indicator", where + ": escalate", true);
       escalateWhen = circumstances(e.get("when"), where + ": escalate.when");
       if (escalateWhen == null) {
@@ -1226,8 +1213,6 @@ public final class KnowledgeLoader {
       problems.add(where + ": must be a map");
       return null;
     }
-    unknownFields(
-        c, Set.of("conditions", "drugClasses", "egfrBelow", "ageAtLeast", "lowResults"), where);
     Set<RuleAnalyte> low = new LinkedHashSet<>();
     for (JsonNode n : c.path("lowResults")) {
       try {
@@ -1270,16 +1255,6 @@ public final class KnowledgeLoader {
       }
     }
     return ids;
-  }
-
-  private void unknownFields(JsonNode node, Set<String> allowed, String where) {
-    node.fieldNames()
-        .forEachRemaining(
-            f -> {
-              if (!allowed.contains(f)) {
-                problems.add(where + ": unknown field '" + f + "'");
-              }
-            });
   }
 
   private int nonNegativeInt(JsonNode node, String field, String where) {

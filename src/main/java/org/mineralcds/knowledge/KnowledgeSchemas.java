@@ -1,0 +1,130 @@
+package org.mineralcds.knowledge;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.serialization.JsonNodeReader;
+import com.networknt.schema.utils.JsonNodes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The published JSON Schemas of the knowledge files ({@code hooks/schema/<file>.schema.json}, one
+ * per file, referenced from each file's first line for editors), and the structural check the
+ * loader runs with them before anything else: unknown or misspelled keys, wrong types, missing
+ * fields and values out of their set, each reported with the file and line.
+ */
+public final class KnowledgeSchemas {
+
+  /** Where the schemas live in the repository and on the classpath. */
+  public static final String FOLDER = "hooks/schema/";
+
+  private static final JsonNodeReader LOCATED = JsonNodeReader.builder().locationAware().build();
+  private static final Map<String, JsonSchema> SCHEMAS = new ConcurrentHashMap<>();
+
+  private KnowledgeSchemas() {}
+
+  /** The schema file name for a knowledge file: rules.yaml -> rules.schema.json. */
+  public static String schemaName(String knowledgeFile) {
+    return knowledgeFile.replaceFirst("\\.yaml$", "") + ".schema.json";
+  }
+
+  /** The text of a published schema, e.g. {@code rules.schema.json}, if there is one. */
+  public static Optional<String> schemaText(String schemaName) {
+    if (KnowledgeLoader.FILES.stream()
+        .map(KnowledgeSchemas::schemaName)
+        .noneMatch(schemaName::equals)) {
+      return Optional.empty();
+    }
+    try (InputStream in = resource(schemaName)) {
+      return in == null
+          ? Optional.empty()
+          : Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The problems of one knowledge file against its schema, each as "file line N: what", in line
+   * order; empty when it conforms.
+   */
+  static List<String> check(String file, String yaml) {
+    JsonNode located;
+    try {
+      located = LOCATED.readTree(yaml, InputFormat.YAML);
+    } catch (IOException e) {
+      return List.of(file + ": not valid YAML: " + e.getMessage());
+    }
+    if (located == null || located.isMissingNode()) {
+      return List.of(file + ": is empty");
+    }
+    record Problem(int line, String text) {}
+    List<Problem> problems = new ArrayList<>();
+    for (ValidationMessage m : schema(file).validate(located)) {
+      JsonNode at = m.getInstanceNode();
+      String what = describe(m);
+      if ("additionalProperties".equals(m.getType()) && m.getProperty() != null) {
+        JsonNode key = at == null ? null : at.get(m.getProperty());
+        at = key != null ? key : at;
+      }
+      int line = line(at);
+      problems.add(new Problem(line, file + (line > 0 ? " line " + line : "") + ": " + what));
+    }
+    problems.sort(Comparator.comparingInt(Problem::line));
+    return problems.stream().map(Problem::text).distinct().toList();
+  }
+
+  private static String describe(ValidationMessage m) {
+    String where = m.getInstanceLocation().toString().replaceFirst("^\\$\\.?", "");
+    String prefix = where.isEmpty() ? "" : where + ": ";
+    if ("additionalProperties".equals(m.getType())) {
+      return prefix + "unknown key '" + m.getProperty() + "' (misspelled, or not allowed here)";
+    }
+    if ("required".equals(m.getType())) {
+      return prefix + "missing required key '" + m.getProperty() + "'";
+    }
+    String text = m.getMessage();
+    int colon = text.indexOf(": ");
+    return prefix + (colon >= 0 && text.startsWith("$") ? text.substring(colon + 2) : text);
+  }
+
+  private static int line(JsonNode node) {
+    if (node == null) {
+      return 0;
+    }
+    JsonLocation location = JsonNodes.tokenLocationOf(node);
+    return location == null ? 0 : location.getLineNr();
+  }
+
+  private static JsonSchema schema(String file) {
+    return SCHEMAS.computeIfAbsent(
+        file,
+        f -> {
+          try (InputStream in = resource(schemaName(f))) {
+            if (in == null) {
+              throw new IllegalStateException("no schema on the classpath for " + f);
+            }
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
+  private static InputStream resource(String schemaName) {
+    return KnowledgeSchemas.class.getClassLoader().getResourceAsStream(FOLDER + schemaName);
+  }
+}
