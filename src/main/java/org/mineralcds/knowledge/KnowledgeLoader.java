@@ -123,26 +123,50 @@ public final class KnowledgeLoader {
    */
   public static Knowledge load(FileSource source) {
     KnowledgeLoader loader = new KnowledgeLoader();
+    List<String> structural = new ArrayList<>();
     for (String name : FILES) {
       try {
         String text = source.read(name);
-        List<String> structural = KnowledgeSchemas.check(name, text);
-        loader.problems.addAll(structural);
-        if (structural.isEmpty()) {
-          loader.documents.put(name, YAML.readTree(text));
-        }
+        structural.addAll(KnowledgeSchemas.check(name, text));
+        loader.documents.put(name, YAML.readTree(text));
       } catch (IOException e) {
         loader.problems.add(name + ": cannot be read: " + e.getMessage());
       }
     }
     if (!loader.problems.isEmpty()) {
+      loader.problems.addAll(structural);
       throw new KnowledgeException(loader.problems);
     }
-    Knowledge knowledge = loader.build();
-    if (!loader.problems.isEmpty()) {
-      throw new KnowledgeException(loader.problems);
+    Knowledge knowledge;
+    try {
+      knowledge = loader.build();
+    } catch (RuntimeException e) {
+      if (structural.isEmpty()) {
+        throw e;
+      }
+      // The structure is wrong somewhere: what it says is what to fix first.
+      throw new KnowledgeException(structural);
+    }
+    if (!structural.isEmpty() || !loader.problems.isEmpty()) {
+      // The cross-reference checks also trip over what the schema reported; keep the schema's
+      // words (with file and line) for the entries it names, and the other findings as they are.
+      List<String> all = new ArrayList<>(structural);
+      for (String problem : loader.problems) {
+        if (structural.stream().noneMatch(s -> sameEntry(s, problem))) {
+          all.add(problem);
+        }
+      }
+      throw new KnowledgeException(all);
     }
     return knowledge;
+  }
+
+  private static final Pattern ENTRY = Pattern.compile("(rule|source|analyte|test) [a-z0-9-]+");
+
+  /** Both problems are about the same rule or entry ("rule vitamin-d-high"). */
+  private static boolean sameEntry(String structural, String problem) {
+    java.util.regex.Matcher m = ENTRY.matcher(structural);
+    return m.find() && problem.contains(m.group() + ":");
   }
 
   private Knowledge build() {

@@ -3,6 +3,7 @@ package org.mineralcds.knowledge;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.InputFormat;
+import com.networknt.schema.JsonNodePath;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
@@ -75,7 +76,7 @@ public final class KnowledgeSchemas {
     List<Problem> problems = new ArrayList<>();
     for (ValidationMessage m : schema(file).validate(located)) {
       JsonNode at = m.getInstanceNode();
-      String what = describe(m);
+      String what = describe(m, located);
       if ("additionalProperties".equals(m.getType()) && m.getProperty() != null) {
         JsonNode key = at == null ? null : at.get(m.getProperty());
         at = key != null ? key : at;
@@ -87,18 +88,61 @@ public final class KnowledgeSchemas {
     return problems.stream().map(Problem::text).distinct().toList();
   }
 
-  private static String describe(ValidationMessage m) {
-    String where = m.getInstanceLocation().toString().replaceFirst("^\\$\\.?", "");
-    String prefix = where.isEmpty() ? "" : where + ": ";
-    if ("additionalProperties".equals(m.getType())) {
-      return prefix + "unknown key '" + m.getProperty() + "' (misspelled, or not allowed here)";
+  /**
+   * "rule vitamin-d-high: 'lookbackDays' must be 1 or more (rules[5].bands[1].lookbackDays)": the
+   * rule or entry (the nearest list item with an id, or map entry) and the key, in words.
+   */
+  private static String describe(ValidationMessage m, JsonNode root) {
+    JsonNodePath path = m.getInstanceLocation();
+    String entry = null;
+    String key = null;
+    JsonNode node = root;
+    for (int i = 0; i < path.getNameCount() && node != null; i++) {
+      Object element = path.getElement(i);
+      if (element instanceof Integer index) {
+        node = node.get(index);
+        if (node != null && node.hasNonNull("id")) {
+          entry = "rule " + node.get("id").asText();
+        } else if (node != null && node.path("test").isTextual()) {
+          entry = (entry == null ? "" : entry + ": ") + "test " + node.get("test").asText();
+        }
+      } else {
+        String name = String.valueOf(element);
+        node = node.get(name);
+        key = name;
+        if (i == 1 && node != null && node.isObject()) {
+          // a map of entries by id: sources, analytes, classes, sets, tests
+          entry = entry == null ? singular(path.getName(0)) + " " + name : entry;
+        }
+      }
     }
-    if ("required".equals(m.getType())) {
-      return prefix + "missing required key '" + m.getProperty() + "'";
+    String where = path.toString().replaceFirst("^\\$\\.?", "");
+    String lead = (entry == null ? "" : entry + ": ");
+    String type = m.getType();
+    String text;
+    if ("additionalProperties".equals(type)) {
+      text = "unknown key '" + m.getProperty() + "' (misspelled, or not allowed here)";
+    } else if ("required".equals(type)) {
+      text = "missing required key '" + m.getProperty() + "'";
+    } else {
+      String message = m.getMessage();
+      int colon = message.indexOf(": ");
+      message = colon >= 0 && message.startsWith("$") ? message.substring(colon + 2) : message;
+      text = (key == null ? "" : "'" + key + "': ") + message;
     }
-    String text = m.getMessage();
-    int colon = text.indexOf(": ");
-    return prefix + (colon >= 0 && text.startsWith("$") ? text.substring(colon + 2) : text);
+    return lead + text + (where.isEmpty() ? "" : " (at " + where + ")");
+  }
+
+  private static String singular(String mapName) {
+    return switch (mapName) {
+      case "sources" -> "source";
+      case "analytes" -> "analyte";
+      case "classes" -> "drug class";
+      case "sets" -> "condition set";
+      case "tests" -> "test";
+      case "prefetch" -> "prefetch key";
+      default -> mapName;
+    };
   }
 
   private static int line(JsonNode node) {

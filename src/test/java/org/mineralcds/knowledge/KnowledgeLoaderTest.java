@@ -181,7 +181,8 @@ class KnowledgeLoaderTest {
   void negativeLookbackDays() throws IOException {
     editBand("vitamin-d-high", "lookbackDays: 365", "lookbackDays: -365");
 
-    assertSingleProblem("rule vitamin-d-high", "'lookbackDays'", "positive");
+    assertSingleProblem(
+        "rules.yaml line ", "rule vitamin-d-high", "'lookbackDays'", "minimum value of 1");
   }
 
   @Test
@@ -341,7 +342,7 @@ class KnowledgeLoaderTest {
         "    indicator: info\n    severity: high\n");
 
     assertSingleProblem(
-        "due-tests.yaml", "rule amiodarone-thyroid-monitoring", "unknown field 'severity'");
+        "due-tests.yaml line ", "rule amiodarone-thyroid-monitoring", "unknown key 'severity'");
   }
 
   @Test
@@ -355,14 +356,14 @@ class KnowledgeLoaderTest {
         "due-tests.yaml",
         "rule amiodarone-thyroid-monitoring",
         "test tsh",
-        "unknown field 'withinMonths'");
+        "unknown key 'withinMonths'");
   }
 
   @Test
   void workUpsHaveNoFamily() throws IOException {
     editDueRule("bone-pain-workup", "    notes: [S3]\n", "    notes: [S3]\n    family: bone\n");
 
-    assertSingleProblem("due-tests.yaml", "rule bone-pain-workup", "unknown field 'family'");
+    assertSingleProblem("due-tests.yaml line ", "rule bone-pain-workup", "unknown key 'family'");
   }
 
   @Test
