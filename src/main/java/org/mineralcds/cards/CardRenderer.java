@@ -119,6 +119,27 @@ public final class CardRenderer {
       String patientId,
       String hookInstance,
       String baseUrl) {
+    return budget(rendered(findings, due, patientId, hookInstance, baseUrl), hookInstance, baseUrl);
+  }
+
+  /** Every card, in order, before the card budget folds any: for tests of each card's content. */
+  public List<Card> renderEach(
+      List<Finding> findings,
+      List<DueTestsFinding> due,
+      String patientId,
+      String hookInstance,
+      String baseUrl) {
+    return rendered(findings, due, patientId, hookInstance, baseUrl).stream()
+        .map(Rendered::card)
+        .toList();
+  }
+
+  private List<Rendered> rendered(
+      List<Finding> findings,
+      List<DueTestsFinding> due,
+      String patientId,
+      String hookInstance,
+      String baseUrl) {
     List<Finding> ordered = new ArrayList<>(findings);
     ordered.sort(Comparator.comparing(Finding::indicator)); // stable: rule order within a level
     Set<String> topics = new HashSet<>();
@@ -143,7 +164,7 @@ public final class CardRenderer {
         cards.add(at, new Rendered(card, d.indicator(), DueTestCards.shortName(d)));
       }
     }
-    return budget(cards, patientId, hookInstance, baseUrl);
+    return cards;
   }
 
   /** A card with what the budget needs: its urgency and a short name with its value. */
@@ -154,8 +175,7 @@ public final class CardRenderer {
    * ones (the most urgent, in card order) stay and the rest are named in one info card of topic
    * {@code additional-findings}, which counts toward the budget. Critical cards are never folded.
    */
-  private List<Card> budget(
-      List<Rendered> cards, String patientId, String hookInstance, String baseUrl) {
+  private static List<Card> budget(List<Rendered> cards, String hookInstance, String baseUrl) {
     long nonCritical = cards.stream().filter(c -> c.level() != Indicator.CRITICAL).count();
     if (nonCritical <= MAX_NON_CRITICAL) {
       return cards.stream().map(Rendered::card).toList();
