@@ -124,6 +124,13 @@ public final class KnowledgeSchemas {
       text = "unknown key '" + m.getProperty() + "' (misspelled, or not allowed here)";
     } else if ("required".equals(type)) {
       text = "missing required key '" + m.getProperty() + "'";
+    } else if ("enum".equals(type) && m.getInstanceNode() != null) {
+      text =
+          (key == null ? "" : "'" + key + "': ")
+              + "'"
+              + m.getInstanceNode().asText()
+              + "' is not one of "
+              + m.getSchemaNode();
     } else {
       String message = m.getMessage();
       int colon = message.indexOf(": ");

@@ -214,10 +214,10 @@ class CardRendererTest {
     for (Card f : folded) {
       String rule = ((List<?>) f.extension().get(CardRenderer.RULES_EXTENSION)).get(0).toString();
       assertThat(more.detail()).contains(f.summary()).contains(f.source().url());
-      assertThat((List<?>) more.extension().get(CardRenderer.RULES_EXTENSION)).contains(rule);
+      assertThat(more.extension().get(CardRenderer.RULES_EXTENSION).toString()).contains(rule);
     }
     // Each folded finding is named with its value and unit in the summary.
-    assertThat(more.summary()).contains("TSH 4.8 mIU/L").contains("25-OH vitamin D 15 ng/mL");
+    assertThat(more.summary()).contains("TSH 4.8 mIU/L").contains("25-hydroxyvitamin D 15 ng/mL");
     // The folded cards' tests stay one click each.
     List<String> foldedTests =
         folded.stream()
