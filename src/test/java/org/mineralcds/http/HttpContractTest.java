@@ -102,6 +102,79 @@ class HttpContractTest {
         .isEqualTo("Patient/{{context.patientId}}");
   }
 
+  // ---- the knowledge pages (what a card's source.url opens) ----------------------------------
+
+  @Test
+  void eachRuleHasAnHtmlPage() throws Exception {
+    HttpResponse<String> page = send("GET", "/knowledge/rules/potassium-low", null, null);
+
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("text/html")
+        .contains("utf-8");
+    assertThat(page.body())
+        .contains("<h1>Rule <code>potassium-low</code></h1>")
+        .contains("href=\"https://doi.org/10.1681/ASN.2007070792\"")
+        .contains("href=\"../report#potassium-low\"");
+    HttpResponse<String> head = send("HEAD", "/knowledge/rules/potassium-low", null, null);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
+  }
+
+  @Test
+  void theKnowledgeReportIsServedAsHtmlAndMarkdown() throws Exception {
+    HttpResponse<String> html = send("GET", "/knowledge/report", null, null);
+    HttpResponse<String> md = send("GET", "/knowledge/report.md", null, null);
+
+    assertThat(html.statusCode()).isEqualTo(200);
+    assertThat(html.body()).contains("<h1>Clinical knowledge report");
+    assertThat(md.statusCode()).isEqualTo(200);
+    assertThat(md.headers().firstValue("Content-Type").orElse("")).startsWith("text/markdown");
+    assertThat(md.body())
+        .isEqualTo(
+            java.nio.file.Files.readString(java.nio.file.Path.of("docs/knowledge-report.md")));
+  }
+
+  @Test
+  void theKnowledgeFilesSchemasArePublished() throws Exception {
+    HttpResponse<String> schema = send("GET", "/knowledge/schema/rules.schema.json", null, null);
+
+    assertThat(schema.statusCode()).isEqualTo(200);
+    assertThat(schema.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/schema+json");
+    assertThat(
+            JSON.readTree(schema.body())
+                .path("$defs")
+                .path("band")
+                .path("additionalProperties")
+                .asBoolean(true))
+        .isFalse();
+    assertOperationOutcome(
+        send("GET", "/knowledge/schema/nothing.schema.json", null, null), 404, "knowledge page");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/knowledge/rules/no-such-rule",
+        "/knowledge/rules/",
+        "/knowledge/rules/POTASSIUM-LOW",
+        "/knowledge/",
+        "/knowledge/nothing"
+      })
+  void anUnknownKnowledgePageIs404(String path) throws Exception {
+    HttpResponse<String> response = send("GET", path, null, null);
+    assertThat(response.statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void knowledgePagesAreReadOnly() throws Exception {
+    HttpResponse<String> response =
+        send("POST", "/knowledge/rules/potassium-low", "application/json", "{}");
+    assertOperationOutcome(response, 405, "GET");
+    assertThat(response.headers().firstValue("Allow")).hasValue("GET, HEAD");
+  }
+
   @Test
   void aPatientWithNoDataGetsAnEmptyCardList() throws Exception {
     HttpResponse<String> response =
