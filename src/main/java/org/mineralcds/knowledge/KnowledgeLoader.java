@@ -127,8 +127,14 @@ public final class KnowledgeLoader {
     for (String name : FILES) {
       try {
         String text = source.read(name);
-        structural.addAll(KnowledgeSchemas.check(name, text));
-        loader.documents.put(name, YAML.readTree(text));
+        List<String> found = KnowledgeSchemas.check(name, text);
+        structural.addAll(found);
+        if (found.stream().anyMatch(p -> p.contains(KnowledgeSchemas.NOT_YAML))) {
+          loader.problems.addAll(found);
+          structural.removeAll(found);
+        } else {
+          loader.documents.put(name, YAML.readTree(text));
+        }
       } catch (IOException e) {
         loader.problems.add(name + ": cannot be read: " + e.getMessage());
       }

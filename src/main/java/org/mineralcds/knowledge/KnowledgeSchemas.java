@@ -32,6 +32,8 @@ public final class KnowledgeSchemas {
   /** Where the schemas live in the repository and on the classpath. */
   public static final String FOLDER = "hooks/schema/";
 
+  static final String NOT_YAML = "not valid YAML: ";
+
   private static final JsonNodeReader LOCATED = JsonNodeReader.builder().locationAware().build();
   private static final Map<String, JsonSchema> SCHEMAS = new ConcurrentHashMap<>();
 
@@ -66,18 +68,62 @@ public final class KnowledgeSchemas {
     JsonNode located;
     try {
       located = LOCATED.readTree(yaml, InputFormat.YAML);
-    } catch (IOException e) {
-      return List.of(file + ": not valid YAML: " + e.getMessage());
+    } catch (IOException | IllegalArgumentException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      String message =
+          java.util.Arrays.stream(String.valueOf(cause.getMessage()).split("\n"))
+              .map(String::strip)
+              .filter(l -> !l.isEmpty() && !l.startsWith("in '") && !l.startsWith("at [Source"))
+              .filter(l -> !l.contains("^") && !l.startsWith("..."))
+              .filter(l -> !l.contains("{") || l.startsWith("expected"))
+              .collect(java.util.stream.Collectors.joining(": "));
+      String where = "";
+      if (cause instanceof com.fasterxml.jackson.core.JsonProcessingException j
+          && j.getLocation() != null) {
+        where = " line " + j.getLocation().getLineNr();
+      }
+      return List.of(file + where + ": " + NOT_YAML + message);
     }
     if (located == null || located.isMissingNode()) {
       return List.of(file + ": is empty");
     }
     record Problem(int line, String text) {}
     List<Problem> problems = new ArrayList<>();
-    for (ValidationMessage m : schema(file).validate(located)) {
+    List<ValidationMessage> messages = new ArrayList<>(schema(file).validate(located));
+    // A misspelled key is both unknown and, when it stood for a required key, missing: one
+    // problem, naming the key it probably meant.
+    Map<String, String> meant = new java.util.HashMap<>();
+    for (ValidationMessage unknown : messages) {
+      if (!"additionalProperties".equals(unknown.getType())) {
+        continue;
+      }
+      for (ValidationMessage missing : messages) {
+        if ("required".equals(missing.getType())
+            && missing.getInstanceLocation().equals(unknown.getInstanceLocation())
+            && close(unknown.getProperty(), missing.getProperty())) {
+          meant.put(
+              unknown.getInstanceLocation() + "/" + unknown.getProperty(), missing.getProperty());
+        }
+      }
+    }
+    for (ValidationMessage m : messages) {
+      if ("required".equals(m.getType())
+          && meant.containsValue(m.getProperty())
+          && meant.entrySet().stream()
+              .anyMatch(
+                  e ->
+                      e.getValue().equals(m.getProperty())
+                          && e.getKey().startsWith(m.getInstanceLocation() + "/"))) {
+        continue;
+      }
       JsonNode at = m.getInstanceNode();
       String what = describe(m, located);
       if ("additionalProperties".equals(m.getType()) && m.getProperty() != null) {
+        String guess = meant.get(m.getInstanceLocation() + "/" + m.getProperty());
+        if (guess != null) {
+          what =
+              what.replace("(misspelled, or not allowed here)", "(did you mean '" + guess + "'?)");
+        }
         JsonNode key = at == null ? null : at.get(m.getProperty());
         at = key != null ? key : at;
       }
@@ -138,6 +184,33 @@ public final class KnowledgeSchemas {
       text = (key == null ? "" : "'" + key + "': ") + message;
     }
     return lead + text + (where.isEmpty() ? "" : " (at " + where + ")");
+  }
+
+  /** Two keys that differ by at most two edits (a typo, a missing plural s). */
+  static boolean close(String a, String b) {
+    if (a == null || b == null || Math.abs(a.length() - b.length()) > 2) {
+      return false;
+    }
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost =
+            Character.toLowerCase(a.charAt(i - 1)) == Character.toLowerCase(b.charAt(j - 1))
+                ? 0
+                : 1;
+        current[j] =
+            Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()] <= 2;
   }
 
   private static String singular(String mapName) {
