@@ -602,7 +602,9 @@ public final class CardRenderer {
       result.add(
           new Suggestion(
               "Order " + test.test().label(),
-              uuid(hookInstance, "suggestion:" + test.test().loinc(), ruleId),
+              tests.size() == 1
+                  ? uuid(hookInstance, "suggestion", ruleId)
+                  : uuid(hookInstance, "suggestion:" + test.test().loinc(), ruleId),
               tests.size() == 1,
               List.of(action)));
     }
