@@ -102,6 +102,70 @@ class HttpContractTest {
         .isEqualTo("Patient/{{context.patientId}}");
   }
 
+  // ---- the card budget -----------------------------------------------------------------------
+
+  /** A searchset Bundle holding one final lab Observation. */
+  private static String bundle(String id, String loinc, String value, String unit, String date) {
+    return "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":"
+        + "{\"resourceType\":\"Observation\",\"id\":\""
+        + id
+        + "\",\"status\":\"final\",\"category\":[{\"coding\":[{\"system\":"
+        + "\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"laboratory\"}]}],"
+        + "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\""
+        + loinc
+        + "\"}]},\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":\""
+        + date
+        + "T08:00:00Z\",\"valueQuantity\":{\"value\":"
+        + value
+        + ",\"unit\":\""
+        + unit
+        + "\"}}}]}";
+  }
+
+  @Test
+  void fiveMildAbnormalitiesGiveFourCardsTheLastNamingTheRest() throws Exception {
+    String body =
+        VALID
+            .replace(
+                "\"potassium\":null",
+                "\"potassium\":" + bundle("k", "2823-3", "5.1", "mmol/L", "2026-11-19"))
+            .replace(
+                "\"calcium\":null",
+                "\"calcium\":" + bundle("ca", "17861-6", "10.5", "mg/dL", "2026-11-19"))
+            .replace(
+                "\"pth\":null", "\"pth\":" + bundle("pth", "2731-8", "80", "pg/mL", "2026-10-11"))
+            .replace(
+                "\"thyroid\":null",
+                "\"thyroid\":" + bundle("tsh", "3016-3", "4.8", "mIU/L", "2026-11-19"))
+            .replace(
+                "\"vitaminD\":null",
+                "\"vitaminD\":" + bundle("d", "62292-8", "15", "ng/mL", "2026-11-19"));
+
+    HttpResponse<String> response =
+        send("POST", "/cds-services/mineral-balance", "application/json", body);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode cards = JSON.readTree(response.body()).path("cards");
+    assertThat(cards).hasSize(4);
+    JsonNode more = cards.get(3);
+    assertThat(more.path("source").path("topic").path("code").asText())
+        .isEqualTo("additional-findings");
+    assertThat(more.path("indicator").asText()).isEqualTo("info");
+    assertThat(more.path("summary").asText())
+        .startsWith("2 more findings: ")
+        .contains("TSH 4.8 mIU/L");
+    assertThat(more.path("extension").path("org.mineral-cds.rules")).hasSize(2);
+    java.util.Set<String> topics = new java.util.HashSet<>();
+    cards.forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
+    assertThat(topics).hasSize(4);
+    // Every card's source.url is this service's page about its rule, and it is served.
+    for (JsonNode card : cards) {
+      String url = card.path("source").path("url").asText();
+      assertThat(url).startsWith(base + "/knowledge/rules/");
+      assertThat(send("GET", url.substring(base.length()), null, null).statusCode()).isEqualTo(200);
+    }
+  }
+
   // ---- the knowledge pages (what a card's source.url opens) ----------------------------------
 
   @Test
