@@ -251,8 +251,10 @@ public final class MineralCds implements AutoCloseable {
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     Handler.Sequence root = new Handler.Sequence();
     root.addHandler(hooks);
-    // The pages cards link to (source.url): one per rule, and the knowledge report.
-    root.addHandler(new KnowledgePagesHandler(new KnowledgePages(knowledge)));
+    // The pages cards link to (source.url): one per rule, and the knowledge report; rendered on
+    // a thread of their own once the service listens (or by the first request for one).
+    KnowledgePages pages = new KnowledgePages(knowledge);
+    root.addHandler(new KnowledgePagesHandler(pages));
     if (config.demo()) {
       root.addHandler(new StaticFilesHandler("demo"));
       contexts.addHandler(joinStartUp(demoFhir));
@@ -269,6 +271,7 @@ public final class MineralCds implements AutoCloseable {
       throw new IllegalStateException(
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
+    daemonThreads("knowledge-pages").newThread(pages::render).start();
     return new MineralCds(server, fetchPool);
   }
 

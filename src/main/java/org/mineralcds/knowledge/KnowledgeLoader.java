@@ -123,36 +123,56 @@ public final class KnowledgeLoader {
    */
   public static Knowledge load(FileSource source) {
     KnowledgeLoader loader = new KnowledgeLoader();
-    List<String> structural = new ArrayList<>();
+    Map<String, String> texts = new LinkedHashMap<>();
     for (String name : FILES) {
       try {
-        String text = source.read(name);
-        List<String> found = KnowledgeSchemas.check(name, text);
-        structural.addAll(found);
-        if (found.stream().anyMatch(p -> p.contains(KnowledgeSchemas.NOT_YAML))) {
-          loader.problems.addAll(found);
-          structural.removeAll(found);
-        } else {
-          loader.documents.put(name, YAML.readTree(text));
-        }
+        texts.put(name, source.read(name));
       } catch (IOException e) {
         loader.problems.add(name + ": cannot be read: " + e.getMessage());
       }
     }
     if (!loader.problems.isEmpty()) {
-      loader.problems.addAll(structural);
       throw new KnowledgeException(loader.problems);
     }
+    // The schema check runs on a thread of its own while this one parses and builds: start-up
+    // waits for the longer of the two, not their sum.
+    java.util.concurrent.CompletableFuture<List<String>> schemaCheck =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                texts.entrySet().stream()
+                    .flatMap(e -> KnowledgeSchemas.check(e.getKey(), e.getValue()).stream())
+                    .toList(),
+            r -> {
+              Thread t = new Thread(r, "knowledge-schemas");
+              t.setDaemon(true);
+              t.start();
+            });
+    boolean parsed = true;
+    for (Map.Entry<String, String> text : texts.entrySet()) {
+      try {
+        loader.documents.put(text.getKey(), YAML.readTree(text.getValue()));
+      } catch (IOException e) {
+        parsed = false;
+      }
+    }
+    if (!parsed) {
+      // Not YAML: the schema check names the file and line; nothing else can be checked.
+      throw new KnowledgeException(
+          schemaCheck.join().stream().filter(p -> p.contains(KnowledgeSchemas.NOT_YAML)).toList());
+    }
+    List<String> structural;
     Knowledge knowledge;
     try {
       knowledge = loader.build();
     } catch (RuntimeException e) {
+      structural = schemaCheck.join();
       if (structural.isEmpty()) {
         throw e;
       }
       // The structure is wrong somewhere: what it says is what to fix first.
       throw new KnowledgeException(structural);
     }
+    structural = schemaCheck.join();
     if (!structural.isEmpty() || !loader.problems.isEmpty()) {
       // The cross-reference checks also trip over what the schema reported; keep the schema's
       // words (with file and line) for the entries it names, and the other findings as they are.

@@ -28,64 +28,94 @@ public final class KnowledgePages {
       List.of(TablesExtension.create());
   private static final Pattern LOCAL_LINK = Pattern.compile("\\]\\(#([A-Za-z0-9_-]+)\\)");
 
-  private final String title;
-  private final String reportMarkdown;
-  private final String reportHtml;
-  private final Map<String, String> rulePages = new LinkedHashMap<>();
+  private final Knowledge knowledge;
+  private volatile Rendered rendered;
 
+  /** The pages, rendered on first use (or by {@link #render()}): start-up does not wait. */
   public KnowledgePages(Knowledge knowledge) {
-    this.title = knowledge.service().title();
-    this.reportMarkdown = KnowledgeReport.render(knowledge);
-    Parser parser = Parser.builder().extensions(EXTENSIONS).build();
-    HtmlRenderer html = HtmlRenderer.builder().extensions(EXTENSIONS).build();
-    this.reportHtml =
-        page(
-            "Clinical knowledge report: " + title,
-            html.render(parser.parse(withHeadingIds(reportMarkdown))));
-    List<String> ids = KnowledgeReport.ruleIds(knowledge.rules());
-    Set<String> ruleIds = Set.copyOf(ids);
-    Map<String, String> sections = ruleSections(reportMarkdown, ruleIds);
-    for (String id : ids) {
-      String section = sections.get(id);
-      if (section == null) {
-        throw new IllegalStateException("rule " + id + " has no section in the knowledge report");
+    this.knowledge = knowledge;
+  }
+
+  /** Renders every page now, if not done yet; safe to call from a background thread. */
+  public void render() {
+    rendered();
+  }
+
+  private Rendered rendered() {
+    Rendered r = rendered;
+    if (r == null) {
+      synchronized (this) {
+        r = rendered;
+        if (r == null) {
+          r = new Rendered(knowledge);
+          rendered = r;
+        }
       }
-      String md =
-          "# Rule "
-              + Markdown.code(id)
-              + "\n\n"
-              + "Part of the clinical knowledge of "
-              + Markdown.text(title)
-              + ". Cards this rule gives link here. The same table, with every other rule, the"
-              + " analytes, drug classes, condition sets and all sources, is in the [clinical"
-              + " knowledge report]("
-              + REPORT_FROM_RULE
-              + "#"
-              + Markdown.slug(id)
-              + ").\n\n"
-              + relink(section.substring(section.indexOf('\n') + 1), ruleIds);
-      rulePages.put(id, page("Rule " + id + " · " + title, html.render(parser.parse(md))));
     }
+    return r;
   }
 
   /** The HTML page about one rule, if the id names one. */
   public Optional<String> rulePage(String ruleId) {
-    return Optional.ofNullable(rulePages.get(ruleId));
+    return Optional.ofNullable(rendered().rulePages.get(ruleId));
   }
 
   /** Every rule id with a page, in evaluation order. */
   public Set<String> ruleIds() {
-    return rulePages.keySet();
+    return rendered().rulePages.keySet();
   }
 
   /** The knowledge report as HTML. */
   public String reportHtml() {
-    return reportHtml;
+    return rendered().reportHtml;
   }
 
   /** The knowledge report as Markdown (the text of docs/knowledge-report.md). */
   public String reportMarkdown() {
-    return reportMarkdown;
+    return rendered().reportMarkdown;
+  }
+
+  /** Every page, rendered once. */
+  private static final class Rendered {
+    private final String title;
+    private final String reportMarkdown;
+    private final String reportHtml;
+    private final Map<String, String> rulePages = new LinkedHashMap<>();
+
+    Rendered(Knowledge knowledge) {
+      this.title = knowledge.service().title();
+      this.reportMarkdown = KnowledgeReport.render(knowledge);
+      Parser parser = Parser.builder().extensions(EXTENSIONS).build();
+      HtmlRenderer html = HtmlRenderer.builder().extensions(EXTENSIONS).build();
+      this.reportHtml =
+          page(
+              "Clinical knowledge report: " + title,
+              html.render(parser.parse(withHeadingIds(reportMarkdown))));
+      List<String> ids = KnowledgeReport.ruleIds(knowledge.rules());
+      Set<String> ruleIds = Set.copyOf(ids);
+      Map<String, String> sections = ruleSections(reportMarkdown, ruleIds);
+      for (String id : ids) {
+        String section = sections.get(id);
+        if (section == null) {
+          throw new IllegalStateException("rule " + id + " has no section in the knowledge report");
+        }
+        String md =
+            "# Rule "
+                + Markdown.code(id)
+                + "\n\n"
+                + "Part of the clinical knowledge of "
+                + Markdown.text(title)
+                + ". Cards this rule gives link here. The same table, with every other rule, the"
+                + " analytes, drug classes, condition sets and all sources, is in the [clinical"
+                + " knowledge report]("
+                + REPORT_FROM_RULE
+                + "#"
+                + Markdown.slug(id)
+                + ").\n\n"
+                + relink(section.substring(section.indexOf('\n') + 1), ruleIds);
+        rulePages.put(id, page("Rule " + id + " · " + title, html.render(parser.parse(md))));
+      }
+    }
   }
 
   /** Each rule's section of the report: from its heading to the next heading. */
