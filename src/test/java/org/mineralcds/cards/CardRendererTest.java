@@ -277,6 +277,29 @@ class CardRendererTest {
         .isEqualTo("2 more findings: finding number 1 12.3 mg/dL; finding number 2 12.3 mg/dL.");
   }
 
+  // ---- US English ----------------------------------------------------------------------------
+
+  @Test
+  void theWordingTheServiceAddsIsUsEnglish() {
+    // What the Java code writes around the knowledge's own text (override reasons, range and
+    // evidence sentences, suggestion labels) uses US spelling.
+    List<String> british = List.of("haem", "aemia", "recognis", "colour", "behaviour", "labelled");
+    for (Rendered r : allRendered()) {
+      String text =
+          String.join(
+              " ",
+              r.card().overrideReasons().stream().map(c -> c.display()).toList().toString(),
+              r.card().suggestions().stream().map(Suggestion::label).toList().toString(),
+              r.card().detail().replace(r.band().meaning(), "").replace(r.band().action(), ""));
+      for (String word : british) {
+        assertThat(text.toLowerCase(java.util.Locale.ROOT)).as(r.band().id()).doesNotContain(word);
+      }
+    }
+    assertThat(CardRenderer.OVERRIDE_REASONS)
+        .extracting(c -> c.display())
+        .contains("Result not trusted (e.g. hemolyzed)");
+  }
+
   // ---- units ---------------------------------------------------------------------------------
 
   @Test
