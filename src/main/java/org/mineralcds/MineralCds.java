@@ -42,11 +42,13 @@ import org.mineralcds.fhir.WaitBracket;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.http.CdsHooksHandler;
 import org.mineralcds.http.CpuSlots;
+import org.mineralcds.http.KnowledgePagesHandler;
 import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.io.ByteBudget;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.knowledge.KnowledgePages;
 import org.mineralcds.knowledge.KnowledgeReport;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
@@ -93,7 +95,7 @@ public final class MineralCds implements AutoCloseable {
       return;
     }
     try {
-      MineralCds app = start(config, Clock.systemUTC());
+      MineralCds app = start(config, config.clock());
       Runtime.getRuntime().addShutdownHook(new Thread(app::close, "shutdown"));
       System.out.println("mineral-cds listening on " + app.baseUrl());
     } catch (RuntimeException e) {
@@ -145,10 +147,24 @@ public final class MineralCds implements AutoCloseable {
       Metrics metrics,
       FhirContext fhir,
       WaitBracket fhirWaits) {
-    Knowledge knowledge =
-        config.knowledgeDir() == null
-            ? KnowledgeLoader.fromClasspath(SERVICE_ID)
-            : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+    return service(config, knowledge(config), clock, fetchPool, metrics, fhir, fhirWaits);
+  }
+
+  /** The knowledge: the packaged copy, or the one under --knowledge-dir. */
+  static Knowledge knowledge(ServiceConfig config) {
+    return config.knowledgeDir() == null
+        ? KnowledgeLoader.fromClasspath(SERVICE_ID)
+        : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
+  }
+
+  private static MineralBalanceService service(
+      ServiceConfig config,
+      Knowledge knowledge,
+      Clock clock,
+      ExecutorService fetchPool,
+      Metrics metrics,
+      FhirContext fhir,
+      WaitBracket fhirWaits) {
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir.getResourceTypes(),
@@ -209,8 +225,9 @@ public final class MineralCds implements AutoCloseable {
     // Hook calls use the CPU two per core at most, in arrival order, and give up their slot while
     // they wait for a FHIR server (CpuSlots, BENCHMARKS.md).
     CpuSlots cpuSlots = new CpuSlots(2 * Runtime.getRuntime().availableProcessors());
+    Knowledge knowledge = knowledge(config);
     MineralBalanceService service =
-        service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting);
+        service(config, knowledge, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
@@ -246,6 +263,10 @@ public final class MineralCds implements AutoCloseable {
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     Handler.Sequence root = new Handler.Sequence();
     root.addHandler(hooks);
+    // The pages cards link to (source.url): one per rule, and the knowledge report; rendered on
+    // a thread of their own once the service listens (or by the first request for one).
+    KnowledgePages pages = new KnowledgePages(knowledge);
+    root.addHandler(new KnowledgePagesHandler(pages));
     if (config.demo()) {
       root.addHandler(new StaticFilesHandler("demo"));
       contexts.addHandler(joinStartUp(demoFhir));
@@ -262,6 +283,7 @@ public final class MineralCds implements AutoCloseable {
       throw new IllegalStateException(
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
+    daemonThreads("knowledge-pages").newThread(pages::render).start();
     return new MineralCds(server, fetchPool);
   }
 

@@ -113,7 +113,7 @@ public class EvaluateBenchmark {
     Knowledge knowledge = KnowledgeLoader.fromClasspath(MineralCds.SERVICE_ID);
     evaluator = new Evaluator(knowledge.rules(), knowledge.labs());
     MineralBalanceService.Evaluation evaluation =
-        service.evaluate(HookRequest.fromJson(json.readTree(request)), Caller.unauthenticatedLocal());
+        service.evaluate(HookRequest.fromJson(json.readTree(request)), Caller.unauthenticatedLocal(), "http://127.0.0.1:8080");
     record = evaluation.data().record();
     resources = hapiParse();
     long started = System.nanoTime();
@@ -147,13 +147,13 @@ public class EvaluateBenchmark {
   @Benchmark
   public String hookCall() throws Exception {
     HookRequest hook = HookRequest.fromJson(json.readTree(request));
-    return json.writeValueAsString(service.call(hook, Caller.unauthenticatedLocal()));
+    return json.writeValueAsString(service.call(hook, Caller.unauthenticatedLocal(), "http://127.0.0.1:8080"));
   }
 
   @Benchmark
   public List<Finding> parseNormaliseEvaluate() throws Exception {
     HookRequest hook = HookRequest.fromJson(json.readTree(request));
-    return service.evaluate(hook, Caller.unauthenticatedLocal()).findings();
+    return service.evaluate(hook, Caller.unauthenticatedLocal(), "http://127.0.0.1:8080").findings();
   }
 
   /** Every rule: bands, patterns, trends, then the drug-monitoring and work-up rules. */

@@ -25,9 +25,11 @@ import org.mineralcds.clinical.ConditionRecord;
 import org.mineralcds.clinical.DataGap;
 import org.mineralcds.clinical.LabCatalog;
 import org.mineralcds.clinical.ReferenceRange;
+import org.mineralcds.clinical.UnitFactor;
 import org.mineralcds.hook.Action;
 import org.mineralcds.hook.Card;
 import org.mineralcds.hook.Coding;
+import org.mineralcds.hook.Link;
 import org.mineralcds.hook.Source;
 import org.mineralcds.hook.Suggestion;
 import org.mineralcds.rules.AssessedValue;
@@ -43,8 +45,11 @@ import org.mineralcds.rules.Wording;
 
 /**
  * Turns findings into CDS Hooks cards: ordered critical, warning, info; one card per topic; a
- * summary under 140 characters; a markdown detail with values, dates, the range used, drug causes,
- * what to do and the evidence; and one suggestion that orders every missing test.
+ * summary under 140 characters; a markdown detail with values, dates, the range used (in the
+ * value's unit), drug causes, what to do and the evidence; one suggestion per missing test (and one
+ * ordering them all); {@code source.url} the page of this service about the rule, the evidence as
+ * card links, the rule ids as an extension. At most {@link #MAX_NON_CRITICAL} cards that are not
+ * critical: the least urgent beyond that are named in one {@code additional-findings} card.
  *
  * <p>Card and suggestion uuids are derived from the hookInstance and the rule id, so they are
  * unique per call and the same for the same call whichever data path supplied the data.
@@ -55,6 +60,20 @@ public final class CardRenderer {
   public static final String TOPIC_SYSTEM = "https://mineral-cds.org/fhir/CodeSystem/card-topic";
 
   public static final String SOURCE_LABEL = "mineral-cds";
+
+  /** The path, under the service's base URL, of the page about each rule: this + rule id. */
+  public static final String RULE_PAGES = "/knowledge/rules/";
+
+  /** The card extension (CDS Hooks 2.0) listing the ids of the rules behind a card. */
+  public static final String RULES_EXTENSION = "org.mineral-cds.rules";
+
+  /** The base URL used when none is known (the service's default address). */
+  public static final String DEFAULT_BASE_URL = "http://127.0.0.1:8080";
+
+  /** The card budget: cards that are not critical, the additional-findings card included. */
+  public static final int MAX_NON_CRITICAL = 4;
+
+  static final String ADDITIONAL_FINDINGS = "additional-findings";
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final String OVERRIDE_SYSTEM =
@@ -80,59 +99,225 @@ public final class CardRenderer {
   }
 
   public List<Card> render(List<Finding> findings, String patientId, String hookInstance) {
-    return render(findings, List.of(), patientId, hookInstance);
+    return render(findings, List.of(), patientId, hookInstance, DEFAULT_BASE_URL);
+  }
+
+  public List<Card> render(
+      List<Finding> findings, List<DueTestsFinding> due, String patientId, String hookInstance) {
+    return render(findings, due, patientId, hookInstance, DEFAULT_BASE_URL);
   }
 
   /**
    * Value cards (one per topic) and due-test cards (one per monitoring family, one work-up card),
-   * ordered critical, warning, info; within a level value cards first, each in rule order.
+   * ordered critical, warning, info; within a level value cards first, each in rule order; then the
+   * card budget applied. {@code baseUrl} is the service's public base URL: the rule pages the cards
+   * point to live under it.
    */
   public List<Card> render(
-      List<Finding> findings, List<DueTestsFinding> due, String patientId, String hookInstance) {
+      List<Finding> findings,
+      List<DueTestsFinding> due,
+      String patientId,
+      String hookInstance,
+      String baseUrl) {
+    return budget(rendered(findings, due, patientId, hookInstance, baseUrl), hookInstance, baseUrl);
+  }
+
+  /** Every card, in order, before the card budget folds any: for tests of each card's content. */
+  public List<Card> renderEach(
+      List<Finding> findings,
+      List<DueTestsFinding> due,
+      String patientId,
+      String hookInstance,
+      String baseUrl) {
+    return rendered(findings, due, patientId, hookInstance, baseUrl).stream()
+        .map(Rendered::card)
+        .toList();
+  }
+
+  private List<Rendered> rendered(
+      List<Finding> findings,
+      List<DueTestsFinding> due,
+      String patientId,
+      String hookInstance,
+      String baseUrl) {
     List<Finding> ordered = new ArrayList<>(findings);
     ordered.sort(Comparator.comparing(Finding::indicator)); // stable: rule order within a level
     Set<String> topics = new HashSet<>();
-    List<Card> cards = new ArrayList<>();
-    List<Indicator> levels = new ArrayList<>();
+    List<Rendered> cards = new ArrayList<>();
     for (Finding finding : ordered) {
       if (topics.add(finding.band().topic())) {
-        cards.add(card(finding, patientId, hookInstance));
-        levels.add(finding.indicator());
+        cards.add(
+            new Rendered(
+                card(finding, patientId, hookInstance, baseUrl),
+                finding.indicator(),
+                shortName(finding)));
       }
     }
     Set<String> keys = new HashSet<>();
     for (DueTestsFinding d : due) {
       if (keys.add(d.key())) {
-        Card card = dueTests.card(d, patientId, hookInstance);
+        Card card = dueTests.card(d, patientId, hookInstance, baseUrl);
         int at = 0;
-        while (at < levels.size() && levels.get(at).compareTo(d.indicator()) <= 0) {
+        while (at < cards.size() && cards.get(at).level().compareTo(d.indicator()) <= 0) {
           at++;
         }
-        cards.add(at, card);
-        levels.add(at, d.indicator());
+        cards.add(at, new Rendered(card, d.indicator(), DueTestCards.shortName(d)));
       }
     }
     return cards;
   }
 
-  private Card card(Finding f, String patientId, String hookInstance) {
+  /** A card with what the budget needs: its urgency and a short name with its value. */
+  private record Rendered(Card card, Indicator level, String shortName) {}
+
+  /**
+   * At most {@link #MAX_NON_CRITICAL} cards that are not critical: when there are more, the first
+   * ones (the most urgent, in card order) stay and the rest are named in one info card of topic
+   * {@code additional-findings}, which counts toward the budget. Critical cards are never folded.
+   */
+  private static List<Card> budget(List<Rendered> cards, String hookInstance, String baseUrl) {
+    long nonCritical = cards.stream().filter(c -> c.level() != Indicator.CRITICAL).count();
+    if (nonCritical <= MAX_NON_CRITICAL) {
+      return cards.stream().map(Rendered::card).toList();
+    }
+    List<Card> kept = new ArrayList<>();
+    List<Rendered> folded = new ArrayList<>();
+    int shown = 0;
+    for (Rendered c : cards) {
+      if (c.level() == Indicator.CRITICAL) {
+        kept.add(c.card());
+      } else if (shown < MAX_NON_CRITICAL - 1) {
+        kept.add(c.card());
+        shown++;
+      } else {
+        folded.add(c);
+      }
+    }
+    kept.add(additionalFindings(folded, hookInstance, baseUrl));
+    return kept;
+  }
+
+  /** The findings beyond the budget, each named with its value, in one info card. */
+  private static Card additionalFindings(
+      List<Rendered> folded, String hookInstance, String baseUrl) {
+    String summary = foldedSummary(folded.stream().map(Rendered::shortName).toList());
+    StringBuilder md = new StringBuilder();
+    md.append("Less urgent than the cards above; each links to the page about its rule:\n\n");
+    List<String> ruleIds = new ArrayList<>();
+    List<Suggestion> suggestions = new ArrayList<>();
+    Set<String> offered = new HashSet<>();
+    for (Rendered r : folded) {
+      Card c = r.card();
+      md.append("- **")
+          .append(c.indicator())
+          .append(":** ")
+          .append(c.summary())
+          .append(" ([about this rule](")
+          .append(c.source().url())
+          .append("))\n");
+      ruleIds.addAll(rulesOf(c));
+      if (c.suggestions() != null) {
+        for (Suggestion s : c.suggestions()) {
+          // One click per test, once: the folded cards' single-test orders.
+          if (s.actions() != null && s.actions().size() == 1 && offered.add(s.label())) {
+            suggestions.add(s);
+          }
+        }
+      }
+    }
+    String key = String.join(",", ruleIds);
+    return new Card(
+        uuid(hookInstance, "card", ADDITIONAL_FINDINGS + ":" + key),
+        summary,
+        md.toString().stripTrailing(),
+        Indicator.INFO.code(),
+        new Source(
+            SOURCE_LABEL,
+            rulePage(baseUrl, ruleIds.get(0)),
+            null,
+            new Coding(TOPIC_SYSTEM, ADDITIONAL_FINDINGS, null)),
+        suggestions,
+        selectionBehavior(suggestions),
+        OVERRIDE_REASONS,
+        null,
+        Map.of(RULES_EXTENSION, List.copyOf(ruleIds)));
+  }
+
+  /** "3 more findings: a; b; c." or, when that is too long, as many as fit and "and 2 more". */
+  static String foldedSummary(List<String> names) {
+    String lead = names.size() + " more findings: ";
+    for (int shown = names.size(); shown > 0; shown--) {
+      String text =
+          lead
+              + String.join("; ", names.subList(0, shown))
+              + (shown == names.size() ? "." : " and " + (names.size() - shown) + " more.");
+      if (text.length() < Wording.MAX_SUMMARY_LENGTH) {
+        return text;
+      }
+    }
+    return names.size() + " more findings, less urgent: see the card.";
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> rulesOf(Card card) {
+    Object ids = card.extension() == null ? null : card.extension().get(RULES_EXTENSION);
+    return ids instanceof List<?> list ? (List<String>) list : List.of();
+  }
+
+  /** The absolute URL of the page about a rule. */
+  public static String rulePage(String baseUrl, String ruleId) {
+    String base = baseUrl == null ? DEFAULT_BASE_URL : baseUrl.replaceAll("/+$", "");
+    return base + RULE_PAGES + ruleId;
+  }
+
+  /** "potassium 5.1 mmol/L", "albumin-corrected calcium 7.7 mg/dL". */
+  private String shortName(Finding f) {
+    AssessedValue v = f.value();
+    String name =
+        v.measure() != null ? v.measure().label() + " calcium" : labs.spec(v.analyte()).name();
+    return name + " " + v.displayValue() + " " + v.displayUnit();
+  }
+
+  private Card card(Finding f, String patientId, String hookInstance, String baseUrl) {
     String ruleId = f.band().id();
     List<Suggestion> suggestions = suggestions(f, patientId, hookInstance);
-    Citation primary = f.band().sources().get(0);
     return new Card(
         uuid(hookInstance, "card", ruleId),
         summary(f),
         detail(f),
         f.indicator().code(),
         new Source(
-            SOURCE_LABEL, primary.url(), null, new Coding(TOPIC_SYSTEM, f.band().topic(), null)),
+            SOURCE_LABEL,
+            rulePage(baseUrl, ruleId),
+            null,
+            new Coding(TOPIC_SYSTEM, f.band().topic(), null)),
         suggestions,
         selectionBehavior(suggestions),
         OVERRIDE_REASONS,
-        null);
+        links(evidence(f)),
+        Map.of(RULES_EXTENSION, List.of(ruleId)));
   }
 
-  /** Ordering tests and reviewing a drug are independent choices; one suggestion is just one. */
+  /** The evidence, as links that open each document (type absolute). */
+  static List<Link> links(List<Citation> evidence) {
+    return evidence.stream()
+        .map(c -> new Link(linkLabel(c.title()), c.url(), "absolute", null, null))
+        .toList();
+  }
+
+  /** A citation title short enough for a link: cut at a word before 100 characters. */
+  static String linkLabel(String title) {
+    if (title.length() <= 100) {
+      return title;
+    }
+    int cut = title.lastIndexOf(' ', 98);
+    return title.substring(0, cut > 40 ? cut : 98) + "…";
+  }
+
+  /**
+   * Ordering each test, ordering them all and reviewing a drug are independent choices ("any"); a
+   * single suggestion is "at-most-one".
+   */
   static String selectionBehavior(List<Suggestion> suggestions) {
     return suggestions.isEmpty() ? null : suggestions.size() == 1 ? "at-most-one" : "any";
   }
@@ -254,6 +439,17 @@ public final class CardRenderer {
           .append(".\n\n");
     }
     md.append("**Evidence:** ");
+    md.append(
+        evidence(f).stream()
+            .map(c -> "[" + c.title() + "](" + c.url() + ")")
+            .collect(Collectors.joining("; ")));
+    md.append(".");
+    return md.toString();
+  }
+
+  /** The band's sources, then those of the range and critical limits used. */
+  private List<Citation> evidence(Finding f) {
+    AssessedValue v = f.value();
     List<Citation> evidence = new ArrayList<>(f.band().sources());
     if (v.range() != null && v.range().sourceKey() != null) {
       Citation c = rules.citations().get(v.range().sourceKey());
@@ -267,12 +463,7 @@ public final class CardRenderer {
         evidence.add(c);
       }
     }
-    md.append(
-        evidence.stream()
-            .map(c -> "[" + c.title() + "](" + c.url() + ")")
-            .collect(Collectors.joining("; ")));
-    md.append(". Rule `").append(f.band().id()).append("`.");
-    return md.toString();
+    return evidence;
   }
 
   static String describe(ConditionRecord c) {
@@ -322,7 +513,7 @@ public final class CardRenderer {
     } else if (used.origin() == RangeUsed.Origin.LAB_FLAG) {
       s.append("Judged by the lab's own flag (no numeric range sent).");
     } else {
-      s.append("Range used: ").append(range(used.range(), v.canonicalUnit()));
+      s.append("Range used: ").append(rangeInValueUnit(used.range(), v, spec));
       s.append(
           used.origin() == RangeUsed.Origin.LAB_RANGE
               ? " (the lab's reference range)."
@@ -330,10 +521,42 @@ public final class CardRenderer {
     }
     if (v.critical() != null) {
       s.append(" Critical limits: ")
-          .append(range(v.critical().asRange(), v.canonicalUnit()))
+          .append(rangeInValueUnit(v.critical().asRange(), v, spec))
           .append(".");
     }
     return s.toString();
+  }
+
+  /**
+   * A range in the unit the value is shown in, converted with the analyte's exact factor, with the
+   * canonical range after it when the units differ ("0.7–0.95 mmol/L (1.7–2.3 mg/dL)").
+   */
+  static String rangeInValueUnit(ReferenceRange r, AssessedValue v, AnalyteSpec spec) {
+    String canonical = range(r, v.canonicalUnit());
+    String shown = v.displayUnit();
+    if (shown == null
+        || AnalyteSpec.normaliseUnit(shown).equals(AnalyteSpec.normaliseUnit(v.canonicalUnit()))) {
+      return canonical;
+    }
+    java.util.Optional<UnitFactor> factor = spec.factorFor(shown);
+    if (factor.isEmpty()) {
+      return canonical;
+    }
+    ReferenceRange converted =
+        new ReferenceRange(
+            r.low() == null ? null : toUnit(r.low(), factor.get()),
+            r.high() == null ? null : toUnit(r.high(), factor.get()));
+    String inUnit = range(converted, shown);
+    return factor.get().multiplier().compareTo(factor.get().divisor()) == 0
+        ? inUnit
+        : inUnit + " (" + canonical + ")";
+  }
+
+  /** From the canonical unit back to a unit with this factor (the inverse of the factor). */
+  private static BigDecimal toUnit(BigDecimal canonical, UnitFactor factor) {
+    return canonical
+        .multiply(factor.divisor())
+        .divide(factor.multiplier(), java.math.MathContext.DECIMAL64);
   }
 
   private static String range(ReferenceRange r, String unit) {
@@ -359,29 +582,53 @@ public final class CardRenderer {
   // ---- suggestions --------------------------------------------------------------------------
 
   private List<Suggestion> suggestions(Finding f, String patientId, String hookInstance) {
-    List<Suggestion> result = new ArrayList<>();
-    if (!f.suggestions().isEmpty()) {
-      result.add(orderTests(f.suggestions(), f.band().id(), patientId, hookInstance));
-    }
+    List<Suggestion> result =
+        new ArrayList<>(orderTests(f.suggestions(), f.band().id(), patientId, hookInstance));
     reviewDrug(f.drugCauses(), f.band().id(), hookInstance).ifPresent(result::add);
     return result;
   }
 
-  /** One suggestion creating a draft order per test. */
-  static Suggestion orderTests(
+  /**
+   * One suggestion per test (one create action each), so a clinician orders any subset with one
+   * click per test; with two tests or more, also one suggestion ordering them all. None without
+   * tests.
+   */
+  static List<Suggestion> orderTests(
       List<SuggestedTest> tests, String ruleId, String patientId, String hookInstance) {
-    List<Action> actions = new ArrayList<>();
+    List<Suggestion> result = new ArrayList<>();
+    List<Action> all = new ArrayList<>();
     for (SuggestedTest test : tests) {
-      actions.add(
-          new Action(
-              "create",
-              "Order " + test.test().label() + " (draft for review)",
-              serviceRequest(test, patientId),
-              null));
+      Action action = orderAction(test, patientId);
+      all.add(action);
+      result.add(
+          new Suggestion(
+              "Order " + test.test().label(),
+              tests.size() == 1
+                  ? uuid(hookInstance, "suggestion", ruleId)
+                  : uuid(hookInstance, "suggestion:" + test.test().loinc(), ruleId),
+              tests.size() == 1,
+              List.of(action)));
     }
-    String label =
-        "Order " + tests.stream().map(s -> s.test().label()).collect(Collectors.joining(", "));
-    return new Suggestion(label, uuid(hookInstance, "suggestion", ruleId), Boolean.TRUE, actions);
+    if (tests.size() > 1) {
+      result.add(
+          new Suggestion(
+              "Order all "
+                  + tests.size()
+                  + ": "
+                  + tests.stream().map(s -> s.test().label()).collect(Collectors.joining(", ")),
+              uuid(hookInstance, "suggestion", ruleId),
+              Boolean.TRUE,
+              all));
+    }
+    return result;
+  }
+
+  private static Action orderAction(SuggestedTest test, String patientId) {
+    return new Action(
+        "create",
+        "Order " + test.test().label() + " (draft for review)",
+        serviceRequest(test, patientId),
+        null);
   }
 
   /**

@@ -38,14 +38,14 @@ final class DueTestCards {
     this.labs = labs;
   }
 
-  Card card(DueTestsFinding f, String patientId, String hookInstance) {
+  Card card(DueTestsFinding f, String patientId, String hookInstance, String baseUrl) {
     List<SuggestedTest> tests =
         f.missing().stream()
             .map(m -> new SuggestedTest(m.test(), m.reasonReference(), m.reasonDisplay()))
             .toList();
-    List<Suggestion> suggestions =
-        List.of(CardRenderer.orderTests(tests, f.key(), patientId, hookInstance));
-    Citation primary = f.lead().sources().get(0);
+    List<Suggestion> suggestions = CardRenderer.orderTests(tests, f.key(), patientId, hookInstance);
+    Set<Citation> evidence = new LinkedHashSet<>();
+    f.rules().forEach(r -> evidence.addAll(r.sources()));
     return new Card(
         CardRenderer.uuid(hookInstance, "card", f.key()),
         summary(f),
@@ -53,13 +53,28 @@ final class DueTestCards {
         f.indicator().code(),
         new Source(
             CardRenderer.SOURCE_LABEL,
-            primary.url(),
+            CardRenderer.rulePage(baseUrl, f.lead().id()),
             null,
             new Coding(CardRenderer.TOPIC_SYSTEM, f.topic(), null)),
         suggestions,
         CardRenderer.selectionBehavior(suggestions),
         CardRenderer.OVERRIDE_REASONS,
-        null);
+        CardRenderer.links(List.copyOf(evidence)),
+        Map.of(CardRenderer.RULES_EXTENSION, f.rules().stream().map(DueTestRule::id).toList()));
+  }
+
+  /** For the additional-findings card: "monitoring overdue for lithium: TSH, calcium". */
+  static String shortName(DueTestsFinding f) {
+    String tests = Wording.list(f.missing().stream().map(m -> m.test().label()).toList());
+    if (!f.medications().isEmpty()) {
+      return "monitoring due for "
+          + f.medications().get(0).ingredient().name()
+          + " ("
+          + tests
+          + ")";
+    }
+    String problem = problemName(f);
+    return "work-up due" + (problem.isEmpty() ? "" : " for " + problem) + " (" + tests + ")";
   }
 
   // ---- summary ------------------------------------------------------------------------------
@@ -167,9 +182,6 @@ final class DueTestCards {
             evidence.stream()
                 .map(c -> "[" + c.title() + "](" + c.url() + ")")
                 .collect(Collectors.joining("; ")))
-        .append(". ")
-        .append(f.rules().size() == 1 ? "Rule " : "Rules ")
-        .append(f.rules().stream().map(r -> "`" + r.id() + "`").collect(Collectors.joining(", ")))
         .append(".");
     return md.toString();
   }

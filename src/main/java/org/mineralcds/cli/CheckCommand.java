@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -24,12 +25,14 @@ import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import org.mineralcds.MineralCds;
 import org.mineralcds.auth.Caller;
+import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.clinical.Analyte;
 import org.mineralcds.clinical.Ingredient;
 import org.mineralcds.clinical.LabHistory;
 import org.mineralcds.clinical.LabResult;
 import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
+import org.mineralcds.config.ConfigLoader;
 import org.mineralcds.config.ServiceConfig;
 import org.mineralcds.fhir.MappingReport;
 import org.mineralcds.fhir.PatientData;
@@ -64,6 +67,11 @@ public final class CheckCommand {
         --token TOKEN        bearer access token for the server, if it needs one
         --json               print JSON instead of text
         --timeout-ms N       per-request read timeout (default 15000; the whole check gets 3x)
+        --now INSTANT        evaluate as of this instant (2026-11-20T12:00:00Z) or date
+                             (2026-11-20, its start in UTC) instead of the wall clock, e.g. to
+                             replay a golden example against a demo started with the same --now
+        --public-base-url U  the service's base URL for the rule pages cards link to
+                             (default http://127.0.0.1:8080)
         --help               this text
 
       Exit status: 0 evaluated (with or without cards), 1 the server or patient could not be
@@ -85,7 +93,12 @@ public final class CheckCommand {
           return 0;
         }
         case "--json" -> json = true;
-        case "--fhir-server", "--patient", "--token", "--timeout-ms" -> {
+        case "--fhir-server",
+            "--patient",
+            "--token",
+            "--timeout-ms",
+            "--now",
+            "--public-base-url" -> {
           if (i + 1 >= args.length) {
             err.println(args[i] + " needs a value.\n\n" + USAGE);
             return 2;
@@ -115,6 +128,20 @@ public final class CheckCommand {
       err.println("--timeout-ms must be a whole number of milliseconds.");
       return 2;
     }
+    List<String> problems = new ArrayList<>();
+    Instant now = ConfigLoader.parseNow(options.get("--now"), problems);
+    if (!problems.isEmpty()) {
+      err.println(problems.get(0) + ".");
+      return 2;
+    }
+    String baseUrl = options.getOrDefault("--public-base-url", CardRenderer.DEFAULT_BASE_URL);
+    if (!isHttpUrl(baseUrl)) {
+      err.println("--public-base-url must be an http(s) URL, not '" + baseUrl + "'.");
+      return 2;
+    }
+    if (now != null) {
+      clock = Clock.fixed(now, ZoneOffset.UTC);
+    }
     Level previous = silenceServiceLogs();
     try {
       return check(
@@ -125,7 +152,8 @@ public final class CheckCommand {
           timeoutMs,
           out,
           err,
-          clock);
+          clock,
+          baseUrl.replaceAll("/+$", ""));
     } finally {
       restoreLogs(previous);
     }
@@ -139,7 +167,8 @@ public final class CheckCommand {
       int timeoutMs,
       PrintStream out,
       PrintStream err,
-      Clock clock) {
+      Clock clock,
+      String baseUrl) {
     ServiceConfig config =
         new ServiceConfig(
             "127.0.0.1",
@@ -174,7 +203,7 @@ public final class CheckCommand {
               context,
               Map.of());
       MineralBalanceService.Evaluation evaluation =
-          service.evaluate(request, Caller.unauthenticatedLocal());
+          service.evaluate(request, Caller.unauthenticatedLocal(), baseUrl);
       if (!evaluation.data().patientFound()) {
         err.println("Patient '" + patient + "' was not found on " + server + ".");
         return 1;
@@ -273,10 +302,10 @@ public final class CheckCommand {
     out.printf("  %-18s %3d active%n", "conditions", record.conditions().size());
     out.printf("  %-18s %3d%n", "pending lab orders", record.pendingOrders().size());
     MappingReport report = data.report();
-    printCounts(out, "Unrecognised units (values ignored)", report.unknownUnits());
+    printCounts(out, "Unrecognized units (values ignored)", report.unknownUnits());
     printCounts(out, "Observations with no known LOINC code", report.unrecognisedCodes());
     printCounts(out, "Results not used", report.skipped());
-    printCounts(out, "Medications with no recognised drug", report.unrecognisedMedications());
+    printCounts(out, "Medications with no recognized drug", report.unrecognisedMedications());
     printCounts(out, "Data that could not be read (evaluated without)", countsOf(data.failures()));
     out.println();
     List<Card> cards = evaluation.response().cards();
@@ -284,7 +313,10 @@ public final class CheckCommand {
     for (Card card : cards) {
       out.println("  [" + card.indicator().toUpperCase(Locale.ROOT) + "] " + card.summary());
       out.println(
-          "      topic " + card.source().topic().code() + "   evidence " + card.source().url());
+          "      topic "
+              + card.source().topic().code()
+              + "   about the rule "
+              + card.source().url());
       if (card.suggestions() != null) {
         for (Suggestion s : card.suggestions()) {
           out.println("      suggestion: " + s.label());
@@ -318,7 +350,7 @@ public final class CheckCommand {
             ? ", start not recorded"
             : ", since " + m.start().atZone(java.time.ZoneOffset.UTC).toLocalDate();
     return m.description()
-        + (names.isEmpty() ? " (not recognised)" : " = " + String.join(", ", names))
+        + (names.isEmpty() ? " (not recognized)" : " = " + String.join(", ", names))
         + since;
   }
 

@@ -8,6 +8,10 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -66,6 +70,7 @@ public final class ConfigLoader {
           new Setting("--allow-sandbox-issuer", "MINERALCDS_ALLOW_SANDBOX_ISSUER", "false"),
           new Setting("--knowledge-dir", "MINERALCDS_KNOWLEDGE_DIR", ""),
           new Setting("--demo", "MINERALCDS_DEMO", "true"),
+          new Setting("--now", "MINERALCDS_NOW", ""),
           new Setting(
               "--insecure-allow-remote-unauthenticated",
               "MINERALCDS_INSECURE_ALLOW_REMOTE_UNAUTHENTICATED",
@@ -145,6 +150,7 @@ public final class ConfigLoader {
     }
     boolean demo = bool(values, "--demo", problems);
     boolean insecureRemote = bool(values, "--insecure-allow-remote-unauthenticated", problems);
+    Instant now = parseNow(values.get("--now"), problems);
     if (!issuers.isEmpty() && publicBaseUrl.isEmpty()) {
       problems.add(
           "--public-base-url is required with trusted issuers: the JWT aud is checked against the"
@@ -179,7 +185,32 @@ public final class ConfigLoader {
         new FhirLimits(
             fhirRequests,
             bytesPerCall,
-            bytesInFlight == 0 ? FhirLimits.defaultMaxBytesInFlight() : bytesInFlight));
+            bytesInFlight == 0 ? FhirLimits.defaultMaxBytesInFlight() : bytesInFlight),
+        now);
+  }
+
+  /**
+   * {@code --now}: an ISO instant ({@code 2026-11-20T12:00:00Z}) or a date ({@code 2026-11-20},
+   * read as its start in UTC); blank for the wall clock. Shared with the check command.
+   */
+  public static Instant parseNow(String value, List<String> problems) {
+    String v = value == null ? "" : value.trim();
+    if (v.isEmpty()) {
+      return null;
+    }
+    try {
+      return Instant.parse(v);
+    } catch (DateTimeParseException e) {
+      try {
+        return LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant();
+      } catch (DateTimeParseException e2) {
+        problems.add(
+            "--now must be an ISO instant (2026-11-20T12:00:00Z) or a date (2026-11-20), not '"
+                + v
+                + "'");
+        return null;
+      }
+    }
   }
 
   private static void parseArgs(String[] args, Map<String, String> cli, List<String> problems) {

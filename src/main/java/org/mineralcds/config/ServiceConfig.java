@@ -1,7 +1,10 @@
 package org.mineralcds.config;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 
 /**
@@ -22,6 +25,8 @@ import java.util.List;
  *     public: for testing only
  * @param clockSkew tolerance for JWT exp, nbf and iat
  * @param fhirLimits what the service may ask of, and hold from, FHIR servers
+ * @param now a fixed "now" for replaying golden examples ({@code --now}), or null for the wall
+ *     clock
  */
 public record ServiceConfig(
     String host,
@@ -41,7 +46,8 @@ public record ServiceConfig(
     List<TrustedIssuer> trustedIssuers,
     boolean allowSandboxIssuer,
     Duration clockSkew,
-    FhirLimits fhirLimits) {
+    FhirLimits fhirLimits,
+    Instant now) {
 
   public static final int DEFAULT_MAX_CONCURRENT_HOOKS = 32;
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
@@ -52,7 +58,7 @@ public record ServiceConfig(
     trustedIssuers = List.copyOf(trustedIssuers);
   }
 
-  /** The settings with the default limits on FHIR servers. */
+  /** The settings with the default limits on FHIR servers, on the wall clock. */
   public ServiceConfig(
       String host,
       int port,
@@ -89,7 +95,8 @@ public record ServiceConfig(
         trustedIssuers,
         allowSandboxIssuer,
         clockSkew,
-        FhirLimits.defaults());
+        FhirLimits.defaults(),
+        null);
   }
 
   /** The settings without EHR authentication: loopback callers only (the unconfigured default). */
@@ -124,7 +131,13 @@ public record ServiceConfig(
         List.of(),
         false,
         DEFAULT_CLOCK_SKEW,
-        FhirLimits.defaults());
+        FhirLimits.defaults(),
+        null);
+  }
+
+  /** The service's clock: fixed at {@link #now()} when one is set, else the wall clock (UTC). */
+  public Clock clock() {
+    return now == null ? Clock.systemUTC() : Clock.fixed(now, ZoneOffset.UTC);
   }
 
   /** EHR calls must carry a valid JWT. */

@@ -182,8 +182,18 @@ public final class CdsHooksHandler extends Handler.Abstract {
 
   /** The URL the EHR called: the configured public base URL, else the request's own. */
   private String audience(Request request, String path) {
-    if (settings.publicBaseUrl() != null) {
-      return settings.publicBaseUrl() + path;
+    return baseUrl(request) + path;
+  }
+
+  /** The service's base URL: the configured public base URL, else the one of the request. */
+  String baseUrl(Request request) {
+    return baseUrl(settings.publicBaseUrl(), request);
+  }
+
+  /** The configured public base URL, else scheme, host and port of the request. */
+  static String baseUrl(String publicBaseUrl, Request request) {
+    if (publicBaseUrl != null) {
+      return publicBaseUrl;
     }
     HttpURI uri = request.getHttpURI();
     int port = uri.getPort();
@@ -191,7 +201,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
         port < 0
             || ("http".equals(uri.getScheme()) && port == 80)
             || ("https".equals(uri.getScheme()) && port == 443);
-    return uri.getScheme() + "://" + uri.getHost() + (defaultPort ? "" : ":" + port) + path;
+    return uri.getScheme() + "://" + uri.getHost() + (defaultPort ? "" : ":" + port);
   }
 
   private int route(
@@ -233,7 +243,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
       byte[] requestBody = readBody(request);
       cpuSlots.acquire();
       cpuSlot = true;
-      body = serialise(service.call(HookRequest.fromJson(parseJson(requestBody)), caller));
+      body =
+          serialise(
+              service.call(HookRequest.fromJson(parseJson(requestBody)), caller, baseUrl(request)));
       outcome = "ok";
     } catch (HookError e) {
       outcome = Integer.toString(e.kind().status());

@@ -54,7 +54,7 @@ final class Appendices {
   private void drugClasses() {
     md.heading(2, "Appendix A: Drug classes");
     md.paragraph(
-        "Drugs are recognised by RxNorm ingredient code, by ATC code (the ingredient's own code or"
+        "Drugs are recognized by RxNorm ingredient code, by ATC code (the ingredient's own code or"
             + " a class prefix), or by ingredient, alias or brand name as whole words in a"
             + " medication's coding display or text. Effects give the direction in which the class"
             + " moves an analyte; a single-analyte or pattern card names an active drug as a"
@@ -126,7 +126,7 @@ final class Appendices {
   private void conditionSets() {
     md.heading(2, "Appendix B: Condition sets");
     md.paragraph(
-        "Coded problems are recognised by ICD-10-CM code prefix and SNOMED CT exact code. Relevant"
+        "Coded problems are recognized by ICD-10-CM code prefix and SNOMED CT exact code. Relevant"
             + " to: the analytes whose cards mention a coded problem of the set.");
     List<List<String>> rows = new ArrayList<>();
     for (ConditionSet s : knowledge.conditions().sets()) {

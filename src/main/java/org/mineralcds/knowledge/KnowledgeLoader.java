@@ -118,11 +118,17 @@ public final class KnowledgeLoader {
     String read(String name) throws IOException;
   }
 
+  /**
+   * Checks every file against its JSON Schema first (structure: keys, types, required fields, with
+   * file and line), then builds the knowledge checking what a schema cannot: cross-references
+   * between files and rules, placeholders, windows against prefetch horizons.
+   */
   public static Knowledge load(FileSource source) {
     KnowledgeLoader loader = new KnowledgeLoader();
+    Map<String, String> texts = new LinkedHashMap<>();
     for (String name : FILES) {
       try {
-        loader.documents.put(name, YAML.readTree(source.read(name)));
+        texts.put(name, source.read(name));
       } catch (IOException e) {
         loader.problems.add(name + ": cannot be read: " + e.getMessage());
       }
@@ -130,11 +136,65 @@ public final class KnowledgeLoader {
     if (!loader.problems.isEmpty()) {
       throw new KnowledgeException(loader.problems);
     }
-    Knowledge knowledge = loader.build();
-    if (!loader.problems.isEmpty()) {
-      throw new KnowledgeException(loader.problems);
+    // The schema check runs on a thread of its own while this one parses and builds: start-up
+    // waits for the longer of the two, not their sum.
+    java.util.concurrent.CompletableFuture<List<String>> schemaCheck =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                texts.entrySet().stream()
+                    .flatMap(e -> KnowledgeSchemas.check(e.getKey(), e.getValue()).stream())
+                    .toList(),
+            r -> {
+              Thread t = new Thread(r, "knowledge-schemas");
+              t.setDaemon(true);
+              t.start();
+            });
+    boolean parsed = true;
+    for (Map.Entry<String, String> text : texts.entrySet()) {
+      try {
+        loader.documents.put(text.getKey(), YAML.readTree(text.getValue()));
+      } catch (IOException e) {
+        parsed = false;
+      }
+    }
+    if (!parsed) {
+      // Not YAML: the schema check names the file and line; nothing else can be checked.
+      throw new KnowledgeException(
+          schemaCheck.join().stream().filter(p -> p.contains(KnowledgeSchemas.NOT_YAML)).toList());
+    }
+    List<String> structural;
+    Knowledge knowledge;
+    try {
+      knowledge = loader.build();
+    } catch (RuntimeException e) {
+      structural = schemaCheck.join();
+      if (structural.isEmpty()) {
+        throw e;
+      }
+      // The structure is wrong somewhere: what it says is what to fix first.
+      throw new KnowledgeException(structural);
+    }
+    structural = schemaCheck.join();
+    if (!structural.isEmpty() || !loader.problems.isEmpty()) {
+      // The cross-reference checks also trip over what the schema reported; keep the schema's
+      // words (with file and line) for the entries it names, and the other findings as they are.
+      List<String> all = new ArrayList<>(structural);
+      for (String problem : loader.problems) {
+        if (structural.stream().noneMatch(s -> sameEntry(s, problem))) {
+          all.add(problem);
+        }
+      }
+      throw new KnowledgeException(all);
     }
     return knowledge;
+  }
+
+  private static final Pattern ENTRY = Pattern.compile("(rule|source|analyte|test) [a-z0-9-]+");
+
+  /** Both problems are about the same rule or entry ("rule vitamin-d-high"). */
+  private static boolean sameEntry(String structural, String problem) {
+    java.util.regex.Matcher m = ENTRY.matcher(structural);
+    return m.find() && problem.contains(m.group() + ":");
   }
 
   private Knowledge build() {
@@ -171,12 +231,37 @@ public final class KnowledgeLoader {
               String where = "sources.yaml: source " + e.getKey();
               String title = text(e.getValue(), "title", where);
               String url = text(e.getValue(), "url", where);
-              if (url != null && !url.startsWith("https://") && !url.startsWith("http://")) {
-                problems.add(where + ": field 'url' must be an http(s) URL");
+              if (url != null && isSearchPage(url)) {
+                problems.add(
+                    where
+                        + ": url '"
+                        + url
+                        + "' is a search page; cite the document itself (DOI, PubMed or PMC"
+                        + " record, guideline or label page)");
               }
               result.put(e.getKey(), new Citation(e.getKey(), title, url));
             });
     return result;
+  }
+
+  private static final Pattern SEARCH_PATH = Pattern.compile("(?i)/(search|results)\\b|search\\.");
+  private static final Pattern SEARCH_QUERY =
+      Pattern.compile("(?i)(^|&)(q|query|term|s|search|searchterm|keywords?|text)=");
+
+  /**
+   * A search (a results page for a query) rather than a document: "/search", "search.cfm",
+   * "?term=", "?query=", "?s=" and the like.
+   */
+  static boolean isSearchPage(String url) {
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    String query = uri.getRawQuery() == null ? "" : uri.getRawQuery();
+    return SEARCH_PATH.matcher(path).find() || SEARCH_QUERY.matcher(query).find();
   }
 
   private Citation citation(
@@ -304,7 +389,6 @@ public final class KnowledgeLoader {
       return null;
     }
     String where = analyteWhere + ": borderline";
-    unknownFields(node, Set.of("low", "high", "source", "rationale"), where);
     if (defaultRange == null) {
       problems.add(where + ": needs a defaultRange");
       return null;
@@ -718,7 +802,6 @@ public final class KnowledgeLoader {
     for (JsonNode l : doc.path("links")) {
       String id = text(l, "id", "rules.yaml: link");
       String where = "rules.yaml: link " + id;
-      unknownFields(l, Set.of("id", "low", "note", "sources", "rationale"), where);
       Set<Analyte> low = new LinkedHashSet<>();
       for (JsonNode a : l.path("low")) {
         if ("calcium".equals(a.asText())) {
@@ -1032,20 +1115,6 @@ public final class KnowledgeLoader {
       problems.add(at + ": missing");
       return null;
     }
-    Set<String> allowed =
-        Set.of(
-            "critical",
-            "below",
-            "atLeast",
-            "above",
-            "atMost",
-            "notAbove",
-            "notBelow",
-            "measures",
-            "companion",
-            "hemolyzed",
-            "withoutSameDraw");
-    unknownFields(w, allowed, at);
     int problemsBefore = problems.size();
     Direction critical =
         w.hasNonNull("critical") ? direction(w.get("critical").asText(), at + ".critical") : null;
@@ -1198,25 +1267,6 @@ public final class KnowledgeLoader {
     String id = text(r, "id", "due-tests.yaml: rule");
     String where = "due-tests.yaml: rule " + id;
     int before = problems.size();
-    Set<String> allowed =
-        new HashSet<>(
-            Set.of(
-                "id",
-                "rationale",
-                "trigger",
-                "requires",
-                "tests",
-                "indicator",
-                "escalate",
-                "summary",
-                "meaning",
-                "action",
-                "sources",
-                "review"));
-    if (monitoring) {
-      allowed.add("family");
-    }
-    unknownFields(r, allowed, where);
     String family = monitoring ? text(r, "family", where) : "symptom-workup";
     JsonNode t = r.path("trigger");
     DueTestRule.Trigger trigger = null;
@@ -1224,10 +1274,6 @@ public final class KnowledgeLoader {
     if (!t.isObject()) {
       problems.add(where + ": field 'trigger' is required");
     } else if (monitoring) {
-      unknownFields(
-          t,
-          Set.of("drugClasses", "ingredients", "activeAtLeastDays", "startedWithinDays"),
-          where + ": trigger");
       Set<String> classes = knownDrugClasses(t.path("drugClasses"), where + ": trigger");
       if (classes.isEmpty()) {
         problems.add(where + ": trigger.drugClasses must name at least one drug class");
@@ -1264,7 +1310,6 @@ public final class KnowledgeLoader {
       }
       trigger = new DueTestRule.Trigger.Medication(classes, ingredients, active, started);
     } else {
-      unknownFields(t, Set.of("conditions", "recordedWithinDays"), where + ": trigger");
       Set<String> sets = knownConditionSets(t.path("conditions"), where + ": trigger");
       if (sets.isEmpty()) {
         problems.add(where + ": trigger.conditions must name at least one condition set");
@@ -1286,17 +1331,6 @@ public final class KnowledgeLoader {
     for (JsonNode d : r.path("tests")) {
       String testId = text(d, "test", where + ": tests");
       String at = where + ": test " + testId;
-      unknownFields(
-          d,
-          Set.of(
-              "test",
-              "withinDays",
-              "shorterWithinDays",
-              "shorterWhen",
-              "sinceStart",
-              "onlyWhen",
-              "activeAtLeastDays"),
-          at);
       TestSpec test = tests.get(testId);
       if (testId != null && test == null) {
         problems.add(at + ": unknown test");
@@ -1344,7 +1378,6 @@ public final class KnowledgeLoader {
     Circumstances escalateWhen = null;
     JsonNode e = r.get("escalate");
     if (e != null) {
-      unknownFields(e, Set.of("indicator", "when"), where + ": escalate");
       escalated = indicator(e, "indicator", where + ": escalate", true);
       escalateWhen = circumstances(e.get("when"), where + ": escalate.when");
       if (escalateWhen == null) {
@@ -1424,8 +1457,6 @@ public final class KnowledgeLoader {
       problems.add(where + ": must be a map");
       return null;
     }
-    unknownFields(
-        c, Set.of("conditions", "drugClasses", "egfrBelow", "ageAtLeast", "lowResults"), where);
     Set<RuleAnalyte> low = new LinkedHashSet<>();
     for (JsonNode n : c.path("lowResults")) {
       try {
@@ -1468,16 +1499,6 @@ public final class KnowledgeLoader {
       }
     }
     return ids;
-  }
-
-  private void unknownFields(JsonNode node, Set<String> allowed, String where) {
-    node.fieldNames()
-        .forEachRemaining(
-            f -> {
-              if (!allowed.contains(f)) {
-                problems.add(where + ": unknown field '" + f + "'");
-              }
-            });
   }
 
   private int nonNegativeInt(JsonNode node, String field, String where) {

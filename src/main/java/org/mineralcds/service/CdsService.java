@@ -12,9 +12,11 @@ public interface CdsService {
   ServiceDescriptor descriptor();
 
   /**
+   * @param baseUrl the service's public base URL (configured, else the one the request came to):
+   *     cards link to pages under it
    * @throws org.mineralcds.hook.HookError for calls that cannot be answered with cards
    */
-  HookResponse call(HookRequest request, Caller caller);
+  HookResponse call(HookRequest request, Caller caller, String baseUrl);
 
   void feedback(Feedback feedback);
 }

@@ -97,12 +97,12 @@ public final class MineralBalanceService implements CdsService {
       List<DueTestsFinding> dueTests) {}
 
   @Override
-  public HookResponse call(HookRequest request, Caller caller) {
-    return evaluate(request, caller).response();
+  public HookResponse call(HookRequest request, Caller caller, String baseUrl) {
+    return evaluate(request, caller, baseUrl).response();
   }
 
   /** As {@link #call}, also returning what was found, for the check command. */
-  public Evaluation evaluate(HookRequest request, Caller caller) {
+  public Evaluation evaluate(HookRequest request, Caller caller, String baseUrl) {
     long started = System.nanoTime();
     if (!definition.hook().equals(request.hook())) {
       throw HookError.badRequest(
@@ -129,14 +129,14 @@ public final class MineralBalanceService implements CdsService {
     Instant now = clock.instant();
     List<Finding> findings = evaluator.evaluate(data.record(), now);
     List<DueTestsFinding> due = evaluator.dueTests(data.record(), now, findings);
-    List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance());
+    List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
     if (!data.deferred().isEmpty() && suggestsTests(cards)) {
       // Pending orders are read only now that a test is about to be suggested: most charts
       // suggest none, and each FHIR request is one an EHR counts. Evaluated again with them.
       data = loader.completeForSuggestions(request, data, policy);
       findings = evaluator.evaluate(data.record(), now);
       due = evaluator.dueTests(data.record(), now, findings);
-      cards = renderer.render(findings, due, patientId, request.hookInstance());
+      cards = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
     }
     long done = System.nanoTime();
     LOG.info(

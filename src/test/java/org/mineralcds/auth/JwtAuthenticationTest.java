@@ -261,6 +261,16 @@ class JwtAuthenticationTest {
     assertThat(get(url("/metrics"), null).statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void theRulePagesCardsLinkToNeedNoToken() throws Exception {
+    // Clinicians' browsers open a card's source.url from the EHR without a CDS Hooks JWT; the
+    // pages hold the published knowledge only, no patient data.
+    HttpResponse<String> page = get(url("/knowledge/rules/potassium-low"), null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("potassium-low");
+    assertThat(get(url("/knowledge/report"), null).statusCode()).isEqualTo(200);
+  }
+
   // --- refused: the header --------------------------------------------------------------------
 
   @Test

@@ -145,7 +145,7 @@ class CardRendererTest {
     List<Finding> findings = evaluate(patient);
     assertThat(findings).hasSize(6);
 
-    List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+    List<Card> cards = renderEach(findings);
 
     assertThat(cards)
         .extracting(Card::indicator)
@@ -161,9 +161,184 @@ class CardRendererTest {
             "pth-high");
     List<Finding> reversed = new ArrayList<>(findings);
     java.util.Collections.reverse(reversed);
-    assertThat(RENDERER.render(reversed, "patient-1", HOOK_INSTANCE))
+    assertThat(renderEach(reversed))
         .extracting(Card::indicator)
         .containsExactly("critical", "warning", "warning", "info", "info", "info");
+
+    // Five non-critical cards: over the budget of four, the two least urgent are folded.
+    assertThat(RENDERER.render(findings, "patient-1", HOOK_INSTANCE))
+        .extracting(c -> c.indicator() + " " + c.source().topic().code())
+        .containsExactly(
+            "critical magnesium-critical",
+            "warning vitamin-d-high",
+            "warning tsh-high",
+            "info potassium-high",
+            "info additional-findings");
+  }
+
+  private static List<Card> renderEach(List<Finding> findings) {
+    return RENDERER.renderEach(
+        findings, List.of(), "patient-1", HOOK_INSTANCE, CardRenderer.DEFAULT_BASE_URL);
+  }
+
+  // ---- the card budget -----------------------------------------------------------------------
+
+  /** Five mild abnormalities, each an info card of its own topic. */
+  private static List<Finding> fiveMildAbnormalities() {
+    return evaluate(
+        Labs.patient()
+            .lab(
+                // 5.3: past the borderline margin of the default range (5.1), so still abnormal
+                Labs.result(Analyte.POTASSIUM, "5.3", 1), // potassium-high-mild
+                Labs.result(Analyte.CALCIUM_TOTAL, "10.5", 1), // calcium-high
+                Labs.result(Analyte.PTH, "80", 40), // pth-high (no pattern: 40 days apart)
+                Labs.result(Analyte.TSH, "4.8", 1), // tsh-high
+                Labs.result(Analyte.VITAMIN_D, "15", 1)) // vitamin-d-inadequate
+            .build());
+  }
+
+  @Test
+  void fiveMildAbnormalitiesGiveFourCardsTheLastNamingTheRestWithTheirValues() {
+    List<Finding> findings = fiveMildAbnormalities();
+    List<Card> each = renderEach(findings);
+    assertThat(each).hasSize(5).allMatch(c -> c.indicator().equals("info"));
+
+    List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+
+    assertThat(cards).hasSize(CardRenderer.MAX_NON_CRITICAL);
+    assertThat(cards.subList(0, 3)).containsExactlyElementsOf(each.subList(0, 3));
+    Card more = cards.get(3);
+    assertThat(more.source().topic().code()).isEqualTo("additional-findings");
+    assertThat(more.indicator()).isEqualTo("info");
+    assertThat(more.summary()).hasSizeLessThan(140).startsWith("2 more findings: ");
+    List<Card> folded = each.subList(3, 5);
+    for (Card f : folded) {
+      String rule = ((List<?>) f.extension().get(CardRenderer.RULES_EXTENSION)).get(0).toString();
+      assertThat(more.detail()).contains(f.summary()).contains(f.source().url());
+      assertThat(more.extension().get(CardRenderer.RULES_EXTENSION).toString()).contains(rule);
+    }
+    // Each folded finding is named with its value and unit in the summary.
+    assertThat(more.summary()).contains("TSH 4.8 mIU/L").contains("25-hydroxyvitamin D 15 ng/mL");
+    // The folded cards' tests stay one click each.
+    List<String> foldedTests =
+        folded.stream()
+            .flatMap(c -> c.suggestions().stream())
+            .filter(s -> s.actions() != null && s.actions().size() == 1)
+            .map(Suggestion::label)
+            .distinct()
+            .toList();
+    assertThat(more.suggestions())
+        .extracting(Suggestion::label)
+        .containsExactlyElementsOf(foldedTests);
+    assertThat(cards.stream().map(Card::uuid).distinct()).hasSize(cards.size());
+    assertThat(cards.stream().map(c -> c.source().topic().code()).distinct()).hasSize(cards.size());
+  }
+
+  @Test
+  void fourNonCriticalCardsAreNotFolded() {
+    List<Finding> four = fiveMildAbnormalities().subList(0, 4);
+
+    assertThat(RENDERER.render(four, "patient-1", HOOK_INSTANCE))
+        .hasSize(4)
+        .noneMatch(c -> c.source().topic().code().equals("additional-findings"));
+  }
+
+  @Test
+  void criticalCardsAreNeverFoldedNorCounted() {
+    List<Finding> findings = new ArrayList<>(fiveMildAbnormalities());
+    findings.addAll(
+        evaluate(
+            Labs.patient()
+                .lab(
+                    Labs.result(Analyte.MAGNESIUM, "0.9", 1), // magnesium-critical-low
+                    Labs.result(Analyte.POTASSIUM, "2.5", 1)) // potassium-critical-low
+                .build()));
+
+    List<Card> cards = RENDERER.render(findings, "patient-1", HOOK_INSTANCE);
+
+    assertThat(cards)
+        .extracting(c -> c.indicator() + " " + c.source().topic().code())
+        .startsWith("critical potassium-critical", "critical magnesium-critical")
+        .endsWith("info additional-findings")
+        .hasSize(2 + CardRenderer.MAX_NON_CRITICAL);
+  }
+
+  @Test
+  void aLongListOfFoldedFindingsIsCountedInTheSummary() {
+    List<String> names =
+        java.util.stream.IntStream.rangeClosed(1, 9)
+            .mapToObj(i -> "finding number " + i + " 12.3 mg/dL")
+            .toList();
+
+    String summary = CardRenderer.foldedSummary(names);
+
+    assertThat(summary).hasSizeLessThan(140).startsWith("9 more findings: finding number 1");
+    assertThat(summary).containsPattern("and \\d more\\.$");
+    assertThat(CardRenderer.foldedSummary(names.subList(0, 2)))
+        .isEqualTo("2 more findings: finding number 1 12.3 mg/dL; finding number 2 12.3 mg/dL.");
+  }
+
+  // ---- US English ----------------------------------------------------------------------------
+
+  @Test
+  void theWordingTheServiceAddsIsUsEnglish() {
+    // What the Java code writes around the knowledge's own text (override reasons, range and
+    // evidence sentences, suggestion labels) uses US spelling.
+    List<String> british = List.of("haem", "aemia", "recognis", "colour", "behaviour", "labelled");
+    for (Rendered r : allRendered()) {
+      String text =
+          String.join(
+              " ",
+              r.card().overrideReasons().stream().map(c -> c.display()).toList().toString(),
+              r.card().suggestions().stream().map(Suggestion::label).toList().toString(),
+              r.card()
+                  .detail()
+                  .replace(r.band().meaning(), "")
+                  .replace(r.band().action(), "")
+                  // Cited titles are the documents' own (Lippi 2008: "Haemolysis: ..."), not ours.
+                  .replaceAll("\\[[^\\]]*\\]\\(http[^)]*\\)", ""));
+      for (String word : british) {
+        assertThat(text.toLowerCase(java.util.Locale.ROOT)).as(r.band().id()).doesNotContain(word);
+      }
+    }
+    assertThat(CardRenderer.OVERRIDE_REASONS)
+        .extracting(c -> c.display())
+        .contains("Result not trusted (e.g. hemolyzed)");
+  }
+
+  // ---- units ---------------------------------------------------------------------------------
+
+  @Test
+  void theRangeIsShownInTheUnitOfTheValue() {
+    Card mmol =
+        RENDERER
+            .render(
+                evaluate(
+                    Labs.patient()
+                        .lab(Labs.result(Analyte.MAGNESIUM, "1.51", 1).reported("0.62", "mmol/L"))
+                        .build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+    assertThat(mmol.detail())
+        .contains("**Magnesium 0.62 mmol/L (1.51 mg/dL)**")
+        .contains("Range used: 0.7–0.95 mmol/L (1.7–2.3 mg/dL)")
+        .contains("Critical limits: 0.41–1.93 mmol/L (1.0–4.7 mg/dL)");
+
+    Card meq =
+        RENDERER
+            .render(
+                evaluate(
+                    Labs.patient()
+                        .lab(Labs.result(Analyte.POTASSIUM, "3.1", 1).reported("3.1", "mEq/L"))
+                        .build()),
+                "patient-1",
+                HOOK_INSTANCE)
+            .get(0);
+    assertThat(meq.detail())
+        .containsPattern("Range used: 3\\.5–5(\\.0)? mEq/L \\(default")
+        .contains("Critical limits: 2.8–6.2 mEq/L.")
+        .doesNotContain("mmol/L");
   }
 
   @Test
@@ -223,9 +398,23 @@ class CardRendererTest {
     }
     for (Citation source : r.band().sources()) {
       assertThat(detail).as("source %s", source.key()).contains(source.url());
+      // Each source is also a card link that opens the document itself.
+      assertThat(r.card().links())
+          .as("link to %s", source.key())
+          .anySatisfy(
+              l -> {
+                assertThat(l.url()).isEqualTo(source.url());
+                assertThat(l.type()).isEqualTo("absolute");
+                assertThat(l.label()).isNotBlank().hasSizeLessThanOrEqualTo(100);
+              });
     }
-    assertThat(detail).contains("Rule `" + bandId + "`");
-    assertThat(r.card().source().url()).isEqualTo(r.band().sources().get(0).url());
+    // The rule id is machine-readable (an extension), never in the clinician's text.
+    assertThat(detail).doesNotContain("`" + bandId + "`").doesNotContain("Rule ");
+    assertThat(r.card().summary()).doesNotContain(bandId);
+    assertThat(r.card().extension()).containsEntry(CardRenderer.RULES_EXTENSION, List.of(bandId));
+    // source.url: the page of this service about the rule.
+    assertThat(r.card().source().url())
+        .isEqualTo(CardRenderer.DEFAULT_BASE_URL + "/knowledge/rules/" + bandId);
   }
 
   @Test
@@ -361,7 +550,23 @@ class CardRendererTest {
     List<String> expected = r.finding().suggestions().stream().map(s -> s.test().loinc()).toList();
     assertThat(expected).hasSize(5);
 
-    List<Action> actions = r.card().suggestions().get(0).actions();
+    // One click per test: a suggestion per test with its one action, then one ordering all five.
+    List<Suggestion> suggestions = r.card().suggestions();
+    assertThat(suggestions.subList(0, 5))
+        .extracting(s -> s.actions().get(0).resource().path("code").path("coding").get(0))
+        .extracting(c -> c.path("code").asText())
+        .containsExactlyElementsOf(expected);
+    assertThat(suggestions.subList(0, 5)).allSatisfy(s -> assertThat(s.actions()).hasSize(1));
+    assertThat(suggestions.subList(0, 5))
+        .extracting(Suggestion::label)
+        .allMatch(l -> l.startsWith("Order ") && !l.contains(","));
+    Suggestion orderAll = suggestions.get(5);
+    assertThat(orderAll.label()).startsWith("Order all 5: ");
+    assertThat(orderAll.isRecommended()).isTrue();
+    assertThat(suggestions.subList(0, 5)).noneMatch(s -> Boolean.TRUE.equals(s.isRecommended()));
+    assertThat(r.card().selectionBehavior()).isEqualTo("any");
+    assertThat(suggestions.stream().map(Suggestion::uuid).distinct()).hasSize(suggestions.size());
+    List<Action> actions = orderAll.actions();
 
     assertThat(actions)
         .extracting(a -> a.resource().path("code").path("coding").get(0).path("code").asText())

@@ -69,6 +69,26 @@ class ConfigLoaderTest {
     assertThat(c.insecureAllowRemoteUnauthenticated()).isFalse();
     assertThat(c.trustedIssuers()).isEmpty();
     assertThat(c.authenticationRequired()).isFalse();
+    assertThat(c.now()).isNull();
+    assertThat(c.clock().getZone()).isEqualTo(java.time.ZoneOffset.UTC);
+  }
+
+  @Test
+  void nowFixesTheClockAtAnInstantOrAtTheStartOfADate() {
+    ServiceConfig instant = load(Map.of(), "--now", "2026-11-20T12:00:00Z");
+    assertThat(instant.now()).isEqualTo(java.time.Instant.parse("2026-11-20T12:00:00Z"));
+    assertThat(instant.clock().instant()).isEqualTo(instant.now());
+    assertThat(instant.clock().instant()).isEqualTo(instant.clock().instant());
+
+    ServiceConfig date = load(Map.of("MINERALCDS_NOW", "2026-11-20"), NO_ARGS);
+    assertThat(date.clock().instant()).isEqualTo(java.time.Instant.parse("2026-11-20T00:00:00Z"));
+  }
+
+  @Test
+  void aNowThatIsNeitherAnInstantNorADateIsRefused() {
+    assertThat(problems(() -> load(Map.of(), "--now", "yesterday")))
+        .singleElement()
+        .satisfies(p -> assertThat(p).contains("--now").contains("'yesterday'"));
   }
 
   @Test
@@ -456,6 +476,7 @@ class ConfigLoaderTest {
           "--allow-sandbox-issuer",
           "--knowledge-dir",
           "--demo",
+          "--now",
           "--insecure-allow-remote-unauthenticated");
 
   @Test

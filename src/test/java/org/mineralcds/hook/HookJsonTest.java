@@ -73,7 +73,8 @@ class HookJsonTest {
         suggestions,
         selectionBehavior,
         null,
-        List.of(new Link("Guideline", "https://example.org/guideline", "absolute", null, null)));
+        List.of(new Link("Guideline", "https://example.org/guideline", "absolute", null, null)),
+        Map.of("org.example.rules", List.of("potassium-critical-low")));
   }
 
   private static Suggestion orderMagnesium() {
@@ -109,7 +110,8 @@ class HookJsonTest {
             List.of(),
             null,
             List.of(),
-            null);
+            null,
+            Map.of());
 
     JsonNode json = tree(HookResponse.of(List.of(card)));
 

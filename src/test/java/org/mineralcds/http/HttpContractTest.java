@@ -100,6 +100,139 @@ class HttpContractTest {
         .isEqualTo("Patient/{{context.patientId}}");
   }
 
+  // ---- the card budget -----------------------------------------------------------------------
+
+  /** A searchset Bundle holding one final lab Observation. */
+  /** One searchset entry holding a laboratory Observation. */
+  private static String entries(String id, String loinc, String value, String unit, String date) {
+    return "{\"resource\":{\"resourceType\":\"Observation\",\"id\":\""
+        + id
+        + "\",\"status\":\"final\",\"category\":[{\"coding\":[{\"system\":"
+        + "\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"laboratory\"}]}],"
+        + "\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\""
+        + loinc
+        + "\"}]},\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":\""
+        + date
+        + "T08:00:00Z\",\"valueQuantity\":{\"value\":"
+        + value
+        + ",\"unit\":\""
+        + unit
+        + "\"}}}";
+  }
+
+  @Test
+  void fiveMildAbnormalitiesGiveFourCardsTheLastNamingTheRest() throws Exception {
+    // One lab searchset, as the query plan asks for it (5.3: past potassium's borderline margin).
+    String labs =
+        "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":["
+            + String.join(
+                ",",
+                entries("k", "2823-3", "5.3", "mmol/L", "2026-11-19"),
+                entries("ca", "17861-6", "10.5", "mg/dL", "2026-11-19"),
+                entries("pth", "2731-8", "80", "pg/mL", "2026-10-11"),
+                entries("tsh", "3016-3", "4.8", "mIU/L", "2026-11-19"),
+                entries("d", "62292-8", "15", "ng/mL", "2026-11-19"))
+            + "]}";
+    String body = VALID.replace("\"labs\":null", "\"labs\":" + labs);
+
+    HttpResponse<String> response =
+        send("POST", "/cds-services/mineral-balance", "application/json", body);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode cards = JSON.readTree(response.body()).path("cards");
+    assertThat(cards).hasSize(4);
+    JsonNode more = cards.get(3);
+    assertThat(more.path("source").path("topic").path("code").asText())
+        .isEqualTo("additional-findings");
+    assertThat(more.path("indicator").asText()).isEqualTo("info");
+    assertThat(more.path("summary").asText())
+        .startsWith("2 more findings: ")
+        .contains("TSH 4.8 mIU/L");
+    assertThat(more.path("extension").path("org.mineral-cds.rules")).hasSize(2);
+    java.util.Set<String> topics = new java.util.HashSet<>();
+    cards.forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
+    assertThat(topics).hasSize(4);
+    // Every card's source.url is this service's page about its rule, and it is served.
+    for (JsonNode card : cards) {
+      String url = card.path("source").path("url").asText();
+      assertThat(url).startsWith(base + "/knowledge/rules/");
+      assertThat(send("GET", url.substring(base.length()), null, null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  // ---- the knowledge pages (what a card's source.url opens) ----------------------------------
+
+  @Test
+  void eachRuleHasAnHtmlPage() throws Exception {
+    HttpResponse<String> page = send("GET", "/knowledge/rules/potassium-low", null, null);
+
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("text/html")
+        .contains("utf-8");
+    assertThat(page.body())
+        .contains("<h1>Rule <code>potassium-low</code></h1>")
+        .contains("href=\"https://doi.org/10.1681/ASN.2007070792\"")
+        .contains("href=\"../report#potassium-low\"");
+    HttpResponse<String> head = send("HEAD", "/knowledge/rules/potassium-low", null, null);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.body()).isEmpty();
+  }
+
+  @Test
+  void theKnowledgeReportIsServedAsHtmlAndMarkdown() throws Exception {
+    HttpResponse<String> html = send("GET", "/knowledge/report", null, null);
+    HttpResponse<String> md = send("GET", "/knowledge/report.md", null, null);
+
+    assertThat(html.statusCode()).isEqualTo(200);
+    assertThat(html.body()).contains("<h1>Clinical knowledge report");
+    assertThat(md.statusCode()).isEqualTo(200);
+    assertThat(md.headers().firstValue("Content-Type").orElse("")).startsWith("text/markdown");
+    assertThat(md.body())
+        .isEqualTo(
+            java.nio.file.Files.readString(java.nio.file.Path.of("docs/knowledge-report.md")));
+  }
+
+  @Test
+  void theKnowledgeFilesSchemasArePublished() throws Exception {
+    HttpResponse<String> schema = send("GET", "/knowledge/schema/rules.schema.json", null, null);
+
+    assertThat(schema.statusCode()).isEqualTo(200);
+    assertThat(schema.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/schema+json");
+    assertThat(
+            JSON.readTree(schema.body())
+                .path("$defs")
+                .path("band")
+                .path("additionalProperties")
+                .asBoolean(true))
+        .isFalse();
+    assertOperationOutcome(
+        send("GET", "/knowledge/schema/nothing.schema.json", null, null), 404, "knowledge page");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/knowledge/rules/no-such-rule",
+        "/knowledge/rules/",
+        "/knowledge/rules/POTASSIUM-LOW",
+        "/knowledge/",
+        "/knowledge/nothing"
+      })
+  void anUnknownKnowledgePageIs404(String path) throws Exception {
+    HttpResponse<String> response = send("GET", path, null, null);
+    assertThat(response.statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void knowledgePagesAreReadOnly() throws Exception {
+    HttpResponse<String> response =
+        send("POST", "/knowledge/rules/potassium-low", "application/json", "{}");
+    assertOperationOutcome(response, 405, "GET");
+    assertThat(response.headers().firstValue("Allow")).hasValue("GET, HEAD");
+  }
+
   @Test
   void aPatientWithNoDataGetsAnEmptyCardList() throws Exception {
     HttpResponse<String> response =

@@ -89,7 +89,7 @@ class CheckCommandTest {
     Run r = run("--fhir-server", fhir.base(), "--patient", "unknown-unit-ignored");
     assertThat(r.status()).isZero();
     assertThat(r.out())
-        .contains("Unrecognised units (values ignored)")
+        .contains("Unrecognized units (values ignored)")
         .contains("potassium 'mmol/dL' (1)");
   }
 

@@ -79,6 +79,105 @@ class JarIT {
     assertThat(Files.exists(jar)).isTrue();
   }
 
+  /**
+   * The golden examples replay: the jar started with {@code --now} at the examples' date (and the
+   * public base URL their rule links use) answers every golden request with its golden response,
+   * and {@code check --now} against its demo FHIR server prints the golden cards of a scenario.
+   */
+  @Test
+  void theGoldenExamplesReplayThroughTheJarWithNow() throws Exception {
+    Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString(),
+                "--port",
+                "0",
+                "--now",
+                GOLDEN_NOW,
+                "--public-base-url",
+                TestServers.PUBLIC_BASE_URL)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      String base = awaitListening(process, Duration.ofSeconds(60));
+      List<Path> requests;
+      try (var files = Files.list(EXAMPLES)) {
+        requests =
+            files
+                .filter(f -> f.getFileName().toString().endsWith(".request.json"))
+                .sorted()
+                .toList();
+      }
+      assertThat(requests).hasSizeGreaterThan(50);
+      for (Path request : requests) {
+        String name = request.getFileName().toString().replace(".request.json", "");
+        // As when the goldens were recorded, the EHR's FHIR server (here the jar's demo server,
+        // dated for the same day) comes along with the prefetch: it serves only the Medications
+        // that MedicationRequests reference, which prefetch templates cannot include.
+        com.fasterxml.jackson.databind.node.ObjectNode body =
+            (com.fasterxml.jackson.databind.node.ObjectNode)
+                TestServers.JSON.readTree(request.toFile());
+        body.put("fhirServer", base + "/fhir");
+        JsonNode answer =
+            TestServers.JSON.readTree(
+                TestServers.post(base + "/cds-services/mineral-balance", body.toString()).body());
+        assertThat(answer)
+            .as("golden response of %s", name)
+            .isEqualTo(
+                TestServers.JSON.readTree(EXAMPLES.resolve(name + ".response.json").toFile()));
+      }
+
+      // check --now against the demo FHIR server (dated for the same day) gives the same cards,
+      // apart from the uuids, which come from a random hookInstance.
+      String patient = "hypokalemia-on-furosemide";
+      Process check =
+          runJar(
+              jar,
+              "check",
+              "--fhir-server",
+              base + "/fhir",
+              "--patient",
+              patient,
+              "--now",
+              GOLDEN_NOW,
+              "--json");
+      String printed = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(check.waitFor()).as(printed).isZero();
+      JsonNode checked = withoutUuids(TestServers.JSON.readTree(printed).path("cards"));
+      JsonNode golden =
+          withoutUuids(
+              TestServers.JSON
+                  .readTree(EXAMPLES.resolve(patient + ".response.json").toFile())
+                  .path("cards"));
+      assertThat(checked).isEqualTo(golden);
+    } finally {
+      process.destroy();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static final Path EXAMPLES = Path.of("hooks/mineral-balance/examples");
+
+  /** The date the golden examples are written for (fhir-resources/README.md). */
+  private static final String GOLDEN_NOW = "2026-11-20T12:00:00Z";
+
+  private static JsonNode withoutUuids(JsonNode node) {
+    JsonNode copy = node.deepCopy();
+    strip(copy);
+    return copy;
+  }
+
+  private static void strip(JsonNode node) {
+    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+      o.remove("uuid");
+    }
+    node.forEach(JarIT::strip);
+  }
+
   @Test
   void theKnowledgeReportCommandPrintsTheReportTheBuildWrote() throws Exception {
     Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));

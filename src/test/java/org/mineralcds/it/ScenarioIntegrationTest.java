@@ -215,14 +215,25 @@ class ScenarioIntegrationTest {
     return expected;
   }
 
-  private static void assertCardContract(JsonNode response) {
+  private static void assertCardContract(JsonNode response) throws Exception {
     List<String> order = List.of("critical", "warning", "info");
     int last = 0;
     for (JsonNode card : response.path("cards")) {
       assertThat(UUID.fromString(card.path("uuid").asText())).isNotNull();
       assertThat(card.path("summary").asText()).hasSizeLessThan(140).isNotBlank();
       assertThat(card.path("source").path("label").asText()).isEqualTo("mineral-cds");
-      assertThat(card.path("source").path("url").asText()).startsWith("http");
+      // source.url: this service's page about the rule (published at the public base URL).
+      String page = card.path("source").path("url").asText();
+      assertThat(page).startsWith(TestServers.PUBLIC_BASE_URL + "/knowledge/rules/");
+      HttpResponse<String> about =
+          TestServers.get(service.baseUrl() + page.substring(TestServers.PUBLIC_BASE_URL.length()));
+      assertThat(about.statusCode()).as(page).isEqualTo(200);
+      assertThat(about.body()).contains(page.substring(page.lastIndexOf('/') + 1));
+      assertThat(card.path("extension").path("org.mineral-cds.rules").isArray()).isTrue();
+      for (JsonNode link : card.path("links")) {
+        assertThat(link.path("type").asText()).isEqualTo("absolute");
+        assertThat(link.path("url").asText()).startsWith("https://").doesNotContain("search");
+      }
       int rank = order.indexOf(card.path("indicator").asText());
       assertThat(rank).isGreaterThanOrEqualTo(last);
       last = rank;

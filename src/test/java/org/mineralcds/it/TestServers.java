@@ -29,6 +29,7 @@ import org.mineralcds.demo.ScenarioStore;
 final class TestServers {
 
   static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
+  static final String PUBLIC_BASE_URL = "http://127.0.0.1:8080";
   static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient HTTP =
@@ -36,6 +37,10 @@ final class TestServers {
 
   private TestServers() {}
 
+  /**
+   * The service on any free port, answering as if published at the default address, so golden
+   * responses (whose rule page links use the public base URL) do not depend on the port.
+   */
   static ServiceConfig config() {
     return new ServiceConfig(
         "127.0.0.1",
@@ -49,7 +54,12 @@ final class TestServers {
         10,
         null,
         false,
-        false);
+        false,
+        PUBLIC_BASE_URL,
+        ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
+        List.of(),
+        false,
+        ServiceConfig.DEFAULT_CLOCK_SKEW);
   }
 
   static MineralCds startService() {
@@ -107,6 +117,12 @@ final class TestServers {
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .timeout(Duration.ofSeconds(30))
             .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

@@ -182,7 +182,8 @@ class KnowledgeLoaderTest {
   void negativeLookbackDays() throws IOException {
     editBand("vitamin-d-high", "lookbackDays: 365", "lookbackDays: -365");
 
-    assertSingleProblem("rule vitamin-d-high", "'lookbackDays'", "positive");
+    assertSingleProblem(
+        "rules.yaml line ", "rule vitamin-d-high", "'lookbackDays'", "minimum value of 1");
   }
 
   @Test
@@ -359,7 +360,7 @@ class KnowledgeLoaderTest {
         "    indicator: info\n    severity: high\n");
 
     assertSingleProblem(
-        "due-tests.yaml", "rule amiodarone-thyroid-monitoring", "unknown field 'severity'");
+        "due-tests.yaml line ", "rule amiodarone-thyroid-monitoring", "unknown key 'severity'");
   }
 
   @Test
@@ -373,14 +374,14 @@ class KnowledgeLoaderTest {
         "due-tests.yaml",
         "rule amiodarone-thyroid-monitoring",
         "test tsh",
-        "unknown field 'withinMonths'");
+        "unknown key 'withinMonths'");
   }
 
   @Test
   void workUpsHaveNoFamily() throws IOException {
     editDueRule("bone-pain-workup", "    review: draft\n", "    review: draft\n    family: bone\n");
 
-    assertSingleProblem("due-tests.yaml", "rule bone-pain-workup", "unknown field 'family'");
+    assertSingleProblem("due-tests.yaml line ", "rule bone-pain-workup", "unknown key 'family'");
   }
 
   @Test
@@ -497,6 +498,100 @@ class KnowledgeLoaderTest {
         "rule paresthesia-workup",
         "test magnesium",
         "activeAtLeastDays needs a medication trigger");
+  }
+
+  // ---- the JSON Schemas --------------------------------------------------------------------
+
+  @Test
+  void aMisspelledKeyIsReportedAsUnknownWithItsFileAndLine() throws IOException {
+    editBand("vitamin-d-high", "lookbackDays: 365", "lookbackDay: 365");
+    List<String> lines = Files.readAllLines(dir.resolve("rules.yaml"));
+    int line =
+        1
+            + lines.indexOf(
+                lines.stream()
+                    .filter(l -> l.contains("lookbackDay: 365"))
+                    .findFirst()
+                    .orElseThrow());
+
+    // One problem, naming the misspelled key where it is, not a different (missing) field.
+    assertSingleProblem(
+        "rules.yaml line " + line + ":", "rule vitamin-d-high", "unknown key 'lookbackDay'");
+  }
+
+  @Test
+  void aWrongTypeIsReportedWithItsFileAndLine() throws IOException {
+    replaceOnce("tests.yaml", "label: magnesium", "label: [magnesium]");
+
+    assertSingleProblem("tests.yaml line ", "test magnesium", "'label'", "array");
+  }
+
+  @Test
+  void theSchemasAllowARationalePerRule() throws IOException {
+    editBand(
+        "potassium-low",
+        "        review: draft\n",
+        "        review: draft\n"
+            + "        rationale: Low potassium with a drug cause needs action soon.\n");
+
+    assertThat(KnowledgeLoader.fromDirectory(dir).rules().bands()).isNotEmpty();
+  }
+
+  @Test
+  void invalidYamlIsReportedWithItsFileAndLine() throws IOException {
+    replaceOnce("tests.yaml", "label: magnesium,", "label: magnesium: x,");
+
+    assertSingleProblem("tests.yaml line 8: not valid YAML", "expected ',' or '}'");
+  }
+
+  @Test
+  void everyKnowledgeFileNamesItsSchemaForEditors() throws IOException {
+    for (String file : KnowledgeLoader.FILES) {
+      String first = Files.readAllLines(PACKAGED.resolve(file)).get(0);
+      String schema = KnowledgeSchemas.schemaName(file);
+      assertThat(first).isEqualTo("# yaml-language-server: $schema=../schema/" + schema);
+      assertThat(PACKAGED.resolveSibling("schema").resolve(schema)).isRegularFile();
+      assertThat(KnowledgeSchemas.schemaText(schema)).isPresent();
+    }
+  }
+
+  // ---- sources ------------------------------------------------------------------------------
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "https://pubmed.ncbi.nlm.nih.gov/?term=Kost+critical+limits",
+        "https://www.ncbi.nlm.nih.gov/books/?term=statpearls+hypomagnesemia",
+        "https://www.fda.gov/search?s=biotin",
+        "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query=digoxin",
+        "https://www.google.com/search?q=hypokalemia",
+        "https://example.org/find?query=x&page=2"
+      })
+  void aSearchPageIsRefusedAsACitation(String url) throws IOException {
+    replaceOnce(
+        "sources.yaml", "url: https://doi.org/10.1681/ASN.2007070792", "url: \"" + url + "\"");
+
+    assertSingleProblem("source huang-kuo-2007", "search page");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "https://doi.org/10.1681/ASN.2007070792",
+        "https://pubmed.ncbi.nlm.nih.gov/2296126/",
+        "https://pmc.ncbi.nlm.nih.gov/articles/PMC5892769/",
+        "https://dailymed.nlm.nih.gov/dailymed/drugInfo.cfm?setid=49e5afe9-a0c7-40c4-af9f-f287a80c5c88",
+        "https://www.ncbi.nlm.nih.gov/books/NBK500003/",
+        "https://kdigo.org/guidelines/ckd-mbd/"
+      })
+  void aDocumentUrlIsNotASearchPage(String url) {
+    assertThat(KnowledgeLoader.isSearchPage(url)).isFalse();
+  }
+
+  @Test
+  void noPackagedSourceIsASearchPage() {
+    assertThat(KnowledgeLoader.fromDirectory(PACKAGED).rules().citations().values())
+        .allSatisfy(c -> assertThat(KnowledgeLoader.isSearchPage(c.url())).as(c.key()).isFalse());
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -85,7 +85,8 @@ final class Support {
         null,
         false,
         false,
-        null,
+        // As published at the default address: golden responses name their rule pages there.
+        "http://127.0.0.1:8080",
         maxConcurrent,
         List.of(),
         false,
@@ -118,7 +119,8 @@ final class Support {
         c.trustedIssuers(),
         c.allowSandboxIssuer(),
         c.clockSkew(),
-        fhirLimits);
+        fhirLimits,
+        c.now());
   }
 
   static ServiceConfig defaultConfig() {

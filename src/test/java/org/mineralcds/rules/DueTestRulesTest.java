@@ -159,10 +159,17 @@ class DueTestRulesTest {
 
     /** The due-test cards alone, in the order of {@link #due}. */
     List<Card> dueCards() {
-      List<Card> cards = RENDERER.render(List.of(), due, PATIENT_ID, HOOK_INSTANCE);
+      List<Card> cards =
+          RENDERER.renderEach(
+              List.of(), due, PATIENT_ID, HOOK_INSTANCE, CardRenderer.DEFAULT_BASE_URL);
       assertThat(cards).as("one card per due-test finding").hasSameSizeAs(due);
       return cards;
     }
+  }
+
+  /** The suggestion ordering every missing test: the only one, or the last ("Order all"). */
+  private static org.mineralcds.hook.Suggestion orderAll(Card card) {
+    return card.suggestions().get(card.suggestions().size() - 1);
   }
 
   private static Outcome run(PatientRecord patient) {
@@ -362,10 +369,18 @@ class DueTestRulesTest {
       assertThat(Character.isUpperCase(card.summary().charAt(0))).as(card.summary()).isTrue();
       assertThat(card.indicator()).isEqualTo(f.indicator().code());
       assertThat(card.source().topic().code()).isEqualTo(f.topic()).isIn(MONITORING, WORKUP);
-      assertThat(card.source().url()).startsWith("http");
-      assertThat(card.detail()).contains("**Due:**").contains("`" + f.lead().id() + "`");
-      assertThat(card.suggestions()).hasSize(1);
-      assertThat(card.suggestions().get(0).actions()).hasSameSizeAs(f.missing());
+      assertThat(card.source().url())
+          .isEqualTo(CardRenderer.rulePage(CardRenderer.DEFAULT_BASE_URL, f.lead().id()));
+      assertThat(card.detail()).contains("**Due:**").doesNotContain("`" + f.lead().id() + "`");
+      assertThat(card.extension().get(CardRenderer.RULES_EXTENSION))
+          .isEqualTo(f.rules().stream().map(DueTestRule::id).toList());
+      // One suggestion per missing test, plus one ordering them all when there are several.
+      assertThat(card.suggestions())
+          .hasSize(f.missing().size() == 1 ? 1 : f.missing().size() + 1)
+          .allSatisfy(s -> assertThat(s.actions()).isNotEmpty());
+      assertThat(orderAll(card).actions()).hasSameSizeAs(f.missing());
+      assertThat(card.selectionBehavior())
+          .isEqualTo(f.missing().size() == 1 ? "at-most-one" : "any");
     }
     assertThat(cards)
         .filteredOn(k -> k.source().topic().code().equals(WORKUP))
@@ -431,7 +446,7 @@ class DueTestRulesTest {
     List<Card> cards = out.dueCards();
     for (int i = 0; i < cards.size(); i++) {
       DueTestsFinding f = out.due().get(i);
-      List<Action> actions = cards.get(i).suggestions().get(0).actions();
+      List<Action> actions = orderAll(cards.get(i)).actions();
       assertThat(actions).hasSameSizeAs(f.missing());
       for (int j = 0; j < actions.size(); j++) {
         MissingTest m = f.missing().get(j);
@@ -460,7 +475,7 @@ class DueTestRulesTest {
         .containsEntry("due:proton-pump-inhibitor", "MedicationRequest/omeprazole")
         .containsEntry("due:symptom-workup", "Condition/icd10-K90-0");
     List<String> loincs =
-        cards.get(1).suggestions().get(0).actions().stream()
+        orderAll(cards.get(1)).actions().stream()
             .map(a -> a.resource().path("code").path("coding").get(0).path("code").asText())
             .toList();
     assertThat(loincs).containsExactly("3016-3", "3024-7");
@@ -490,7 +505,12 @@ class DueTestRulesTest {
             "- Potassium: none in the last 3 months (the shorter interval for this patient's"
                 + " risk factors); last potassium 4.2 mmol/L on ")
         .contains("- Magnesium: none in the last 12 months.")
-        .contains("`diuretic-potassium-monitoring`, `diuretic-magnesium-monitoring`");
+        .doesNotContain("diuretic-potassium-monitoring");
+    // The rule ids are machine-readable, not in the clinician's text.
+    assertThat(card.extension())
+        .containsEntry(
+            CardRenderer.RULES_EXTENSION,
+            List.of("diuretic-potassium-monitoring", "diuretic-magnesium-monitoring"));
 
     Outcome undated =
         run(

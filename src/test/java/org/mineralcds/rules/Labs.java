@@ -77,6 +77,8 @@ public final class Labs {
     private String reference;
     private boolean noReference;
     private boolean hemolyzed;
+    private String reportedValue;
+    private String reportedUnit;
 
     private Lab(Analyte analyte, String value, Duration age) {
       this.analyte = analyte;
@@ -118,6 +120,13 @@ public final class Labs {
       return this;
     }
 
+    /** As the lab reported it, in another accepted unit (the value above stays canonical). */
+    public Lab reported(String value, String unit) {
+      reportedValue = value;
+      reportedUnit = unit;
+      return this;
+    }
+
     public Lab reference(String ref) {
       reference = ref;
       return this;
@@ -149,8 +158,8 @@ public final class Labs {
           analyte,
           codeAndUnit[0],
           new Measurement(new BigDecimal(value), comparator),
-          comparator.symbol() + value,
-          codeAndUnit[1],
+          comparator.symbol() + (reportedValue != null ? reportedValue : value),
+          reportedUnit != null ? reportedUnit : codeAndUnit[1],
           effective(),
           false,
           status,
