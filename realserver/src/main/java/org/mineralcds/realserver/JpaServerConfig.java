@@ -58,6 +58,12 @@ public class JpaServerConfig {
     settings.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ANY);
     settings.setAllowInlineMatchUrlReferences(true);
     settings.setAllowExternalReferences(true);
+    // The loader sends a patient's record in independent pieces (see Loader).
+    settings.setEnforceReferentialIntegrityOnWrite(false);
+    settings.setMassIngestionMode(true);
+    settings.setTagStorageMode(JpaStorageSettings.TagStorageModeEnum.INLINE);
+    settings.setStoreMetaSourceInformation(
+        JpaStorageSettings.StoreMetaSourceInformationEnum.NONE);
     settings.setAutoCreatePlaceholderReferenceTargets(false);
     settings.setIndexMissingFields(JpaStorageSettings.IndexEnabledEnum.DISABLED);
     settings.setAdvancedHSearchIndexing(false);

@@ -14,6 +14,7 @@ record Options(
     Path h2Directory,
     Synthea.Population population,
     int loadThreads,
+    java.util.Set<String> skipTypes,
     boolean printCounts) {
 
   static final String USAGE =
@@ -35,6 +36,8 @@ record Options(
         --synthea-classpath FILE  file holding the Synthea classpath (needed to generate)
         --population DIR          load an existing Synthea output directory instead
         --load-threads N          patient bundles posted at once (default 2)
+        --skip-types T1,T2        resource types left out when loading patients, e.g.
+                                  Claim,ExplanationOfBenefit (default: none)
       other:
         --port N                  port on 127.0.0.1 (default 0: any free port)
         --counts                  print resource counts before the ready line
@@ -57,11 +60,12 @@ record Options(
     Path syntheaClasspath = null;
     int loadThreads = 2;
     boolean counts = false;
+    java.util.Set<String> skip = java.util.Set.of();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       switch (arg) {
         case "--help", "-h" -> {
-          return new Options(true, 0, null, null, null, 0, false);
+          return new Options(true, 0, null, null, null, 0, java.util.Set.of(), false);
         }
         case "--h2-memory" -> h2Memory = true;
         case "--counts" -> counts = true;
@@ -85,6 +89,7 @@ record Options(
             case "--reference-date" -> referenceDate = value;
             case "--synthea-classpath" -> syntheaClasspath = Path.of(value);
             case "--load-threads" -> loadThreads = Integer.parseInt(value);
+            case "--skip-types" -> skip = java.util.Set.of(value.split(","));
             default -> throw new IllegalArgumentException("unknown option " + arg);
           }
         }
@@ -138,6 +143,6 @@ record Options(
     } else {
       database = Database.h2File(h2);
     }
-    return new Options(false, port, database, h2, population, loadThreads, counts);
+    return new Options(false, port, database, h2, population, loadThreads, skip, counts);
   }
 }

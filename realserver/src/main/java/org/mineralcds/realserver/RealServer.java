@@ -103,7 +103,7 @@ public final class RealServer {
         (System.nanoTime() - started) / 1e9, database.url().replaceAll(";.*", ""));
 
     if (population != null) {
-      Loader loader = new Loader(base, options.loadThreads());
+      Loader loader = new Loader(base, options.loadThreads(), options.skipTypes());
       boolean loadNow =
           loadedMarker != null ? !Files.exists(loadedMarker) : loader.count("Patient") == 0;
       if (loadNow) {
@@ -117,7 +117,7 @@ public final class RealServer {
       }
     }
     if (options.printCounts()) {
-      Loader counter = new Loader(base, 1);
+      Loader counter = new Loader(base, 1, java.util.Set.of());
       System.out.println(
           "real-server: holds "
               + counter.count("Patient")
