@@ -5,7 +5,8 @@ import ca.uhn.fhir.jpa.model.dialect.HapiFhirPostgresDialect;
 import java.nio.file.Path;
 
 /** Where the JPA server keeps its data: an H2 file (or memory) database, or PostgreSQL. */
-public record Database(String url, String user, String password, String dialect, int maxConnections) {
+public record Database(
+    String url, String user, String password, String dialect, int maxConnections) {
 
   /** An H2 database in files {@code directory/fhir.*}, created when absent. */
   public static Database h2File(Path directory) {
@@ -22,7 +23,11 @@ public record Database(String url, String user, String password, String dialect,
   /** An H2 database in memory, lost when the process ends. */
   public static Database h2Memory() {
     return new Database(
-        "jdbc:h2:mem:fhir;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE", "sa", "", HapiFhirH2Dialect.class.getName(), 20);
+        "jdbc:h2:mem:fhir;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE",
+        "sa",
+        "",
+        HapiFhirH2Dialect.class.getName(),
+        20);
   }
 
   /** A PostgreSQL database (the schema is created by Hibernate on first start). */

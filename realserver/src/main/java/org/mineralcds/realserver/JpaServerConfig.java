@@ -62,8 +62,7 @@ public class JpaServerConfig {
     settings.setEnforceReferentialIntegrityOnWrite(false);
     settings.setMassIngestionMode(true);
     settings.setTagStorageMode(JpaStorageSettings.TagStorageModeEnum.INLINE);
-    settings.setStoreMetaSourceInformation(
-        JpaStorageSettings.StoreMetaSourceInformationEnum.NONE);
+    settings.setStoreMetaSourceInformation(JpaStorageSettings.StoreMetaSourceInformationEnum.NONE);
     settings.setAutoCreatePlaceholderReferenceTargets(false);
     settings.setIndexMissingFields(JpaStorageSettings.IndexEnabledEnum.DISABLED);
     settings.setAdvancedHSearchIndexing(false);

@@ -5,21 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Posts Synthea's transaction bundles to a FHIR server over HTTP: hospitals and practitioners
- * first (patients' bundles refer to them by conditional references), then the patients.
+ * Posts Synthea's transaction bundles to a FHIR server over HTTP: hospitals and practitioners first
+ * (patients' bundles refer to them by conditional references), then the patients.
  */
 final class Loader {
 
@@ -137,12 +137,12 @@ final class Loader {
   }
 
   /**
-   * A patient's bundle as transactions of {@link #CHUNK} entries: HAPI's cost per entry grows
-   * with the size of a transaction (one persistence context for all of it), so Synthea's bundles
-   * of 1,000-5,000 entries load many times faster cut up. To make the pieces independent, every
-   * entry becomes a PUT with Synthea's own uuid as its id ({@code urn:uuid:X} references become
-   * {@code Type/X}) and conditional references to practitioners, organisations and locations are
-   * resolved once, here. Entries of {@link #skipTypes} are left out.
+   * A patient's bundle as transactions of {@link #CHUNK} entries: HAPI's cost per entry grows with
+   * the size of a transaction (one persistence context for all of it), so Synthea's bundles of
+   * 1,000-5,000 entries load many times faster cut up. To make the pieces independent, every entry
+   * becomes a PUT with Synthea's own uuid as its id ({@code urn:uuid:X} references become {@code
+   * Type/X}) and conditional references to practitioners, organisations and locations are resolved
+   * once, here. Entries of {@link #skipTypes} are left out.
    */
   private void postInChunks(
       Path file, AtomicLong bytes, AtomicLong largest, AtomicLong largestEntries)

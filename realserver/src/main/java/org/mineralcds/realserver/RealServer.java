@@ -138,8 +138,7 @@ public final class RealServer {
       throws Exception {
     FhirContext fhirContext = context.getBean(FhirContext.class);
     RestfulServer fhir = new RestfulServer(fhirContext);
-    fhir.registerProviders(
-        context.getBean(ResourceProviderFactory.class).createProviders());
+    fhir.registerProviders(context.getBean(ResourceProviderFactory.class).createProviders());
     fhir.registerProvider(context.getBean(JpaSystemProvider.class));
     JpaStorageSettings settings = context.getBean(JpaStorageSettings.class);
     fhir.setServerConformanceProvider(
@@ -179,5 +178,4 @@ public final class RealServer {
       }
     }
   }
-
 }

@@ -89,10 +89,7 @@ final class Synthea {
     long started = System.nanoTime();
     Path log = population.directory().resolve("synthea.log");
     Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     int status = process.waitFor();
     if (status != 0) {
       throw new IllegalStateException("Synthea failed (exit " + status + "), see " + log);
