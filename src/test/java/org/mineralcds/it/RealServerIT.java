@@ -207,7 +207,9 @@ class RealServerIT {
             "--seed",
             System.getProperty("realserver.seed", "42"),
             "--size",
-            System.getProperty("realserver.size", "20"),
+            System.getProperty("realserver.size", "15"),
+            "--years",
+            System.getProperty("realserver.years", "10"),
             "--skip-types",
             System.getProperty("realserver.skipTypes", SKIP_TYPES),
             "--counts");
