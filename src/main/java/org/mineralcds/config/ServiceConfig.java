@@ -21,6 +21,7 @@ import java.util.List;
  * @param allowSandboxIssuer accept JWTs from the public CDS Hooks sandbox, whose private key is
  *     public: for testing only
  * @param clockSkew tolerance for JWT exp, nbf and iat
+ * @param memory card log, feedback and suppression settings
  */
 public record ServiceConfig(
     String host,
@@ -39,7 +40,8 @@ public record ServiceConfig(
     int maxConcurrentHooks,
     List<TrustedIssuer> trustedIssuers,
     boolean allowSandboxIssuer,
-    Duration clockSkew) {
+    Duration clockSkew,
+    MemorySettings memory) {
 
   public static final int DEFAULT_MAX_CONCURRENT_HOOKS = 32;
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
@@ -48,6 +50,69 @@ public record ServiceConfig(
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     allowedFhirServers = List.copyOf(allowedFhirServers);
     trustedIssuers = List.copyOf(trustedIssuers);
+  }
+
+  /** As the canonical constructor, without memory (see {@link MemorySettings#disabled()}). */
+  public ServiceConfig(
+      String host,
+      int port,
+      List<String> corsAllowedOrigins,
+      List<String> allowedFhirServers,
+      Duration fhirConnectTimeout,
+      Duration fhirReadTimeout,
+      Duration hookDeadline,
+      int maxBodyBytes,
+      int maxFhirPages,
+      Path knowledgeDir,
+      boolean demo,
+      boolean insecureAllowRemoteUnauthenticated,
+      String publicBaseUrl,
+      int maxConcurrentHooks,
+      List<TrustedIssuer> trustedIssuers,
+      boolean allowSandboxIssuer,
+      Duration clockSkew) {
+    this(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        publicBaseUrl,
+        maxConcurrentHooks,
+        trustedIssuers,
+        allowSandboxIssuer,
+        clockSkew,
+        MemorySettings.disabled());
+  }
+
+  /** The same settings with {@code memory}. */
+  public ServiceConfig withMemory(MemorySettings memory) {
+    return new ServiceConfig(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        publicBaseUrl,
+        maxConcurrentHooks,
+        trustedIssuers,
+        allowSandboxIssuer,
+        clockSkew,
+        memory);
   }
 
   /** The settings without EHR authentication: loopback callers only (the unconfigured default). */
