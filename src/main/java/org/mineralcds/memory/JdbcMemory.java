@@ -540,9 +540,9 @@ public final class JdbcMemory implements Memory {
           if (insertFeedback(c, item, issuer, now)) {
             stored++;
             if (item.outcome().equals("overridden")) {
-              insertSuppression(c, item, card, patients.get(i), issuer);
+              insertSuppression(c, item, card, patients.get(i), issuer, now);
             } else {
-              insertAcceptedTests(c, item, card, patients.get(i), issuer);
+              insertAcceptedTests(c, item, card, patients.get(i), issuer, now);
             }
           } else {
             duplicates++;
@@ -646,11 +646,11 @@ public final class JdbcMemory implements Memory {
   }
 
   private void insertSuppression(
-      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer)
+      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
       throws SQLException {
     String reason = item.overrideReason();
     int days = settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
-    Instant from = item.outcomeAt();
+    Instant from = now; // the service's clock, not the caller's outcomeTimestamp
     try (PreparedStatement del =
         c.prepareStatement("DELETE FROM suppression WHERE card_uuid = ?")) {
       del.setString(1, card.cardUuid());
@@ -681,7 +681,7 @@ public final class JdbcMemory implements Memory {
   }
 
   private void insertAcceptedTests(
-      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer)
+      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
       throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
@@ -701,8 +701,8 @@ public final class JdbcMemory implements Memory {
           s.setString(4, patient);
           s.setString(5, issuer);
           s.setString(6, card.leadRule());
-          s.setLong(7, item.outcomeAt().toEpochMilli());
-          s.setLong(8, item.outcomeAt().plus(Duration.ofDays(days)).toEpochMilli());
+          s.setLong(7, now.toEpochMilli());
+          s.setLong(8, now.plus(Duration.ofDays(days)).toEpochMilli());
           s.addBatch();
         }
       }
