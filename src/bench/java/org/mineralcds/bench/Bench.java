@@ -12,6 +12,7 @@ import java.util.Arrays;
  * java -jar target/bench/mineral-cds-bench.jar load [options]         load on the prefetch or FHIR path
  * java -jar target/bench/mineral-cds-bench.jar startup [options]      launch-to-listening time, RSS
  * java -jar target/bench/mineral-cds-bench.jar generate [FILE]        rewrite the realistic request
+ * java -jar target/bench/mineral-cds-bench.jar memory fill|feedback|analytics [options]
  * </pre>
  */
 public final class Bench {
@@ -26,6 +27,7 @@ public final class Bench {
       case "cputime" -> CpuTimeBench.main(rest);
       case "load" -> LoadBench.main(rest);
       case "startup" -> StartupBench.main(rest);
+      case "memory" -> MemoryBench.main(rest);
       case "generate" -> {
         Path file =
             Path.of(rest.length > 0 ? rest[0] : "src/bench/resources" + RealisticRequest.RESOURCE);
@@ -40,6 +42,7 @@ public final class Bench {
             java -jar target/bench/mineral-cds-bench.jar load --help
             java -jar target/bench/mineral-cds-bench.jar startup --help
             java -jar target/bench/mineral-cds-bench.jar generate [FILE]
+            java -jar target/bench/mineral-cds-bench.jar memory fill|feedback|analytics --data-dir DIR
             """);
       }
     }

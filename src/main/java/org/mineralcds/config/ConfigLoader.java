@@ -184,7 +184,7 @@ public final class ConfigLoader {
       problems.add("--data-dir must name a directory");
     }
     String url = values.get("--database-url").trim();
-    if (!url.isEmpty() && !url.startsWith("jdbc:postgresql://") && !url.startsWith("jdbc:h2:")) {
+    if (!url.isEmpty() && !url.startsWith("jdbc:postgresql://")) {
       problems.add("--database-url must be a jdbc:postgresql://HOST:PORT/DB URL");
     }
     int retention = integer(values, "--card-log-retention-days", 1, 36_500, problems);

@@ -3,7 +3,6 @@ package org.mineralcds.memory;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,9 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The memory over JDBC: embedded H2 (file mode, PostgreSQL compatibility, every commit written
- * before it returns) under the data directory, or PostgreSQL. Flyway migrates the schema at start;
- * HikariCP pools connections.
+ * The memory over JDBC: embedded SQLite (WAL, every commit in the log before it returns) in the
+ * data directory, or PostgreSQL. Flyway migrates the schema at start; HikariCP pools connections.
  *
  * <p>The card log is written by one thread in batches, off the request thread. Cards still queued
  * are kept in memory by uuid, so feedback for a card not yet written finds it. When the database is
@@ -87,7 +85,19 @@ public final class JdbcMemory implements Memory {
       config.setPassword(settings.databasePassword());
     }
     config.setPoolName("memory");
-    config.setMaximumPoolSize(8);
+    if (embedded(settings)) {
+      // SQLite in WAL mode: a commit is in the log file before it returns, so it survives the
+      // process being killed (kill -9; power loss may lose the last commits: use PostgreSQL where
+      // that matters). Readers run beside the one writer; writers wait their turn (busy timeout),
+      // taking the write lock when their transaction begins.
+      config.addDataSourceProperty("journal_mode", "WAL");
+      config.addDataSourceProperty("synchronous", "NORMAL");
+      config.addDataSourceProperty("busy_timeout", "10000");
+      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      config.setMaximumPoolSize(4);
+    } else {
+      config.setMaximumPoolSize(8);
+    }
     config.setMinimumIdle(2);
     config.setConnectionTimeout(1000);
     config.setValidationTimeout(1000);
@@ -98,19 +108,16 @@ public final class JdbcMemory implements Memory {
     this.writer.setDaemon(true);
   }
 
-  /** The JDBC URL: PostgreSQL as configured, or the embedded H2 file under the data directory. */
+  /** The JDBC URL: PostgreSQL as configured, or the embedded SQLite file in the data directory. */
   static String jdbcUrl(MemorySettings settings) {
     if (settings.databaseUrl() != null) {
       return settings.databaseUrl();
     }
-    Path file = settings.dataDir().toAbsolutePath().resolve("mineral-cds");
-    // WRITE_DELAY=0: a commit is in the file before it returns (survives kill -9, BENCHMARKS.md).
-    // FILE_LOCK=FS: an OS lock, released when the process dies, so a restart after kill -9 opens
-    // the database at once.
-    return "jdbc:h2:file:"
-        + file
-        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-        + ";WRITE_DELAY=0;FILE_LOCK=FS";
+    return "jdbc:sqlite:" + settings.dataDir().toAbsolutePath().resolve("mineral-cds.db");
+  }
+
+  private static boolean embedded(MemorySettings settings) {
+    return settings.databaseUrl() == null || settings.databaseUrl().startsWith("jdbc:sqlite:");
   }
 
   /**
@@ -763,7 +770,7 @@ public final class JdbcMemory implements Memory {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    closing = true; // the writer ends at its next idle poll (no interrupt: H2 is doing file IO)
+    closing = true; // the writer ends at its next idle poll (not interrupted mid-write)
     try {
       writer.join(2000);
     } catch (InterruptedException e) {
