@@ -246,14 +246,15 @@ public final class MineralCds implements AutoCloseable {
   }
 
   /** The memory database, migrated on a thread of its own while the rest starts. */
-  private static JdbcMemory openMemory(ServiceConfig config, Metrics metrics, Knowledge knowledge) {
+  private static JdbcMemory openMemory(
+      ServiceConfig config, Metrics metrics, Knowledge knowledge, Clock clock) {
     Set<String> unknown = new LinkedHashSet<>(config.memory().silentRules());
     unknown.removeAll(ruleIds(knowledge));
     if (!unknown.isEmpty()) {
       throw new IllegalStateException("--silent-rules names unknown rule ids: " + unknown);
     }
     return new JdbcMemory(
-        config.memory(), metrics::memory, serviceVersion(), knowledgeVersion(knowledge));
+        config.memory(), metrics::memory, clock, serviceVersion(), knowledgeVersion(knowledge));
   }
 
   /** Builds and starts the service; {@code clock} is the service's notion of now. */
@@ -286,7 +287,8 @@ public final class MineralCds implements AutoCloseable {
     // they wait for a FHIR server (CpuSlots, BENCHMARKS.md).
     CpuSlots cpuSlots = new CpuSlots(2 * Runtime.getRuntime().availableProcessors());
     Knowledge knowledge = knowledge(config);
-    JdbcMemory memory = config.memory().enabled() ? openMemory(config, metrics, knowledge) : null;
+    JdbcMemory memory =
+        config.memory().enabled() ? openMemory(config, metrics, knowledge, clock) : null;
     // Migrations run while the rest starts; joined before the first request can arrive.
     CompletableFuture<Void> memoryStarted =
         memory == null

@@ -60,7 +60,7 @@ final class MemoryBench {
                 System.getenv("MINERALCDS_DATABASE_PASSWORD"))
             : MemorySettings.embedded(Path.of(o.getOrDefault("data-dir", "bench-data")));
     String command = args.length == 0 ? "help" : args[0];
-    try (JdbcMemory memory = new JdbcMemory(settings, e -> {}, "bench", "bench")) {
+    try (JdbcMemory memory = new JdbcMemory(settings, e -> {}, java.time.Clock.systemUTC(), "bench", "bench")) {
       long t0 = System.nanoTime();
       memory.start();
       System.out.printf("open + migrate: %d ms%n", (System.nanoTime() - t0) / 1_000_000);

@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,6 +49,7 @@ public final class JdbcMemory implements Memory {
   private final MemorySettings settings;
   private final HikariDataSource pool;
   private final Consumer<String> events;
+  private final Clock clock;
   private final String serviceVersion;
   private final String knowledgeVersion;
   private final BlockingQueue<CallRecord> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
@@ -58,7 +60,9 @@ public final class JdbcMemory implements Memory {
   private volatile boolean migrated;
   private volatile long downUntilNanos = System.nanoTime();
   private volatile boolean closing;
-  private long lastPurge;
+  private final java.util.concurrent.atomic.AtomicLong unwritten =
+      new java.util.concurrent.atomic.AtomicLong();
+  private long lastPurgeNanos = System.nanoTime() - Duration.ofHours(2).toNanos();
 
   private record Pending(CardFacts facts, CallRecord call) {}
 
@@ -66,14 +70,17 @@ public final class JdbcMemory implements Memory {
    * Opens the pool (without connecting); {@link #start()} migrates.
    *
    * @param events receives memory event names for metrics (card-log-dropped, ...)
+   * @param clock the service's clock (retention and expiry are on its time)
    */
   public JdbcMemory(
       MemorySettings settings,
       Consumer<String> events,
+      Clock clock,
       String serviceVersion,
       String knowledgeVersion) {
     this.settings = settings;
     this.events = events;
+    this.clock = clock;
     this.serviceVersion = serviceVersion;
     this.knowledgeVersion = knowledgeVersion;
     HikariConfig config = new HikariConfig();
@@ -295,7 +302,9 @@ public final class JdbcMemory implements Memory {
     for (CallRecord.LoggedCard card : call.cards()) {
       pendingCards.put(card.facts().cardUuid(), new Pending(card.facts(), call));
     }
+    unwritten.incrementAndGet();
     if (!queue.offer(call)) {
+      unwritten.decrementAndGet();
       call.cards().forEach(card -> pendingCards.remove(card.facts().cardUuid()));
       events.accept("card-log-dropped");
     }
@@ -329,6 +338,7 @@ public final class JdbcMemory implements Memory {
                 card.facts().cardUuid(), (k, p) -> p.call() == call ? null : p);
           }
         }
+        unwritten.addAndGet(-batch.size());
         batch.clear();
         synchronized (flushed) {
           flushed.notifyAll();
@@ -464,11 +474,11 @@ public final class JdbcMemory implements Memory {
 
   /** Deletes what is past retention, at most once an hour. */
   private void purgeWhenDue() {
-    long now = System.currentTimeMillis();
-    if (now - lastPurge < Duration.ofHours(1).toMillis() || !available()) {
+    if (System.nanoTime() - lastPurgeNanos < Duration.ofHours(1).toNanos() || !available()) {
       return;
     }
-    lastPurge = now;
+    lastPurgeNanos = System.nanoTime();
+    long now = clock.millis();
     long cutoff = now - Duration.ofDays(settings.retentionDays()).toMillis();
     try (Connection c = pool.getConnection()) {
       for (String sql :
@@ -752,7 +762,7 @@ public final class JdbcMemory implements Memory {
   public boolean drain(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (flushed) {
-      while (!pendingCards.isEmpty() || !queue.isEmpty()) {
+      while (unwritten.get() > 0) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;

@@ -26,7 +26,13 @@ class JdbcMemoryTest {
   }
 
   static JdbcMemory open(MemorySettings settings, List<String> events) {
-    JdbcMemory memory = new JdbcMemory(settings, events::add, "test", "k1");
+    JdbcMemory memory =
+        new JdbcMemory(
+            settings,
+            events::add,
+            java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC),
+            "test",
+            "k1");
     memory.start();
     return memory;
   }
