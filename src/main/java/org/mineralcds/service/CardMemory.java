@@ -149,7 +149,11 @@ public final class CardMemory {
         shown.add(kept);
       }
     }
-    if (key != null) {
+    if (key == null) {
+      if (memory.enabled()) {
+        metrics.memory("card-log-dropped"); // the database never started: no pseudonym key yet
+      }
+    } else {
       memory.log(
           new CallRecord(
               UUID.randomUUID().toString(),
