@@ -1,11 +1,15 @@
 package org.mineralcds;
 
 import ca.uhn.fhir.context.FhirContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +44,7 @@ import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.fhir.R4Mapper;
 import org.mineralcds.fhir.WaitBracket;
 import org.mineralcds.hook.HookJson;
+import org.mineralcds.http.AnalyticsHandler;
 import org.mineralcds.http.CdsHooksHandler;
 import org.mineralcds.http.CpuSlots;
 import org.mineralcds.http.KnowledgePagesHandler;
@@ -50,8 +55,11 @@ import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 import org.mineralcds.knowledge.KnowledgePages;
 import org.mineralcds.knowledge.KnowledgeReport;
+import org.mineralcds.memory.JdbcMemory;
+import org.mineralcds.memory.Memory;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
+import org.mineralcds.service.CardMemory;
 import org.mineralcds.service.MineralBalanceService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,10 +71,27 @@ public final class MineralCds implements AutoCloseable {
 
   private final Server server;
   private final ExecutorService fetchPool;
+  private final JdbcMemory memory;
 
-  private MineralCds(Server server, ExecutorService fetchPool) {
+  private MineralCds(Server server, ExecutorService fetchPool, JdbcMemory memory) {
     this.server = server;
     this.fetchPool = fetchPool;
+    this.memory = memory;
+  }
+
+  /** The memory, or null when it is off. */
+  public JdbcMemory memory() {
+    return memory;
+  }
+
+  /** The management port (admin endpoints), or -1 when there is none. */
+  public int managementPort() {
+    for (var c : server.getConnectors()) {
+      if ("management".equals(c.getName())) {
+        return ((ServerConnector) c).getLocalPort();
+      }
+    }
+    return -1;
   }
 
   public static void main(String[] args) {
@@ -147,7 +172,7 @@ public final class MineralCds implements AutoCloseable {
       Metrics metrics,
       FhirContext fhir,
       WaitBracket fhirWaits) {
-    return service(config, knowledge(config), clock, fetchPool, metrics, fhir, fhirWaits);
+    return service(config, clock, fetchPool, metrics, fhir, fhirWaits, knowledge(config), null);
   }
 
   /** The knowledge: the packaged copy, or the one under --knowledge-dir. */
@@ -157,14 +182,16 @@ public final class MineralCds implements AutoCloseable {
         : KnowledgeLoader.fromDirectory(config.knowledgeDir().resolve(SERVICE_ID));
   }
 
-  private static MineralBalanceService service(
+  /** As above, with {@code memory} (null: none) for suppression, silent mode and the card log. */
+  static MineralBalanceService service(
       ServiceConfig config,
-      Knowledge knowledge,
       Clock clock,
       ExecutorService fetchPool,
       Metrics metrics,
       FhirContext fhir,
-      WaitBracket fhirWaits) {
+      WaitBracket fhirWaits,
+      Knowledge knowledge,
+      Memory memory) {
     PatientDataLoader loader =
         new PatientDataLoader(
             fhir.getResourceTypes(),
@@ -193,7 +220,56 @@ public final class MineralCds implements AutoCloseable {
         new CardRenderer(knowledge.labs(), knowledge.rules()),
         clock,
         config.allowedFhirServers(),
-        metrics);
+        metrics,
+        memory == null
+            ? CardMemory.none(knowledge.labs(), metrics)
+            : new CardMemory(
+                memory,
+                knowledge.labs(),
+                metrics,
+                config.memory().silentIssuers(),
+                config.memory().silentRules()));
+  }
+
+  /** Every rule id of the knowledge, for checking the silent-rules setting. */
+  private static Set<String> ruleIds(Knowledge knowledge) {
+    Set<String> ids = new LinkedHashSet<>();
+    knowledge.rules().bands().forEach(b -> ids.add(b.id()));
+    knowledge.rules().patterns().forEach(p -> ids.add(p.band().id()));
+    knowledge.rules().trends().forEach(t -> ids.add(t.band().id()));
+    knowledge.rules().dueTests().forEach(d -> ids.add(d.id()));
+    return ids;
+  }
+
+  /** A short, stable fingerprint of the clinical knowledge in use (logged with every card). */
+  static String knowledgeVersion(Knowledge knowledge) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (knowledge.service().toString() + knowledge.rules().toString())
+                      .getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 6);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String serviceVersion() {
+    String v = MineralCds.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** The memory database, migrated on a thread of its own while the rest starts. */
+  private static JdbcMemory openMemory(
+      ServiceConfig config, Metrics metrics, Knowledge knowledge, Clock clock) {
+    Set<String> unknown = new LinkedHashSet<>(config.memory().silentRules());
+    unknown.removeAll(ruleIds(knowledge));
+    if (!unknown.isEmpty()) {
+      throw new IllegalStateException("--silent-rules names unknown rule ids: " + unknown);
+    }
+    return new JdbcMemory(
+        config.memory(), metrics::memory, clock, serviceVersion(), knowledgeVersion(knowledge));
   }
 
   /** Builds and starts the service; {@code clock} is the service's notion of now. */
@@ -226,8 +302,16 @@ public final class MineralCds implements AutoCloseable {
     // they wait for a FHIR server (CpuSlots, BENCHMARKS.md).
     CpuSlots cpuSlots = new CpuSlots(2 * Runtime.getRuntime().availableProcessors());
     Knowledge knowledge = knowledge(config);
+    JdbcMemory memory =
+        config.memory().enabled() ? openMemory(config, metrics, knowledge, clock) : null;
+    // Migrations run while the rest starts; joined before the first request can arrive.
+    CompletableFuture<Void> memoryStarted =
+        memory == null
+            ? CompletableFuture.completedFuture(null)
+            : CompletableFuture.runAsync(
+                memory::start, r -> daemonThreads("memory-init").newThread(r).start());
     MineralBalanceService service =
-        service(config, knowledge, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting);
+        service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting, knowledge, memory);
     CdsHooksHandler hooks =
         new CdsHooksHandler(
             Map.of(SERVICE_ID, service),
@@ -253,13 +337,24 @@ public final class MineralCds implements AutoCloseable {
       log.info("no trusted EHR issuer configured: only loopback callers are answered");
     }
 
+    AnalyticsHandler analytics =
+        memory == null ? null : new AnalyticsHandler(memory, HookJson.newMapper(), clock);
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("http");
     Server server = new Server(threads);
     ServerConnector connector = new ServerConnector(server);
+    connector.setName("main");
     connector.setHost(config.host());
     connector.setPort(config.port());
     server.addConnector(connector);
+    ServerConnector management = null;
+    if (analytics != null && config.memory().managementPort() >= 0) {
+      management = new ServerConnector(server);
+      management.setName("management");
+      management.setHost(config.host());
+      management.setPort(config.memory().managementPort());
+      server.addConnector(management);
+    }
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     Handler.Sequence root = new Handler.Sequence();
     root.addHandler(hooks);
@@ -267,24 +362,47 @@ public final class MineralCds implements AutoCloseable {
     // a thread of their own once the service listens (or by the first request for one).
     KnowledgePages pages = new KnowledgePages(knowledge);
     root.addHandler(new KnowledgePagesHandler(pages));
+    if (analytics != null
+        && config.memory().managementPort() < 0
+        && !config.authenticationRequired()
+        && !config.insecureAllowRemoteUnauthenticated()) {
+      // No management port: the admin pages are served to loopback callers of an unconfigured
+      // service only (the same callers it answers).
+      root.addHandler(analytics.loopbackOnly());
+    }
     if (config.demo()) {
       root.addHandler(new StaticFilesHandler("demo"));
       contexts.addHandler(joinStartUp(demoFhir));
     }
     root.addHandler(new NotFoundHandler());
-    contexts.addHandler(new ContextHandler(root, "/"));
+    ContextHandler main = new ContextHandler(root, "/");
+    if (management != null) {
+      main.setVirtualHosts(List.of("@" + connector.getName()));
+      ContextHandler admin = new ContextHandler(analytics, "/");
+      admin.setVirtualHosts(List.of("@management"));
+      contexts.addHandler(admin);
+    }
+    contexts.addHandler(main);
     // Stopping finishes the hook calls in flight (up to the stop timeout) and takes no new ones.
     server.setHandler(new GracefulHandler(contexts));
     server.setStopTimeout(10_000);
     try {
+      memoryStarted.get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("memory database not ready at start: hook calls answer without it until it is");
+    }
+    try {
       server.start();
     } catch (Exception e) {
       fetchPool.shutdownNow();
+      if (memory != null) {
+        memory.close();
+      }
       throw new IllegalStateException(
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     daemonThreads("knowledge-pages").newThread(pages::render).start();
-    return new MineralCds(server, fetchPool);
+    return new MineralCds(server, fetchPool, memory);
   }
 
   /** The demo FHIR server, with CORS for browser-based clients. */
@@ -348,6 +466,9 @@ public final class MineralCds implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       fetchPool.shutdownNow();
+      if (memory != null) {
+        memory.close();
+      }
     }
   }
 

@@ -35,6 +35,33 @@ class ArchitectureTest {
   }
 
   @Test
+  void onlyTheMemoryPackageTalksToTheDatabase() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("org.mineralcds.memory..")
+        .and()
+        .doNotHaveFullyQualifiedName("org.mineralcds.MineralCds")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "java.sql..",
+            "javax.sql..",
+            "com.zaxxer..",
+            "org.flywaydb..",
+            "org.sqlite..",
+            "org.postgresql..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "org.mineralcds.clinical..", "org.mineralcds.rules..", "org.mineralcds.cards..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("org.mineralcds.memory..")
+        .check(classes);
+  }
+
+  @Test
   void theDomainDoesNotReachOutwards() {
     noClasses()
         .that()

@@ -14,6 +14,7 @@ import java.util.Arrays;
  * java -jar target/bench/mineral-cds-bench.jar population --fhir URL  a real server's population
  * java -jar target/bench/mineral-cds-bench.jar queryplans --fhir URL  query plan choices, timed
  * java -jar target/bench/mineral-cds-bench.jar generate [FILE]        rewrite the realistic request
+ * java -jar target/bench/mineral-cds-bench.jar memory fill|feedback|analytics [options]
  * </pre>
  */
 public final class Bench {
@@ -30,6 +31,7 @@ public final class Bench {
       case "startup" -> StartupBench.main(rest);
       case "population" -> PopulationBench.main(rest);
       case "queryplans" -> QueryPlanBench.main(rest);
+      case "memory" -> MemoryBench.main(rest);
       case "generate" -> {
         Path file =
             Path.of(rest.length > 0 ? rest[0] : "src/bench/resources" + RealisticRequest.RESOURCE);
@@ -46,6 +48,7 @@ public final class Bench {
             java -jar target/bench/mineral-cds-bench.jar population --fhir BASE [--patients N]
             java -jar target/bench/mineral-cds-bench.jar queryplans --fhir BASE [--patients N]
             java -jar target/bench/mineral-cds-bench.jar generate [FILE]
+            java -jar target/bench/mineral-cds-bench.jar memory fill|feedback|analytics --data-dir DIR
             """);
       }
     }

@@ -74,7 +74,25 @@ public final class ConfigLoader {
           new Setting(
               "--insecure-allow-remote-unauthenticated",
               "MINERALCDS_INSECURE_ALLOW_REMOTE_UNAUTHENTICATED",
-              "false"));
+              "false"),
+          // Memory: card log, feedback, suppression, silent mode, analytics (MemorySettings).
+          new Setting("--memory", "MINERALCDS_MEMORY", "true"),
+          new Setting("--data-dir", "MINERALCDS_DATA_DIR", "data"),
+          new Setting("--database-url", "MINERALCDS_DATABASE_URL", ""),
+          new Setting("--pseudonym-secret", "MINERALCDS_PSEUDONYM_SECRET", ""),
+          new Setting("--card-log-retention-days", "MINERALCDS_CARD_LOG_RETENTION_DAYS", "365"),
+          new Setting("--suppression-days", "MINERALCDS_SUPPRESSION_DAYS", "30"),
+          new Setting("--suppression-days-by-reason", "MINERALCDS_SUPPRESSION_DAYS_BY_REASON", ""),
+          new Setting("--accepted-test-days", "MINERALCDS_ACCEPTED_TEST_DAYS", "30"),
+          new Setting("--silent-issuers", "MINERALCDS_SILENT_ISSUERS", ""),
+          new Setting("--silent-rules", "MINERALCDS_SILENT_RULES", ""),
+          new Setting("--management-port", "MINERALCDS_MANAGEMENT_PORT", ""),
+          new Setting("--override-flag-percent", "MINERALCDS_OVERRIDE_FLAG_PERCENT", "50"));
+
+  /** Database credentials: from the environment only, never an option or the settings file. */
+  public static final String DATABASE_USER_ENV = "MINERALCDS_DATABASE_USER";
+
+  public static final String DATABASE_PASSWORD_ENV = "MINERALCDS_DATABASE_PASSWORD";
 
   private static final Setting CONFIG_FILE = new Setting("--config", "MINERALCDS_CONFIG", "");
 
@@ -161,6 +179,7 @@ public final class ConfigLoader {
           "--insecure-allow-remote-unauthenticated cannot be combined with trusted issuers:"
               + " with issuers configured every call must carry a valid JWT");
     }
+    MemorySettings memory = memory(values, env, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -186,7 +205,8 @@ public final class ConfigLoader {
             fhirRequests,
             bytesPerCall,
             bytesInFlight == 0 ? FhirLimits.defaultMaxBytesInFlight() : bytesInFlight),
-        now);
+        now,
+        memory);
   }
 
   /**
@@ -211,6 +231,61 @@ public final class ConfigLoader {
         return null;
       }
     }
+  }
+
+  private static MemorySettings memory(
+      Map<String, String> values, Map<String, String> env, List<String> problems) {
+    boolean enabled = bool(values, "--memory", problems);
+    String dataDir = values.get("--data-dir").trim();
+    if (dataDir.isEmpty()) {
+      problems.add("--data-dir must name a directory");
+    }
+    String url = values.get("--database-url").trim();
+    if (!url.isEmpty() && !url.startsWith("jdbc:postgresql://")) {
+      problems.add("--database-url must be a jdbc:postgresql://HOST:PORT/DB URL");
+    }
+    int retention = integer(values, "--card-log-retention-days", 1, 36_500, problems);
+    int suppression = integer(values, "--suppression-days", 1, 3650, problems);
+    Map<String, Integer> byReason = new LinkedHashMap<>();
+    for (String pair : list(values.get("--suppression-days-by-reason"))) {
+      String[] kv = pair.split("=", 2);
+      try {
+        int days = Integer.parseInt(kv.length == 2 ? kv[1].trim() : "");
+        if (days < 1 || days > 3650 || kv[0].isBlank()) {
+          throw new NumberFormatException();
+        }
+        byReason.put(kv[0].trim(), days);
+      } catch (NumberFormatException e) {
+        problems.add(
+            "--suppression-days-by-reason: '"
+                + pair
+                + "' is not REASON=DAYS with DAYS between 1 and 3650");
+      }
+    }
+    int acceptedDays = integer(values, "--accepted-test-days", 1, 3650, problems);
+    String management = values.get("--management-port").trim();
+    int managementPort =
+        management.isEmpty() ? -1 : integer(values, "--management-port", 0, 65535, problems);
+    int flag = integer(values, "--override-flag-percent", 1, 100, problems);
+    String secret = values.get("--pseudonym-secret");
+    if (!secret.isEmpty() && secret.length() < 16) {
+      problems.add("--pseudonym-secret must be at least 16 characters");
+    }
+    return new MemorySettings(
+        enabled,
+        Path.of(dataDir.isEmpty() ? "data" : dataDir),
+        url.isEmpty() ? null : url,
+        env.get(DATABASE_USER_ENV),
+        env.get(DATABASE_PASSWORD_ENV),
+        secret.isEmpty() ? null : secret,
+        retention,
+        suppression,
+        byReason,
+        acceptedDays,
+        list(values.get("--silent-issuers")),
+        list(values.get("--silent-rules")),
+        managementPort,
+        flag);
   }
 
   private static void parseArgs(String[] args, Map<String, String> cli, List<String> problems) {

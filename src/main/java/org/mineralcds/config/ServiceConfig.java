@@ -27,6 +27,7 @@ import java.util.List;
  * @param fhirLimits what the service may ask of, and hold from, FHIR servers
  * @param now a fixed "now" for replaying golden examples ({@code --now}), or null for the wall
  *     clock
+ * @param memory card log, feedback and suppression settings
  */
 public record ServiceConfig(
     String host,
@@ -47,7 +48,8 @@ public record ServiceConfig(
     boolean allowSandboxIssuer,
     Duration clockSkew,
     FhirLimits fhirLimits,
-    Instant now) {
+    Instant now,
+    MemorySettings memory) {
 
   public static final int DEFAULT_MAX_CONCURRENT_HOOKS = 32;
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
@@ -58,7 +60,10 @@ public record ServiceConfig(
     trustedIssuers = List.copyOf(trustedIssuers);
   }
 
-  /** The settings with the default limits on FHIR servers, on the wall clock. */
+  /**
+   * The settings with the default limits on FHIR servers, on the wall clock, without memory (see
+   * {@link MemorySettings#disabled()}).
+   */
   public ServiceConfig(
       String host,
       int port,
@@ -96,7 +101,33 @@ public record ServiceConfig(
         allowSandboxIssuer,
         clockSkew,
         FhirLimits.defaults(),
-        null);
+        null,
+        MemorySettings.disabled());
+  }
+
+  /** The same settings with {@code memory}. */
+  public ServiceConfig withMemory(MemorySettings memory) {
+    return new ServiceConfig(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        publicBaseUrl,
+        maxConcurrentHooks,
+        trustedIssuers,
+        allowSandboxIssuer,
+        clockSkew,
+        fhirLimits,
+        now,
+        memory);
   }
 
   /** The settings without EHR authentication: loopback callers only (the unconfigured default). */
@@ -132,7 +163,8 @@ public record ServiceConfig(
         false,
         DEFAULT_CLOCK_SKEW,
         FhirLimits.defaults(),
-        null);
+        null,
+        MemorySettings.disabled());
   }
 
   /** The service's clock: fixed at {@link #now()} when one is set, else the wall clock (UTC). */

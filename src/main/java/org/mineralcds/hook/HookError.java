@@ -11,7 +11,9 @@ public final class HookError extends RuntimeException {
     BAD_REQUEST(400, "invalid"),
     FORBIDDEN(403, "forbidden"),
     NOT_FOUND(404, "not-found"),
-    PRECONDITION_FAILED(412, "processing");
+    PRECONDITION_FAILED(412, "processing"),
+    /** A dependency (the memory database) is down: retry later (sent with Retry-After). */
+    UNAVAILABLE(503, "transient");
 
     private final int status;
     private final String issueCode;

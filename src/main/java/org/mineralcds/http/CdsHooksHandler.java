@@ -109,9 +109,23 @@ public final class CdsHooksHandler extends Handler.Abstract {
     String method = request.getMethod();
     try {
       cors(request, response);
-      if (path.equals("/health/live") || path.equals("/health/ready")) {
+      if (path.equals("/health/live")) {
         requireMethod(method, "GET");
         return write(response, callback, 200, "{\"status\":\"UP\"}", "application/json");
+      }
+      if (path.equals("/health/ready")) {
+        requireMethod(method, "GET");
+        // The memory database down does not stop hook calls (they answer without suppression),
+        // so the service stays ready; the body says feedback cannot be stored (503 meanwhile).
+        boolean memory = services.values().stream().allMatch(CdsService::memoryReady);
+        return write(
+            response,
+            callback,
+            200,
+            memory
+                ? "{\"status\":\"UP\",\"memory\":\"UP\"}"
+                : "{\"status\":\"DEGRADED\",\"memory\":\"DOWN\"}",
+            "application/json");
       }
       if (path.equals("/metrics")) {
         requireMethod(method, "GET");
@@ -146,6 +160,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
       OperationOutcomes.write(response, callback, p.status, p.code, p.getMessage());
       return p.status;
     } catch (HookError e) {
+      if (e.kind() == HookError.Kind.UNAVAILABLE) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, "2");
+      }
       OperationOutcomes.write(
           response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
       return e.kind().status();
@@ -227,7 +244,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
     requireMethod(method, "POST");
     if (parts.length == 2) {
-      service.feedback(Feedback.fromJson(readJson(request)));
+      service.feedback(Feedback.fromJson(readJson(request)), caller);
       return write(response, callback, 200, "{}", "application/json");
     }
     if (!hookSlots.tryAcquire()) {

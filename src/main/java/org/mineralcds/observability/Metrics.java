@@ -97,6 +97,20 @@ public final class Metrics {
           .help("Hook calls refused with 503 because the service was at its concurrency limit")
           .register(registry);
 
+  private final Counter memory =
+      Counter.builder()
+          .name("mineralcds_memory_events_total")
+          .help(
+              "Card log, feedback and suppression events: card-suppressed, suggestion-suppressed,"
+                  + " card-silent, suppression-skipped (database unavailable), card-log-dropped,"
+                  + " card-log-retry, feedback-stored, feedback-duplicate, feedback-unknown-card")
+          .labelNames("event")
+          .register(registry);
+
+  public void memory(String event) {
+    memory.labelValues(event).inc();
+  }
+
   public void request(String endpoint, int status) {
     requests.labelValues(endpoint, Integer.toString(status)).inc();
   }

@@ -18,5 +18,16 @@ public interface CdsService {
    */
   HookResponse call(HookRequest request, Caller caller, String baseUrl);
 
-  void feedback(Feedback feedback);
+  /**
+   * Stores feedback from {@code caller}; returns once it is durably stored.
+   *
+   * @throws org.mineralcds.hook.HookError 4xx for feedback that cannot be accepted, 503 when it
+   *     cannot be stored now
+   */
+  void feedback(Feedback feedback, Caller caller);
+
+  /** Everything the service needs to store feedback is up (readiness). */
+  default boolean memoryReady() {
+    return true;
+  }
 }

@@ -44,9 +44,11 @@ public final class MineralBalanceService implements CdsService {
   private final Clock clock;
   private final List<String> allowedFhirServers;
   private final Metrics metrics;
+  private final CardMemory memory;
 
   /**
    * @param allowedFhirServers base URL prefixes any caller may name as fhirServer
+   * @param memory suppression, silent mode and the card log (CardMemory.none() for none)
    */
   public MineralBalanceService(
       ServiceDefinition definition,
@@ -55,7 +57,8 @@ public final class MineralBalanceService implements CdsService {
       CardRenderer renderer,
       Clock clock,
       List<String> allowedFhirServers,
-      Metrics metrics) {
+      Metrics metrics,
+      CardMemory memory) {
     this.definition = definition;
     this.loader = loader;
     this.evaluator = evaluator;
@@ -63,6 +66,7 @@ public final class MineralBalanceService implements CdsService {
     this.clock = clock;
     this.allowedFhirServers = List.copyOf(allowedFhirServers);
     this.metrics = metrics;
+    this.memory = memory;
   }
 
   /**
@@ -129,15 +133,27 @@ public final class MineralBalanceService implements CdsService {
     Instant now = clock.instant();
     List<Finding> findings = evaluator.evaluate(data.record(), now);
     List<DueTestsFinding> due = evaluator.dueTests(data.record(), now, findings);
-    List<Card> cards = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
-    if (!data.deferred().isEmpty() && suggestsTests(cards)) {
+    List<Card> rendered =
+        renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
+    if (!data.deferred().isEmpty() && suggestsTests(rendered)) {
       // Pending orders are read only now that a test is about to be suggested: most charts
       // suggest none, and each FHIR request is one an EHR counts. Evaluated again with them.
       data = loader.completeForSuggestions(request, data, policy);
       findings = evaluator.evaluate(data.record(), now);
       due = evaluator.dueTests(data.record(), now, findings);
-      cards = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
+      rendered = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
     }
+    List<Card> cards =
+        memory.apply(
+            request.fhirServer(),
+            patientId,
+            request.hookInstance(),
+            caller,
+            data.record(),
+            findings,
+            due,
+            rendered,
+            now);
     long done = System.nanoTime();
     LOG.info(
         "hook call hookInstance={} issuer={} service={} outcome=ok rules=[{}] cards={}"
@@ -173,6 +189,11 @@ public final class MineralBalanceService implements CdsService {
         .anyMatch(a -> "create".equals(a.type()));
   }
 
+  @Override
+  public boolean memoryReady() {
+    return memory.ready();
+  }
+
   /** The caller chose this text: keep it to one short line of safe characters in the log. */
   static String loggable(String callerText) {
     String safe = callerText.replaceAll("[^A-Za-z0-9._:-]", "_");
@@ -180,7 +201,8 @@ public final class MineralBalanceService implements CdsService {
   }
 
   @Override
-  public void feedback(Feedback feedback) {
+  public void feedback(Feedback feedback, Caller caller) {
+    memory.feedback(feedback, caller, clock.instant());
     for (Feedback.Item item : feedback.items()) {
       LOG.info(
           "feedback service={} card={} outcome={} acceptedSuggestions={} overrideReason={}",

@@ -477,7 +477,19 @@ class ConfigLoaderTest {
           "--knowledge-dir",
           "--demo",
           "--now",
-          "--insecure-allow-remote-unauthenticated");
+          "--insecure-allow-remote-unauthenticated",
+          "--memory",
+          "--data-dir",
+          "--database-url",
+          "--pseudonym-secret",
+          "--card-log-retention-days",
+          "--suppression-days",
+          "--suppression-days-by-reason",
+          "--accepted-test-days",
+          "--silent-issuers",
+          "--silent-rules",
+          "--management-port",
+          "--override-flag-percent");
 
   @Test
   void everyOptionHasAnEnvironmentVariableAndIsDescribed() {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mineralcds.MineralCds;
+import org.mineralcds.config.MemorySettings;
 import org.mineralcds.config.ServiceConfig;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -70,18 +71,19 @@ class DemoPageBrowserIT {
     service =
         MineralCds.start(
             new ServiceConfig(
-                "127.0.0.1",
-                0,
-                List.of("*"),
-                List.of(),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(3),
-                Duration.ofSeconds(4),
-                10_000_000,
-                10,
-                null,
-                true,
-                false),
+                    "127.0.0.1",
+                    0,
+                    List.of("*"),
+                    List.of(),
+                    Duration.ofSeconds(1),
+                    Duration.ofSeconds(3),
+                    Duration.ofSeconds(4),
+                    10_000_000,
+                    10,
+                    null,
+                    true,
+                    false)
+                .withMemory(MemorySettings.embedded(profile.resolve("mineral-cds-memory"))),
             Clock.systemUTC());
 
     ChromeOptions options = new ChromeOptions();
@@ -212,6 +214,18 @@ class DemoPageBrowserIT {
         .contains("outcome=accepted", "acceptedSuggestions=1");
 
     saveFullPageScreenshot(Path.of("target", "demo-page.png"));
+
+    // Fire again: the card is back (the low potassium is still there), the accepted test is not.
+    byTestId("fire").click();
+    WebElement again =
+        waitFor(
+            () ->
+                cards().stream()
+                    .filter(c -> "potassium-low".equals(c.getDomAttribute("data-topic")))
+                    .filter(c -> !cardUuid.equals(c.getDomAttribute("data-uuid")))
+                    .findFirst());
+    assertThat(again.findElements(testId("suggestion")))
+        .noneSatisfy(b -> assertThat(b.getText()).isEqualTo("Order magnesium"));
   }
 
   @Test
@@ -260,6 +274,25 @@ class DemoPageBrowserIT {
     assertThat(first.findElement(By.cssSelector(".card-body")).isDisplayed()).isFalse();
     assertThat(awaitServerLog("feedback service=mineral-balance card=" + cardUuid + " "))
         .contains("outcome=overridden", "overrideReason=already-addressed");
+
+    // Fire again: the dismissed card stays away.
+    byTestId("fire").click();
+    new WebDriverWait(driver, WAIT)
+        .until(
+            d ->
+                "done".equals(byTestId("cards").getDomAttribute("data-state"))
+                    && cards().stream()
+                        .noneMatch(c -> cardUuid.equals(c.getDomAttribute("data-uuid"))));
+    assertThat(cards())
+        .noneSatisfy(
+            c -> assertThat(c.getDomAttribute("data-topic")).isEqualTo("potassium-critical"));
+
+    // The analytics page counts it.
+    byTestId("analytics-link").click();
+    new WebDriverWait(driver, WAIT).until(d -> !d.findElements(By.id("topics")).isEmpty());
+    WebElement topics = driver.findElement(By.id("topics"));
+    assertThat(topics.getText()).contains("potassium-critical");
+    assertThat(driver.findElements(By.tagName("svg"))).isNotEmpty();
   }
 
   @Test

@@ -120,7 +120,8 @@ final class Support {
         c.allowSandboxIssuer(),
         c.clockSkew(),
         fhirLimits,
-        c.now());
+        c.now(),
+        c.memory());
   }
 
   static ServiceConfig defaultConfig() {

@@ -1,0 +1,795 @@
+package org.mineralcds.memory;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.flywaydb.core.Flyway;
+import org.mineralcds.config.MemorySettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The memory over JDBC: embedded SQLite (WAL, every commit in the log before it returns) in the
+ * data directory, or PostgreSQL. Flyway migrates the schema at start; HikariCP pools connections.
+ *
+ * <p>The card log is written by one thread in batches, off the request thread. Cards still queued
+ * are kept in memory by uuid, so feedback for a card not yet written finds it. When the database is
+ * down, reads on the hook path are skipped for a few seconds at a time (the caller counts them),
+ * the card log is retried and, when its queue is full, dropped (counted).
+ */
+public final class JdbcMemory implements Memory {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcMemory.class);
+  private static final int QUEUE_CAPACITY = 100_000;
+  private static final int BATCH = 500;
+  private static final Duration BACKOFF = Duration.ofSeconds(2);
+  private static final String RESULT_NOT_TRUSTED = "result-not-trusted";
+
+  private final MemorySettings settings;
+  private final HikariDataSource pool;
+  private final Consumer<String> events;
+  private final Clock clock;
+  private final String serviceVersion;
+  private final String knowledgeVersion;
+  private final BlockingQueue<CallRecord> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+  private final Map<String, Pending> pendingCards = new ConcurrentHashMap<>();
+  private final Object flushed = new Object();
+  private final Thread writer;
+  private volatile Pseudonyms pseudonyms;
+  private volatile boolean migrated;
+  private volatile long downUntilNanos = System.nanoTime();
+  private volatile boolean closing;
+  private final java.util.concurrent.atomic.AtomicLong unwritten =
+      new java.util.concurrent.atomic.AtomicLong();
+  private long lastPurgeNanos = System.nanoTime() - Duration.ofHours(2).toNanos();
+
+  private record Pending(CardFacts facts, CallRecord call) {}
+
+  /**
+   * Opens the pool (without connecting); {@link #start()} migrates.
+   *
+   * @param events receives memory event names for metrics (card-log-dropped, ...)
+   * @param clock the service's clock (retention and expiry are on its time)
+   */
+  public JdbcMemory(
+      MemorySettings settings,
+      Consumer<String> events,
+      Clock clock,
+      String serviceVersion,
+      String knowledgeVersion) {
+    this.settings = settings;
+    this.events = events;
+    this.clock = clock;
+    this.serviceVersion = serviceVersion;
+    this.knowledgeVersion = knowledgeVersion;
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(jdbcUrl(settings));
+    if (settings.databaseUser() != null) {
+      config.setUsername(settings.databaseUser());
+    }
+    if (settings.databasePassword() != null) {
+      config.setPassword(settings.databasePassword());
+    }
+    config.setPoolName("memory");
+    if (embedded(settings)) {
+      // SQLite in WAL mode: a commit is in the log file before it returns, so it survives the
+      // process being killed (kill -9; power loss may lose the last commits: use PostgreSQL where
+      // that matters). Readers run beside the one writer; writers wait their turn (busy timeout),
+      // taking the write lock when their transaction begins.
+      config.addDataSourceProperty("journal_mode", "WAL");
+      config.addDataSourceProperty("synchronous", "NORMAL");
+      config.addDataSourceProperty("busy_timeout", "10000");
+      config.addDataSourceProperty("transaction_mode", "IMMEDIATE");
+      config.setMaximumPoolSize(4);
+    } else {
+      config.setMaximumPoolSize(8);
+    }
+    config.setMinimumIdle(2);
+    config.setConnectionTimeout(1000);
+    config.setValidationTimeout(1000);
+    config.setInitializationFailTimeout(-1); // start even when the database is down
+    config.setAutoCommit(true);
+    this.pool = new HikariDataSource(config);
+    this.writer = new Thread(this::writeLoop, "card-log-writer");
+    this.writer.setDaemon(true);
+  }
+
+  /** The JDBC URL: PostgreSQL as configured, or the embedded SQLite file in the data directory. */
+  static String jdbcUrl(MemorySettings settings) {
+    if (settings.databaseUrl() != null) {
+      return settings.databaseUrl();
+    }
+    return "jdbc:sqlite:" + settings.dataDir().toAbsolutePath().resolve("mineral-cds.db");
+  }
+
+  private static boolean embedded(MemorySettings settings) {
+    return settings.databaseUrl() == null || settings.databaseUrl().startsWith("jdbc:sqlite:");
+  }
+
+  /**
+   * Migrates the schema and loads (or creates) the pseudonym secret; starts the card log writer.
+   * Retries in the background when the database is unreachable.
+   */
+  public void start() {
+    writer.start();
+    try {
+      migrate();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "memory database unavailable at start ({}); hook calls answer without it, retrying",
+          e.getMessage());
+      markDown();
+    }
+  }
+
+  private synchronized void migrate() {
+    if (migrated) {
+      return;
+    }
+    if (settings.databaseUrl() == null) {
+      try {
+        Files.createDirectories(settings.dataDir());
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot create --data-dir " + settings.dataDir(), e);
+      }
+    }
+    Flyway.configure()
+        .dataSource(pool)
+        .locations("classpath:db/migration")
+        .loggers("slf4j")
+        .load()
+        .migrate();
+    String secret = settings.pseudonymSecret();
+    if (secret == null) {
+      secret = storedSecret();
+    }
+    pseudonyms = new Pseudonyms(secret);
+    migrated = true;
+    LOG.info(
+        "memory: {} database ready (schema migrated)",
+        settings.databaseUrl() == null ? "embedded" : "PostgreSQL");
+  }
+
+  private String storedSecret() {
+    try (Connection c = pool.getConnection()) {
+      String existing = setting(c, "pseudonym-secret");
+      if (existing != null) {
+        return existing;
+      }
+      byte[] bytes = new byte[32];
+      new SecureRandom().nextBytes(bytes);
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "INSERT INTO memory_setting (name, setting_value) VALUES (?, ?)"
+                  + " ON CONFLICT DO NOTHING")) {
+        s.setString(1, "pseudonym-secret");
+        s.setString(2, Base64.getEncoder().encodeToString(bytes));
+        s.executeUpdate();
+      }
+      return setting(c, "pseudonym-secret");
+    } catch (SQLException e) {
+      throw new MemoryUnavailableException("cannot read the pseudonym secret", e);
+    }
+  }
+
+  private static String setting(Connection c, String name) throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement("SELECT setting_value FROM memory_setting WHERE name = ?")) {
+      s.setString(1, name);
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() ? r.getString(1) : null;
+      }
+    }
+  }
+
+  /** Usable now: migrated, and not known to be down. Retries the migration when due. */
+  private boolean available() {
+    if (System.nanoTime() - downUntilNanos < 0) {
+      return false;
+    }
+    if (!migrated) {
+      try {
+        migrate();
+      } catch (RuntimeException e) {
+        markDown();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void markDown() {
+    downUntilNanos = System.nanoTime() + BACKOFF.toNanos();
+  }
+
+  @Override
+  public String pseudonym(String fhirServer, String patientId) {
+    Pseudonyms p = pseudonyms;
+    if (p == null) {
+      throw new MemoryUnavailableException("the memory database has not started", null);
+    }
+    return p.of(fhirServer, patientId);
+  }
+
+  @Override
+  public PatientMemory recall(PatientKey key, Instant now) {
+    if (!available()) {
+      throw new MemoryUnavailableException("the memory database is unavailable", null);
+    }
+    try (Connection c = pool.getConnection()) {
+      List<PatientMemory.Override> overrides = new ArrayList<>();
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT card_uuid, topic, indicator, deviation, result_ref, result_only, until_at"
+                  + " FROM suppression WHERE patient = ? AND issuer = ? AND until_at > ?")) {
+        s.setString(1, key.pseudonym());
+        s.setString(2, key.issuer());
+        s.setLong(3, now.toEpochMilli());
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            String uuid = r.getString(1);
+            String topic = r.getString(2);
+            int indicator = r.getInt(3);
+            double d = r.getDouble(4);
+            Double deviation = r.wasNull() ? null : d;
+            overrides.add(
+                new PatientMemory.Override(
+                    uuid,
+                    topic,
+                    indicator,
+                    deviation,
+                    r.getString(5),
+                    r.getBoolean(6),
+                    Instant.ofEpochMilli(r.getLong(7))));
+          }
+        }
+      }
+      List<PatientMemory.AcceptedTest> accepted = new ArrayList<>();
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT suggestion_uuid, loinc, accepted_at, until_at, resulted_at FROM accepted_test"
+                  + " WHERE patient = ? AND issuer = ? AND until_at > ?")) {
+        s.setString(1, key.pseudonym());
+        s.setString(2, key.issuer());
+        s.setLong(3, now.toEpochMilli());
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            long resulted = r.getLong(5);
+            boolean none = r.wasNull();
+            accepted.add(
+                new PatientMemory.AcceptedTest(
+                    r.getString(1),
+                    r.getString(2),
+                    Instant.ofEpochMilli(r.getLong(3)),
+                    Instant.ofEpochMilli(r.getLong(4)),
+                    none ? null : Instant.ofEpochMilli(resulted)));
+          }
+        }
+      }
+      return new PatientMemory(overrides, accepted);
+    } catch (SQLException e) {
+      markDown();
+      throw new MemoryUnavailableException("the memory database failed", e);
+    }
+  }
+
+  @Override
+  public void log(CallRecord call) {
+    if (closing) {
+      return;
+    }
+    for (CallRecord.LoggedCard card : call.cards()) {
+      pendingCards.put(card.facts().cardUuid(), new Pending(card.facts(), call));
+    }
+    unwritten.incrementAndGet();
+    if (!queue.offer(call)) {
+      unwritten.decrementAndGet();
+      call.cards().forEach(card -> pendingCards.remove(card.facts().cardUuid()));
+      events.accept("card-log-dropped");
+    }
+  }
+
+  private void writeLoop() {
+    List<CallRecord> batch = new ArrayList<>();
+    while (true) {
+      try {
+        if (batch.isEmpty()) {
+          CallRecord first = queue.poll(500, TimeUnit.MILLISECONDS);
+          if (first == null) {
+            if (closing) {
+              return;
+            }
+            purgeWhenDue();
+            continue;
+          }
+          batch.add(first);
+          queue.drainTo(batch, BATCH - 1);
+        }
+        if (!available()) {
+          events.accept("card-log-retry");
+          Thread.sleep(BACKOFF.toMillis());
+          continue;
+        }
+        write(batch);
+        for (CallRecord call : batch) {
+          for (CallRecord.LoggedCard card : call.cards()) {
+            pendingCards.computeIfPresent(
+                card.facts().cardUuid(), (k, p) -> p.call() == call ? null : p);
+          }
+        }
+        unwritten.addAndGet(-batch.size());
+        batch.clear();
+        synchronized (flushed) {
+          flushed.notifyAll();
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (SQLException | RuntimeException e) {
+        LOG.warn("card log write failed, retrying: {}", e.getMessage());
+        events.accept("card-log-retry");
+        markDown();
+      }
+    }
+  }
+
+  private void write(List<CallRecord> batch) throws SQLException {
+    // Latest wins for a card uuid seen twice (an EHR that reuses a hookInstance).
+    Map<String, CallRecord.LoggedCard> cards = new LinkedHashMap<>();
+    Map<String, CallRecord> callOf = new HashMap<>();
+    for (CallRecord call : batch) {
+      for (CallRecord.LoggedCard card : call.cards()) {
+        cards.remove(card.facts().cardUuid());
+        cards.put(card.facts().cardUuid(), card);
+        callOf.put(card.facts().cardUuid(), call);
+      }
+    }
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement s =
+            c.prepareStatement(
+                "INSERT INTO call_log (call_id, issuer, created_at, cards_shown, cards_silent)"
+                    + " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+          for (CallRecord call : batch) {
+            long silent = call.cards().stream().filter(CallRecord.LoggedCard::silent).count();
+            s.setString(1, call.callId());
+            s.setString(2, call.patient().issuer());
+            s.setLong(3, call.at().toEpochMilli());
+            s.setInt(4, (int) (call.cards().size() - silent));
+            s.setInt(5, (int) silent);
+            s.addBatch();
+          }
+          s.executeBatch();
+        }
+        if (!cards.isEmpty()) {
+          try (PreparedStatement delCards =
+                  c.prepareStatement("DELETE FROM card_log WHERE card_uuid = ?");
+              PreparedStatement delSuggestions =
+                  c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
+            for (String uuid : cards.keySet()) {
+              delCards.setString(1, uuid);
+              delCards.addBatch();
+              delSuggestions.setString(1, uuid);
+              delSuggestions.addBatch();
+            }
+            delCards.executeBatch();
+            delSuggestions.executeBatch();
+          }
+          try (PreparedStatement card =
+                  c.prepareStatement(
+                      "INSERT INTO card_log (card_uuid, call_id, issuer, patient, hook_instance,"
+                          + " created_at, topic, indicator, lead_rule, rule_ids, result_ref,"
+                          + " result_value, deviation, critical, silent, service_version,"
+                          + " knowledge_version) VALUES"
+                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              PreparedStatement suggestion =
+                  c.prepareStatement(
+                      "INSERT INTO card_suggestion (suggestion_uuid, card_uuid, created_at,"
+                          + " loinc_codes, window_days) VALUES (?, ?, ?, ?, ?)"
+                          + " ON CONFLICT DO NOTHING")) {
+            for (Map.Entry<String, CallRecord.LoggedCard> e : cards.entrySet()) {
+              CallRecord call = callOf.get(e.getKey());
+              CardFacts f = e.getValue().facts();
+              card.setString(1, f.cardUuid());
+              card.setString(2, call.callId());
+              card.setString(3, call.patient().issuer());
+              card.setString(4, call.patient().pseudonym());
+              card.setString(5, cap(call.hookInstance(), 128));
+              card.setLong(6, call.at().toEpochMilli());
+              card.setString(7, cap(f.topic(), 128));
+              card.setInt(8, f.indicator());
+              card.setString(9, cap(f.leadRule(), 128));
+              card.setString(10, cap(String.join(",", f.ruleIds()), 2000));
+              card.setString(11, cap(f.resultRef(), 300));
+              card.setString(12, cap(f.resultValue(), 100));
+              if (f.deviation() == null) {
+                card.setNull(13, Types.DOUBLE);
+              } else {
+                card.setDouble(13, f.deviation());
+              }
+              card.setBoolean(14, f.critical());
+              card.setBoolean(15, e.getValue().silent());
+              card.setString(16, cap(serviceVersion, 64));
+              card.setString(17, cap(knowledgeVersion, 64));
+              card.addBatch();
+              for (CardFacts.SuggestionFacts s : f.suggestions()) {
+                suggestion.setString(1, s.uuid());
+                suggestion.setString(2, f.cardUuid());
+                suggestion.setLong(3, call.at().toEpochMilli());
+                suggestion.setString(4, cap(String.join(",", s.loincCodes()), 500));
+                suggestion.setInt(5, s.windowDays());
+                suggestion.addBatch();
+              }
+            }
+            card.executeBatch();
+            suggestion.executeBatch();
+          }
+        }
+        try (PreparedStatement s =
+            c.prepareStatement(
+                "UPDATE accepted_test SET resulted_at = ? WHERE suggestion_uuid = ? AND loinc = ?"
+                    + " AND resulted_at IS NULL")) {
+          boolean any = false;
+          for (CallRecord call : batch) {
+            for (PatientMemory.AcceptedTest a : call.resulted()) {
+              s.setLong(1, a.resultedAt().toEpochMilli());
+              s.setString(2, a.suggestionUuid());
+              s.setString(3, a.loinc());
+              s.addBatch();
+              any = true;
+            }
+          }
+          if (any) {
+            s.executeBatch();
+          }
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    }
+  }
+
+  /** Deletes what is past retention, at most once an hour. */
+  private void purgeWhenDue() {
+    if (System.nanoTime() - lastPurgeNanos < Duration.ofHours(1).toNanos() || !available()) {
+      return;
+    }
+    lastPurgeNanos = System.nanoTime();
+    long now = clock.millis();
+    long cutoff = now - Duration.ofDays(settings.retentionDays()).toMillis();
+    try (Connection c = pool.getConnection()) {
+      for (String sql :
+          List.of(
+              "DELETE FROM card_log WHERE created_at < ?",
+              "DELETE FROM card_suggestion WHERE created_at < ?",
+              "DELETE FROM call_log WHERE created_at < ?",
+              "DELETE FROM feedback WHERE received_at < ?",
+              "DELETE FROM suppression WHERE until_at < ?",
+              "DELETE FROM accepted_test WHERE until_at < ?")) {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+          s.setLong(1, sql.contains("until_at") ? now : cutoff);
+          s.executeUpdate();
+        }
+      }
+    } catch (SQLException e) {
+      LOG.warn("card log retention purge failed: {}", e.getMessage());
+    }
+  }
+
+  @Override
+  public FeedbackResult store(String issuer, List<FeedbackItem> items, Instant now) {
+    if (!available()) {
+      throw new MemoryUnavailableException("the memory database is unavailable", null);
+    }
+    try (Connection c = pool.getConnection()) {
+      List<CardFacts> facts = new ArrayList<>();
+      List<String> owners = new ArrayList<>();
+      List<String> patients = new ArrayList<>();
+      for (FeedbackItem item : items) {
+        Pending pending = pendingCards.get(item.cardUuid());
+        if (pending != null) {
+          facts.add(pending.facts());
+          owners.add(pending.call().patient().issuer());
+          patients.add(pending.call().patient().pseudonym());
+        } else {
+          Object[] found = loggedCard(c, item.cardUuid());
+          facts.add(found == null ? null : (CardFacts) found[0]);
+          owners.add(found == null ? null : (String) found[1]);
+          patients.add(found == null ? null : (String) found[2]);
+        }
+      }
+      // Validate every item before storing any.
+      for (int i = 0; i < items.size(); i++) {
+        FeedbackItem item = items.get(i);
+        CardFacts card = facts.get(i);
+        if (card == null) {
+          continue;
+        }
+        if (!owners.get(i).equals(issuer)) {
+          throw new FeedbackRejectedException(
+              "feedback[" + i + "].card was not returned to this caller.", true);
+        }
+        Set<String> offered =
+            Set.copyOf(card.suggestions().stream().map(CardFacts.SuggestionFacts::uuid).toList());
+        for (String s : item.acceptedSuggestions()) {
+          if (!offered.contains(s)) {
+            throw new FeedbackRejectedException(
+                "feedback[" + i + "].acceptedSuggestions names a suggestion not on that card.",
+                false);
+          }
+        }
+      }
+      c.setAutoCommit(false);
+      int stored = 0;
+      int duplicates = 0;
+      int unknown = 0;
+      try {
+        for (int i = 0; i < items.size(); i++) {
+          FeedbackItem item = items.get(i);
+          CardFacts card = facts.get(i);
+          if (card == null) {
+            unknown++;
+            continue;
+          }
+          if (insertFeedback(c, item, issuer, now)) {
+            stored++;
+            if (item.outcome().equals("overridden")) {
+              insertSuppression(c, item, card, patients.get(i), issuer, now);
+            } else {
+              insertAcceptedTests(c, item, card, patients.get(i), issuer, now);
+            }
+          } else {
+            duplicates++;
+          }
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+      return new FeedbackResult(stored, duplicates, unknown);
+    } catch (SQLException e) {
+      markDown();
+      throw new MemoryUnavailableException("the memory database failed", e);
+    }
+  }
+
+  /** {facts, issuer, patient} of a logged card, or null. */
+  private static Object[] loggedCard(Connection c, String uuid) throws SQLException {
+    CardFacts facts;
+    String issuer;
+    String patient;
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT topic, indicator, lead_rule, rule_ids, result_ref, result_value, deviation,"
+                + " critical, issuer, patient FROM card_log WHERE card_uuid = ? AND NOT silent")) {
+      s.setString(1, uuid);
+      try (ResultSet r = s.executeQuery()) {
+        if (!r.next()) {
+          return null;
+        }
+        double d = r.getDouble(7);
+        Double deviation = r.wasNull() ? null : d;
+        facts =
+            new CardFacts(
+                uuid,
+                r.getString(1),
+                r.getInt(2),
+                r.getString(3),
+                List.of(r.getString(4).split(",")),
+                r.getString(5),
+                r.getString(6),
+                deviation,
+                r.getBoolean(8),
+                List.of());
+        issuer = r.getString(9);
+        patient = r.getString(10);
+      }
+    }
+    List<CardFacts.SuggestionFacts> suggestions = new ArrayList<>();
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT suggestion_uuid, loinc_codes, window_days FROM card_suggestion"
+                + " WHERE card_uuid = ?")) {
+      s.setString(1, uuid);
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          String codes = r.getString(2);
+          suggestions.add(
+              new CardFacts.SuggestionFacts(
+                  r.getString(1),
+                  codes.isEmpty() ? List.of() : List.of(codes.split(",")),
+                  r.getInt(3)));
+        }
+      }
+    }
+    return new Object[] {
+      new CardFacts(
+          facts.cardUuid(),
+          facts.topic(),
+          facts.indicator(),
+          facts.leadRule(),
+          facts.ruleIds(),
+          facts.resultRef(),
+          facts.resultValue(),
+          facts.deviation(),
+          facts.critical(),
+          suggestions),
+      issuer,
+      patient
+    };
+  }
+
+  private static boolean insertFeedback(Connection c, FeedbackItem item, String issuer, Instant now)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO feedback (card_uuid, outcome, outcome_at, received_at, issuer,"
+                + " override_reason, override_comment, accepted_suggestions)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+      s.setString(1, item.cardUuid());
+      s.setString(2, item.outcome());
+      s.setLong(3, item.outcomeAt().toEpochMilli());
+      s.setLong(4, now.toEpochMilli());
+      s.setString(5, issuer);
+      s.setString(6, cap(item.overrideReason(), 128));
+      s.setString(7, cap(item.comment(), 2000));
+      s.setString(8, cap(String.join(",", item.acceptedSuggestions()), 2000));
+      return s.executeUpdate() == 1;
+    }
+  }
+
+  private void insertSuppression(
+      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
+      throws SQLException {
+    String reason = item.overrideReason();
+    int days = settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
+    Instant from = now; // the service's clock, not the caller's outcomeTimestamp
+    try (PreparedStatement del =
+        c.prepareStatement("DELETE FROM suppression WHERE card_uuid = ?")) {
+      del.setString(1, card.cardUuid());
+      del.executeUpdate();
+    }
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO suppression (card_uuid, patient, issuer, topic, indicator, deviation,"
+                + " result_ref, result_only, reason, created_at, until_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      s.setString(1, card.cardUuid());
+      s.setString(2, patient);
+      s.setString(3, issuer);
+      s.setString(4, card.topic());
+      s.setInt(5, card.indicator());
+      if (card.deviation() == null) {
+        s.setNull(6, Types.DOUBLE);
+      } else {
+        s.setDouble(6, card.deviation());
+      }
+      s.setString(7, card.resultRef());
+      s.setBoolean(8, RESULT_NOT_TRUSTED.equals(reason) && card.resultRef() != null);
+      s.setString(9, cap(reason, 128));
+      s.setLong(10, from.toEpochMilli());
+      s.setLong(11, from.plus(Duration.ofDays(days)).toEpochMilli());
+      s.executeUpdate();
+    }
+  }
+
+  private void insertAcceptedTests(
+      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO accepted_test (suggestion_uuid, loinc, card_uuid, patient, issuer,"
+                + " lead_rule, accepted_at, until_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT DO NOTHING")) {
+      for (CardFacts.SuggestionFacts suggestion : card.suggestions()) {
+        if (!item.acceptedSuggestions().contains(suggestion.uuid())) {
+          continue;
+        }
+        int days =
+            suggestion.windowDays() > 0 ? suggestion.windowDays() : settings.acceptedTestDays();
+        for (String loinc : suggestion.loincCodes()) {
+          s.setString(1, suggestion.uuid());
+          s.setString(2, cap(loinc, 32));
+          s.setString(3, card.cardUuid());
+          s.setString(4, patient);
+          s.setString(5, issuer);
+          s.setString(6, card.leadRule());
+          s.setLong(7, now.toEpochMilli());
+          s.setLong(8, now.plus(Duration.ofDays(days)).toEpochMilli());
+          s.addBatch();
+        }
+      }
+      s.executeBatch();
+    }
+  }
+
+  @Override
+  public AnalyticsReport analytics(Instant from, Instant to, String issuer) {
+    if (!available()) {
+      throw new MemoryUnavailableException("the memory database is unavailable", null);
+    }
+    try (Connection c = pool.getConnection()) {
+      return new AnalyticsQuery(c, from, to, issuer, settings.overrideFlagPercent()).run();
+    } catch (SQLException e) {
+      markDown();
+      throw new MemoryUnavailableException("the memory database failed", e);
+    }
+  }
+
+  @Override
+  public boolean ready() {
+    if (!available()) {
+      return false;
+    }
+    try (Connection c = pool.getConnection()) {
+      return c.isValid(1);
+    } catch (SQLException e) {
+      markDown();
+      return false;
+    }
+  }
+
+  /** Cards queued for the card log and not yet written. */
+  public int queued() {
+    return queue.size();
+  }
+
+  /** Waits until the card log queue is empty (tests, shutdown), at most {@code timeout}. */
+  public boolean drain(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (flushed) {
+      while (unwritten.get() > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        flushed.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void close() {
+    try {
+      drain(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closing = true; // the writer ends at its next idle poll (not interrupted mid-write)
+    try {
+      writer.join(2000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    pool.close();
+  }
+
+  private static String cap(String s, int max) {
+    return s == null || s.length() <= max ? s : s.substring(0, max);
+  }
+}

@@ -1,0 +1,139 @@
+package org.mineralcds.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.mineralcds.config.MemorySettings;
+
+/** The JDBC memory itself, on the embedded database and PostgreSQL. */
+class JdbcMemoryTest {
+
+  static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
+
+  @TempDir Path tmp;
+
+  static List<String> databases() {
+    return TestDatabases.kinds();
+  }
+
+  static JdbcMemory open(MemorySettings settings, List<String> events) {
+    JdbcMemory memory =
+        new JdbcMemory(
+            settings,
+            events::add,
+            java.time.Clock.fixed(NOW, java.time.ZoneOffset.UTC),
+            "test",
+            "k1");
+    memory.start();
+    return memory;
+  }
+
+  static CallRecord call(PatientKey key, String cardUuid, String suggestionUuid) {
+    CardFacts facts =
+        new CardFacts(
+            cardUuid,
+            "potassium-low",
+            1,
+            "potassium-low",
+            List.of("potassium-low"),
+            "Observation/k1",
+            "3.1 mmol/L",
+            0.4,
+            false,
+            List.of(new CardFacts.SuggestionFacts(suggestionUuid, List.of("19123-9"), 7)));
+    return new CallRecord(
+        UUID.randomUUID().toString(),
+        key,
+        "hook-1",
+        NOW,
+        List.of(new CallRecord.LoggedCard(facts, false)),
+        List.of());
+  }
+
+  static FeedbackItem override(String card) {
+    return new FeedbackItem(card, "overridden", List.of(), "already-addressed", null, NOW);
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void feedbackFindsCardsStillQueuedAndRefusesAnotherIssuersCards(String db) throws Exception {
+    List<String> events = new ArrayList<>();
+    MemorySettings settings = TestDatabases.fresh(db, tmp);
+    try (JdbcMemory memory = open(settings, events)) {
+      String pseudonym = memory.pseudonym("http://ehr/fhir", "patient-1");
+      assertThat(pseudonym).matches("[0-9a-f]{32}");
+      PatientKey key = new PatientKey(pseudonym, "https://ehr-a");
+      String card = UUID.randomUUID().toString();
+      memory.log(call(key, card, UUID.randomUUID().toString()));
+      // Straight away, whether or not the writer has reached it.
+      assertThat(memory.store("https://ehr-a", List.of(override(card)), NOW).stored()).isEqualTo(1);
+      assertThat(memory.store("https://ehr-a", List.of(override(card)), NOW).duplicates())
+          .isEqualTo(1);
+
+      String other = UUID.randomUUID().toString();
+      memory.log(call(key, other, UUID.randomUUID().toString()));
+      assertThat(memory.drain(Duration.ofSeconds(10))).isTrue();
+      assertThatThrownBy(() -> memory.store("https://ehr-b", List.of(override(other)), NOW))
+          .isInstanceOfSatisfying(
+              FeedbackRejectedException.class, e -> assertThat(e.forbidden()).isTrue());
+      assertThat(memory.recall(key, NOW).overrides())
+          .extracting(PatientMemory.Override::cardUuid)
+          .containsExactly(card);
+      assertThat(memory.recall(new PatientKey(pseudonym, "https://ehr-b"), NOW).overrides())
+          .isEmpty();
+      assertThat(memory.store("https://ehr-a", List.of(override("no-such-card")), NOW))
+          .isEqualTo(new Memory.FeedbackResult(0, 0, 1));
+    }
+    // The generated pseudonym key is kept: the same patient, the same pseudonym after a restart.
+    try (JdbcMemory again = open(settings, events)) {
+      try (JdbcMemory first = open(settings, events)) {
+        assertThat(again.pseudonym("http://ehr/fhir", "patient-1"))
+            .isEqualTo(first.pseudonym("http://ehr/fhir", "patient-1"));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void acceptedTestsAreRememberedWithTheirWindowAndResultTime(String db) throws Exception {
+    List<String> events = new ArrayList<>();
+    try (JdbcMemory memory = open(TestDatabases.fresh(db, tmp), events)) {
+      PatientKey key = new PatientKey(memory.pseudonym(null, "p"), "local");
+      String card = UUID.randomUUID().toString();
+      String suggestion = UUID.randomUUID().toString();
+      memory.log(call(key, card, suggestion));
+      memory.store(
+          "local",
+          List.of(new FeedbackItem(card, "accepted", List.of(suggestion), null, null, NOW)),
+          NOW);
+      List<PatientMemory.AcceptedTest> accepted = memory.recall(key, NOW).acceptedTests();
+      assertThat(accepted).hasSize(1);
+      assertThat(accepted.get(0).loinc()).isEqualTo("19123-9");
+      assertThat(accepted.get(0).until()).isEqualTo(NOW.plus(Duration.ofDays(7)));
+
+      // A result arrives two hours later: recorded with the next call, counted in analytics.
+      PatientMemory.AcceptedTest resulted =
+          Suppressor.resulted(accepted, loinc -> NOW.plus(Duration.ofHours(2))).get(0);
+      memory.log(
+          new CallRecord(
+              UUID.randomUUID().toString(), key, "hook-2", NOW, List.of(), List.of(resulted)));
+      assertThat(memory.drain(Duration.ofSeconds(10))).isTrue();
+      assertThat(memory.recall(key, NOW).acceptedTests().get(0).resultedAt())
+          .isEqualTo(NOW.plus(Duration.ofHours(2)));
+      AnalyticsReport report =
+          memory.analytics(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1)), null);
+      assertThat(report.chartOpenings()).isEqualTo(2);
+      assertThat(report.rules().get(0).accepted()).isEqualTo(1);
+      assertThat(report.rules().get(0).medianHoursToResult()).isEqualTo(2.0);
+    }
+  }
+}
