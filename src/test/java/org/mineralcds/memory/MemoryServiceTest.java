@@ -87,7 +87,7 @@ class MemoryServiceTest {
     ObjectNode body = (ObjectNode) JSON.readTree(EXAMPLE.toFile());
     body.put("hookInstance", hookInstance);
     ObjectNode k =
-        (ObjectNode) body.path("prefetch").path("potassium").path("entry").get(0).path("resource");
+        (ObjectNode) body.path("prefetch").path("labs").path("entry").get(0).path("resource");
     k.put("id", observationId);
     k.put("effectiveDateTime", when);
     ((ObjectNode) k.path("valueQuantity")).put("value", value);
