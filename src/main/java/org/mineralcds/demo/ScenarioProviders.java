@@ -5,6 +5,7 @@ import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.IncludeParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
 import ca.uhn.fhir.rest.annotation.Read;
+import ca.uhn.fhir.rest.annotation.RequiredParam;
 import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Sort;
 import ca.uhn.fhir.rest.api.SortOrderEnum;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.hl7.fhir.instance.model.api.IAnyResource;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Condition;
@@ -78,6 +80,15 @@ final class ScenarioProviders {
         throw new ResourceNotFoundException(id);
       }
       return type.cast(r);
+    }
+
+    /** The resources with the ids of an {@code _id} search. */
+    List<T> byIdList(TokenOrListParam ids) {
+      return ids.getValuesAsQueryTokens().stream()
+          .map(t -> store.get(type.getSimpleName(), t.getValue()))
+          .filter(r -> r != null)
+          .map(type::cast)
+          .toList();
     }
 
     Stream<T> stream() {
@@ -185,6 +196,12 @@ final class ScenarioProviders {
     public Medication read(@IdParam IdType id) {
       return readById(id);
     }
+
+    @Search
+    public List<Medication> byIds(
+        @RequiredParam(name = IAnyResource.SP_RES_ID) TokenOrListParam ids) {
+      return byIdList(ids);
+    }
   }
 
   public static final class SpecimenProvider extends Base<Specimen> {
@@ -195,6 +212,12 @@ final class ScenarioProviders {
     @Read
     public Specimen read(@IdParam IdType id) {
       return readById(id);
+    }
+
+    @Search
+    public List<Specimen> byIds(
+        @RequiredParam(name = IAnyResource.SP_RES_ID) TokenOrListParam ids) {
+      return byIdList(ids);
     }
   }
 

@@ -45,6 +45,12 @@ public final class PatientDataLoader {
 
   private static final Logger LOG = LoggerFactory.getLogger(PatientDataLoader.class);
 
+  /** Ids per search when referenced resources are read in batches. */
+  static final int IDS_PER_SEARCH = 50;
+
+  private static final java.util.regex.Pattern FHIR_ID =
+      java.util.regex.Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+
   /** Referenced Specimens read per call at most (the newest results' first). */
   static final int MAX_SPECIMEN_READS = 10;
 
@@ -443,10 +449,29 @@ public final class PatientDataLoader {
         }
       }
     }
+    // One search per type and batch of ids (Medication?_id=a,b,c) instead of a read per reference:
+    // an EHR's prefetch of a long order history can name a hundred Medications.
+    Map<String, List<String>> idsByType = new LinkedHashMap<>();
+    for (String relative : unresolved) {
+      int slash = relative.indexOf('/');
+      String id = relative.substring(slash + 1);
+      if (FHIR_ID.matcher(id).matches()) {
+        idsByType.computeIfAbsent(relative.substring(0, slash), t -> new ArrayList<>()).add(id);
+      }
+    }
     List<Future<List<JsonNode>>> futures = new ArrayList<>();
     String token = token(request);
-    for (String relative : unresolved) {
-      futures.add(pool.submit(() -> fetcher.fetch(request.fhirServer(), token, relative, 1, call)));
+    for (Map.Entry<String, List<String>> e : idsByType.entrySet()) {
+      List<String> ids = e.getValue();
+      for (int from = 0; from < ids.size(); from += IDS_PER_SEARCH) {
+        String search =
+            e.getKey()
+                + "?_id="
+                + String.join(",", ids.subList(from, Math.min(ids.size(), from + IDS_PER_SEARCH)))
+                + "&_count="
+                + IDS_PER_SEARCH;
+        futures.add(pool.submit(() -> fetcher.fetch(request.fhirServer(), token, search, 1, call)));
+      }
     }
     waits.around(
         () -> {

@@ -145,7 +145,7 @@ class FhirQueryPlanTest {
       HttpResponse<String> fetched = call(service, scenario, fhir.base());
       assertThat(fetched.statusCode()).as(fetched.body()).isEqualTo(200);
       assertThat(fetched.body()).contains("hemolyzed").doesNotContain("\"critical\"");
-      assertThat(fhir.targets).noneMatch(t -> t.startsWith("/fhir/Specimen/"));
+      assertThat(fhir.targets).noneMatch(t -> t.startsWith("/fhir/Specimen"));
 
       // An EHR's prefetch cannot include the Specimen (no _include in prefetch templates).
       fhir.targets.clear();
@@ -157,7 +157,23 @@ class FhirQueryPlanTest {
       assertThat(prefetched.statusCode()).as(prefetched.body()).isEqualTo(200);
       assertThat(topics(prefetched)).isEqualTo(topics(fetched));
       assertThat(prefetched.body()).contains("hemolyzed").doesNotContain("\"critical\"");
-      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Specimen/"))).isEqualTo(1);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Specimen"))).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void medicationsAPrefetchOnlyReferencesAreReadInOneSearch() throws Exception {
+    String scenario = "pending-magnesium-order";
+    try (Support.StubFhir fhir = scenarioServer(NONE)) {
+      com.fasterxml.jackson.databind.node.ObjectNode request = Support.exampleRequest(scenario);
+      request.put("fhirServer", fhir.base());
+      assertThat(request.path("prefetch").toString()).contains("\"medicationReference\"");
+      HttpResponse<String> prefetched =
+          Support.post(service.baseUrl() + Support.SERVICE_PATH, request.toString());
+      assertThat(prefetched.statusCode()).as(prefetched.body()).isEqualTo(200);
+      assertThat(topics(prefetched)).isEqualTo(expectedTopics(scenario));
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Medication?_id="))).isEqualTo(1);
+      assertThat(fhir.targets).noneMatch(t -> t.startsWith("/fhir/Medication/"));
     }
   }
 
