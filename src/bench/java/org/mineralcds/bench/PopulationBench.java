@@ -200,7 +200,7 @@ final class PopulationBench {
     return rendered.substring(0, q + 1) + String.join("&", pairs);
   }
 
-  private static List<String> patientIds(String fhir, int limit) throws Exception {
+  static List<String> patientIds(String fhir, int limit) throws Exception {
     List<String> ids = new ArrayList<>();
     String url = fhir + "/Patient?_elements=id&_count=500";
     while (url != null && ids.size() < limit) {
@@ -268,7 +268,7 @@ final class PopulationBench {
   }
 
   /** Nearest-rank percentile; 0 for no values. */
-  private static double pct(List<Double> sorted, int p) {
+  static double pct(List<Double> sorted, int p) {
     if (sorted.isEmpty()) {
       return 0;
     }

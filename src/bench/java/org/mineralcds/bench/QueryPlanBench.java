@@ -105,7 +105,7 @@ final class QueryPlanBench {
     }
     String fhir = options.get("--fhir").replaceAll("/+$", "");
     int limit = Integer.parseInt(options.getOrDefault("--patients", "100"));
-    List<String> patients = patientIds(fhir, limit);
+    List<String> patients = PopulationBench.patientIds(fhir, limit);
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     Map<String, List<Run>> runs = new LinkedHashMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(16);
@@ -136,7 +136,7 @@ final class QueryPlanBench {
           double req = list.stream().mapToInt(Run::requests).average().orElse(0);
           System.out.printf(
               "%-72s %8.0f %8.0f %8.0f %8.2f %10.0f%n",
-              name, pct(ms, 50), pct(ms, 90), pct(ms, 100), req, pct(kb, 50));
+              name, PopulationBench.pct(ms, 50), PopulationBench.pct(ms, 90), PopulationBench.pct(ms, 100), req, PopulationBench.pct(kb, 50));
         });
   }
 
@@ -191,33 +191,5 @@ final class QueryPlanBench {
     return new long[] {requests, bytes};
   }
 
-  private static List<String> patientIds(String fhir, int limit) throws Exception {
-    List<String> ids = new ArrayList<>();
-    String url = fhir + "/Patient?_elements=id&_count=500";
-    while (url != null && ids.size() < limit) {
-      JsonNode page =
-          JSON.readTree(
-              HTTP.send(
-                      HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                      HttpResponse.BodyHandlers.ofString())
-                  .body());
-      page.path("entry").forEach(e -> ids.add(e.path("resource").path("id").asText()));
-      url = null;
-      for (JsonNode link : page.path("link")) {
-        if ("next".equals(link.path("relation").asText())) {
-          url = link.path("url").asText();
-        }
-      }
-    }
-    Collections.sort(ids);
-    return ids.size() > limit ? ids.subList(0, limit) : ids;
-  }
 
-  private static double pct(List<Double> sorted, int p) {
-    if (sorted.isEmpty()) {
-      return 0;
-    }
-    int rank = (int) Math.ceil(p / 100.0 * sorted.size());
-    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
-  }
 }

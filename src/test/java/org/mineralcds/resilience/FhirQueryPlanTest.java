@@ -78,6 +78,30 @@ class FhirQueryPlanTest {
         Support.hookRequest(patient, fhirBase, TOKEN).toString());
   }
 
+  /** A service with these limits on FHIR servers and this deadline (other settings default). */
+  private static MineralCds startWith(FhirLimits limits, Duration deadline) {
+    return Support.start(
+        Support.config(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(3),
+            deadline,
+            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
+            limits));
+  }
+
+  /** {@code count} hook calls for {@code patient}, sent together. */
+  private static List<CompletableFuture<HttpResponse<String>>> callsAtOnce(
+      MineralCds svc, String patient, String fhirBase, int count) {
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      calls.add(
+          Support.postAsync(
+              svc.baseUrl() + Support.SERVICE_PATH,
+              Support.hookRequest(patient, fhirBase, TOKEN).toString()));
+    }
+    return calls;
+  }
+
   private static List<String> topics(HttpResponse<String> response) throws Exception {
     List<String> topics = new ArrayList<>();
     Support.JSON
@@ -290,22 +314,11 @@ class FhirQueryPlanTest {
           }
           return false;
         };
-    ServiceConfig config =
-        Support.config(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(8),
-            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
-            new FhirLimits(3, 8_000_000, 64_000_000));
-    try (MineralCds svc = Support.start(config);
+    try (MineralCds svc =
+            startWith(new FhirLimits(3, 8_000_000, 64_000_000), Duration.ofSeconds(8));
         Support.StubFhir fhir = scenarioServer(slow)) {
-      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-      for (int i = 0; i < 6; i++) {
-        calls.add(
-            Support.postAsync(
-                svc.baseUrl() + Support.SERVICE_PATH,
-                Support.hookRequest("normal-labs-on-lisinopril", fhir.base(), TOKEN).toString()));
-      }
+      List<CompletableFuture<HttpResponse<String>>> calls =
+          callsAtOnce(svc, "normal-labs-on-lisinopril", fhir.base(), 6);
       for (CompletableFuture<HttpResponse<String>> c : calls) {
         HttpResponse<String> response = c.get(30, TimeUnit.SECONDS);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
@@ -344,14 +357,8 @@ class FhirQueryPlanTest {
           }
           return false;
         };
-    ServiceConfig config =
-        Support.config(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(4),
-            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
-            new FhirLimits(16, 1_000_000, 16_000_000));
-    try (MineralCds svc = Support.start(config);
+    try (MineralCds svc =
+            startWith(new FhirLimits(16, 1_000_000, 16_000_000), Duration.ofSeconds(4));
         Support.StubFhir fhir = scenarioServer(huge)) {
       HttpResponse<String> response = call(svc, "p-big", fhir.base());
       assertThat(response.statusCode()).isEqualTo(412);
@@ -377,22 +384,11 @@ class FhirQueryPlanTest {
           }
           return false;
         };
-    ServiceConfig config =
-        Support.config(
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(4),
-            ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
-            new FhirLimits(16, 1_000_000, 1_500_000));
-    try (MineralCds svc = Support.start(config);
+    try (MineralCds svc =
+            startWith(new FhirLimits(16, 1_000_000, 1_500_000), Duration.ofSeconds(4));
         Support.StubFhir fhir = scenarioServer(heldWhileConditionsAreSlow)) {
-      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-      for (int i = 0; i < 4; i++) {
-        calls.add(
-            Support.postAsync(
-                svc.baseUrl() + Support.SERVICE_PATH,
-                Support.hookRequest("p-big", fhir.base(), TOKEN).toString()));
-      }
+      List<CompletableFuture<HttpResponse<String>>> calls =
+          callsAtOnce(svc, "p-big", fhir.base(), 4);
       int answered = 0;
       int refusedForMemory = 0;
       for (CompletableFuture<HttpResponse<String>> c : calls) {
