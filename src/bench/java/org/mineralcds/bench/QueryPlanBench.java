@@ -190,6 +190,4 @@ final class QueryPlanBench {
     }
     return new long[] {requests, bytes};
   }
-
-
 }
