@@ -44,101 +44,211 @@ final class AnalyticsQuery {
   }
 
   AnalyticsReport run() throws SQLException {
-    String where =
-        " WHERE created_at >= ? AND created_at < ?" + (issuer == null ? "" : " AND issuer = ?");
-    Map<String, Long> openings = new HashMap<>();
-    long total = 0;
-    try (PreparedStatement s =
-        prepare("SELECT issuer, COUNT(*) FROM call_log" + where + " GROUP BY issuer")) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          openings.put(r.getString(1), r.getLong(2));
-          total += r.getLong(2);
-        }
-      }
+    return run(true);
+  }
+
+  /**
+   * @param rollups read whole days from the daily roll-ups (false: every count from the card log,
+   *     as the roll-ups' own tests compare)
+   */
+  AnalyticsReport run(boolean rollups) throws SQLException {
+    Counts counts = new Counts();
+    long fromMs = from.toEpochMilli();
+    long toMs = to.toEpochMilli();
+    long firstWholeDay =
+        Math.floorDiv(fromMs + DailyRollups.DAY_MILLIS - 1, DailyRollups.DAY_MILLIS);
+    long endWholeDays = Math.floorDiv(toMs, DailyRollups.DAY_MILLIS);
+    if (rollups && firstWholeDay < endWholeDays) {
+      fromRollups(counts, firstWholeDay, endWholeDays);
+      fromCardLog(counts, fromMs, firstWholeDay * DailyRollups.DAY_MILLIS);
+      fromCardLog(counts, endWholeDays * DailyRollups.DAY_MILLIS, toMs);
+    } else {
+      fromCardLog(counts, fromMs, toMs);
     }
-    Map<String, Acc> rules = new TreeMap<>();
-    Map<String, Acc> topics = new TreeMap<>();
-    Map<String, Acc> issuers = new TreeMap<>();
-    try (PreparedStatement s =
-        prepare(
-            "SELECT lead_rule, topic, issuer, silent, COUNT(*) FROM card_log"
-                + where
-                + " GROUP BY lead_rule, topic, issuer, silent")) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          long n = r.getLong(5);
-          boolean silent = r.getBoolean(4);
-          for (Acc a :
-              accs(rules, topics, issuers, r.getString(1), r.getString(2), r.getString(3))) {
-            if (silent) {
-              a.silent += n;
-            } else {
-              a.shown += n;
-            }
-          }
-        }
-      }
-    }
-    String cardWhere =
-        " WHERE l.created_at >= ? AND l.created_at < ?"
-            + (issuer == null ? "" : " AND l.issuer = ?");
-    try (PreparedStatement s =
-        prepare(
-            "SELECT l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason,"
-                + " COUNT(DISTINCT f.card_uuid) FROM feedback f JOIN card_log l"
-                + " ON l.card_uuid = f.card_uuid"
-                + cardWhere
-                + " GROUP BY l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason")) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          long n = r.getLong(6);
-          boolean accepted = r.getString(4).equals("accepted");
-          String reason = r.getString(5) == null ? "none" : r.getString(5);
-          for (Acc a :
-              accs(rules, topics, issuers, r.getString(1), r.getString(2), r.getString(3))) {
-            if (accepted) {
-              a.accepted += n;
-            } else {
-              a.overridden += n;
-              a.reasons.merge(reason, n, Long::sum);
-            }
-          }
-        }
-      }
-    }
-    try (PreparedStatement s =
-        prepare(
-            "SELECT l.lead_rule, l.topic, l.issuer, a.accepted_at, a.resulted_at"
-                + " FROM accepted_test a JOIN card_log l ON l.card_uuid = a.card_uuid"
-                + cardWhere
-                + " AND a.resulted_at IS NOT NULL")) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          long ms = r.getLong(5) - r.getLong(4);
-          for (Acc a :
-              accs(rules, topics, issuers, r.getString(1), r.getString(2), r.getString(3))) {
-            a.hoursToResult.add(ms);
-          }
-        }
-      }
-    }
-    Function<String, Long> allOpenings = k -> openings.values().stream().mapToLong(x -> x).sum();
+    timesToResult(counts, fromMs, toMs);
+    Map<String, Long> openings = counts.openings;
+    long total = openings.values().stream().mapToLong(x -> x).sum();
+    Function<String, Long> allOpenings = k -> total;
     return new AnalyticsReport(
         from.toString(),
         to.toString(),
         issuer,
         total,
         flagPercent,
-        rows(rules, allOpenings),
-        rows(topics, allOpenings),
-        rows(issuers, k -> openings.getOrDefault(k, 0L)));
+        rows(counts.rules, allOpenings),
+        rows(counts.topics, allOpenings),
+        rows(counts.issuers, k -> openings.getOrDefault(k, 0L)));
   }
 
-  private PreparedStatement prepare(String sql) throws SQLException {
+  /** What a period adds up to, per rule, topic and issuer. */
+  private static final class Counts {
+    final Map<String, Long> openings = new HashMap<>();
+    final Map<String, Acc> rules = new TreeMap<>();
+    final Map<String, Acc> topics = new TreeMap<>();
+    final Map<String, Acc> issuers = new TreeMap<>();
+
+    List<Acc> accs(String rule, String topic, String issuer) {
+      return AnalyticsQuery.accs(rules, topics, issuers, rule, topic, issuer);
+    }
+
+    void cards(String rule, String topic, String issuer, boolean silent, long n) {
+      for (Acc a : accs(rule, topic, issuer)) {
+        if (silent) {
+          a.silent += n;
+        } else {
+          a.shown += n;
+        }
+      }
+    }
+
+    void feedback(String rule, String topic, String issuer, String outcome, String reason, long n) {
+      for (Acc a : accs(rule, topic, issuer)) {
+        if (outcome.equals("accepted")) {
+          a.accepted += n;
+        } else {
+          a.overridden += n;
+          a.reasons.merge(reason == null || reason.isEmpty() ? "none" : reason, n, Long::sum);
+        }
+      }
+    }
+  }
+
+  /** Whole UTC days [firstDay, endDay) from the roll-ups. */
+  private void fromRollups(Counts counts, long firstDay, long endDay) throws SQLException {
+    String where =
+        " WHERE day_number >= ? AND day_number < ?" + (issuer == null ? "" : " AND issuer = ?");
+    try (PreparedStatement s =
+        prepare(
+            "SELECT issuer, SUM(openings) FROM call_day" + where + " GROUP BY issuer",
+            firstDay,
+            endDay)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          counts.openings.merge(r.getString(1), r.getLong(2), Long::sum);
+        }
+      }
+    }
+    try (PreparedStatement s =
+        prepare(
+            "SELECT lead_rule, topic, issuer, silent, SUM(cards) FROM card_day"
+                + where
+                + " GROUP BY lead_rule, topic, issuer, silent",
+            firstDay,
+            endDay)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          counts.cards(
+              r.getString(1), r.getString(2), r.getString(3), r.getBoolean(4), r.getLong(5));
+        }
+      }
+    }
+    try (PreparedStatement s =
+        prepare(
+            "SELECT lead_rule, topic, issuer, outcome, reason, SUM(cards) FROM feedback_day"
+                + where
+                + " GROUP BY lead_rule, topic, issuer, outcome, reason",
+            firstDay,
+            endDay)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          counts.feedback(
+              r.getString(1),
+              r.getString(2),
+              r.getString(3),
+              r.getString(4),
+              r.getString(5),
+              r.getLong(6));
+        }
+      }
+    }
+  }
+
+  /** The card log itself over [fromMs, toMs): the partial days at a period's edges. */
+  private void fromCardLog(Counts counts, long fromMs, long toMs) throws SQLException {
+    if (fromMs >= toMs) {
+      return;
+    }
+    String where =
+        " WHERE created_at >= ? AND created_at < ?" + (issuer == null ? "" : " AND issuer = ?");
+    try (PreparedStatement s =
+        prepare(
+            "SELECT issuer, COUNT(*) FROM call_log" + where + " GROUP BY issuer", fromMs, toMs)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          counts.openings.merge(r.getString(1), r.getLong(2), Long::sum);
+        }
+      }
+    }
+    try (PreparedStatement s =
+        prepare(
+            "SELECT lead_rule, topic, issuer, silent, COUNT(*) FROM card_log"
+                + where
+                + " GROUP BY lead_rule, topic, issuer, silent",
+            fromMs,
+            toMs)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          counts.cards(
+              r.getString(1), r.getString(2), r.getString(3), r.getBoolean(4), r.getLong(5));
+        }
+      }
+    }
+    try (PreparedStatement s =
+        prepare(
+            "SELECT l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason,"
+                + " COUNT(DISTINCT f.card_uuid) FROM feedback f JOIN card_log l"
+                + " ON l.card_uuid = f.card_uuid"
+                + cardWhere()
+                + " GROUP BY l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason",
+            fromMs,
+            toMs)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          counts.feedback(
+              r.getString(1),
+              r.getString(2),
+              r.getString(3),
+              r.getString(4),
+              r.getString(5),
+              r.getLong(6));
+        }
+      }
+    }
+  }
+
+  private String cardWhere() {
+    return " WHERE l.created_at >= ? AND l.created_at < ?"
+        + (issuer == null ? "" : " AND l.issuer = ?");
+  }
+
+  /**
+   * Times from an accepted test to its result, for tests accepted from cards of the period: always
+   * from the card log (a median needs the times, not a count), so only within its retention.
+   */
+  private void timesToResult(Counts counts, long fromMs, long toMs) throws SQLException {
+    try (PreparedStatement s =
+        prepare(
+            "SELECT l.lead_rule, l.topic, l.issuer, a.accepted_at, a.resulted_at"
+                + " FROM accepted_test a JOIN card_log l ON l.card_uuid = a.card_uuid"
+                + cardWhere()
+                + " AND a.resulted_at IS NOT NULL",
+            fromMs,
+            toMs)) {
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          long ms = r.getLong(5) - r.getLong(4);
+          for (Acc a : counts.accs(r.getString(1), r.getString(2), r.getString(3))) {
+            a.hoursToResult.add(ms);
+          }
+        }
+      }
+    }
+  }
+
+  private PreparedStatement prepare(String sql, long lower, long upper) throws SQLException {
     PreparedStatement s = c.prepareStatement(sql);
-    s.setLong(1, from.toEpochMilli());
-    s.setLong(2, to.toEpochMilli());
+    s.setLong(1, lower);
+    s.setLong(2, upper);
     if (issuer != null) {
       s.setString(3, issuer);
     }

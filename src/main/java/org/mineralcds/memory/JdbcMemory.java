@@ -380,9 +380,36 @@ public final class JdbcMemory implements Memory {
             s.setInt(5, (int) silent);
             s.addBatch();
           }
-          s.executeBatch();
+          int[] inserted = s.executeBatch();
+          Map<List<Object>, Long> openings = new HashMap<>();
+          for (int i = 0; i < batch.size(); i++) {
+            // A call id already logged (a retried batch) is not a second chart opening.
+            if (inserted[i] != 0) {
+              CallRecord call = batch.get(i);
+              openings.merge(
+                  List.of(dayNumber(call.at().toEpochMilli()), call.patient().issuer()),
+                  1L,
+                  Long::sum);
+            }
+          }
+          DailyRollups.addOpenings(c, openings);
         }
         if (!cards.isEmpty()) {
+          Map<List<Object>, Long> cardCounts = DailyRollups.loggedBefore(c, cards.keySet());
+          for (Map.Entry<String, CallRecord.LoggedCard> e : cards.entrySet()) {
+            CallRecord call = callOf.get(e.getKey());
+            CardFacts f = e.getValue().facts();
+            cardCounts.merge(
+                DailyRollups.cardKey(
+                    dayNumber(call.at().toEpochMilli()),
+                    call.patient().issuer(),
+                    cap(f.leadRule(), 128),
+                    cap(f.topic(), 128),
+                    e.getValue().silent()),
+                1L,
+                Long::sum);
+          }
+          DailyRollups.addCards(c, cardCounts);
           try (PreparedStatement delCards =
                   c.prepareStatement("DELETE FROM card_log WHERE card_uuid = ?");
               PreparedStatement delSuggestions =
@@ -487,6 +514,7 @@ public final class JdbcMemory implements Memory {
               "DELETE FROM card_suggestion WHERE created_at < ?",
               "DELETE FROM call_log WHERE created_at < ?",
               "DELETE FROM feedback WHERE received_at < ?",
+              "DELETE FROM feedback_counted WHERE card_created_at < ?",
               "DELETE FROM suppression WHERE until_at < ?",
               "DELETE FROM accepted_test WHERE until_at < ?")) {
         try (PreparedStatement s = c.prepareStatement(sql)) {
@@ -505,30 +533,29 @@ public final class JdbcMemory implements Memory {
       throw new MemoryUnavailableException("the memory database is unavailable", null);
     }
     try (Connection c = pool.getConnection()) {
-      List<CardFacts> facts = new ArrayList<>();
-      List<String> owners = new ArrayList<>();
-      List<String> patients = new ArrayList<>();
+      List<KnownCard> known = new ArrayList<>();
       for (FeedbackItem item : items) {
         Pending pending = pendingCards.get(item.cardUuid());
         if (pending != null) {
-          facts.add(pending.facts());
-          owners.add(pending.call().patient().issuer());
-          patients.add(pending.call().patient().pseudonym());
+          known.add(
+              new KnownCard(
+                  pending.facts(),
+                  pending.call().patient().issuer(),
+                  pending.call().patient().pseudonym(),
+                  pending.call().at().toEpochMilli()));
         } else {
-          Object[] found = loggedCard(c, item.cardUuid());
-          facts.add(found == null ? null : (CardFacts) found[0]);
-          owners.add(found == null ? null : (String) found[1]);
-          patients.add(found == null ? null : (String) found[2]);
+          known.add(loggedCard(c, item.cardUuid()));
         }
       }
       // Validate every item before storing any.
       for (int i = 0; i < items.size(); i++) {
         FeedbackItem item = items.get(i);
-        CardFacts card = facts.get(i);
-        if (card == null) {
+        KnownCard found = known.get(i);
+        if (found == null) {
           continue;
         }
-        if (!owners.get(i).equals(issuer)) {
+        CardFacts card = found.facts();
+        if (!found.issuer().equals(issuer)) {
           throw new FeedbackRejectedException(
               "feedback[" + i + "].card was not returned to this caller.", true);
         }
@@ -549,17 +576,30 @@ public final class JdbcMemory implements Memory {
       try {
         for (int i = 0; i < items.size(); i++) {
           FeedbackItem item = items.get(i);
-          CardFacts card = facts.get(i);
-          if (card == null) {
+          KnownCard found = known.get(i);
+          if (found == null) {
             unknown++;
             continue;
           }
+          CardFacts card = found.facts();
           if (insertFeedback(c, item, issuer, now)) {
             stored++;
+            DailyRollups.countFeedback(
+                c,
+                card.cardUuid(),
+                item.outcome(),
+                cap(item.overrideReason(), 128),
+                found.createdAt(),
+                DailyRollups.cardKey(
+                    dayNumber(found.createdAt()),
+                    found.issuer(),
+                    cap(card.leadRule(), 128),
+                    cap(card.topic(), 128),
+                    false));
             if (item.outcome().equals("overridden")) {
-              insertSuppression(c, item, card, patients.get(i), issuer, now);
+              insertSuppression(c, item, card, found.patient(), issuer, now);
             } else {
-              insertAcceptedTests(c, item, card, patients.get(i), issuer, now);
+              insertAcceptedTests(c, item, card, found.patient(), issuer, now);
             }
           } else {
             duplicates++;
@@ -577,15 +617,20 @@ public final class JdbcMemory implements Memory {
     }
   }
 
-  /** {facts, issuer, patient} of a logged card, or null. */
-  private static Object[] loggedCard(Connection c, String uuid) throws SQLException {
+  /** A card feedback names: what it said, to whom, about whom, when (epoch ms). */
+  private record KnownCard(CardFacts facts, String issuer, String patient, long createdAt) {}
+
+  /** A logged card that was shown, or null. */
+  private static KnownCard loggedCard(Connection c, String uuid) throws SQLException {
     CardFacts facts;
     String issuer;
     String patient;
+    long createdAt;
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT topic, indicator, lead_rule, rule_ids, result_ref, result_value, deviation,"
-                + " critical, issuer, patient FROM card_log WHERE card_uuid = ? AND NOT silent")) {
+                + " critical, issuer, patient, created_at FROM card_log"
+                + " WHERE card_uuid = ? AND NOT silent")) {
       s.setString(1, uuid);
       try (ResultSet r = s.executeQuery()) {
         if (!r.next()) {
@@ -607,6 +652,7 @@ public final class JdbcMemory implements Memory {
                 List.of());
         issuer = r.getString(9);
         patient = r.getString(10);
+        createdAt = r.getLong(11);
       }
     }
     List<CardFacts.SuggestionFacts> suggestions = new ArrayList<>();
@@ -626,21 +672,21 @@ public final class JdbcMemory implements Memory {
         }
       }
     }
-    return new Object[] {
-      new CardFacts(
-          facts.cardUuid(),
-          facts.topic(),
-          facts.indicator(),
-          facts.leadRule(),
-          facts.ruleIds(),
-          facts.resultRef(),
-          facts.resultValue(),
-          facts.deviation(),
-          facts.critical(),
-          suggestions),
-      issuer,
-      patient
-    };
+    return new KnownCard(
+        new CardFacts(
+            facts.cardUuid(),
+            facts.topic(),
+            facts.indicator(),
+            facts.leadRule(),
+            facts.ruleIds(),
+            facts.resultRef(),
+            facts.resultValue(),
+            facts.deviation(),
+            facts.critical(),
+            suggestions),
+        issuer,
+        patient,
+        createdAt);
   }
 
   private static boolean insertFeedback(Connection c, FeedbackItem item, String issuer, Instant now)
@@ -666,18 +712,24 @@ public final class JdbcMemory implements Memory {
       Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
       throws SQLException {
     String reason = item.overrideReason();
-    int days = settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
+    // An override without a reason (CDS Hooks makes it optional) gets the default duration.
+    int days =
+        reason == null
+            ? settings.suppressionDays()
+            : settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
     Instant from = now; // the service's clock, not the caller's outcomeTimestamp
-    try (PreparedStatement del =
-        c.prepareStatement("DELETE FROM suppression WHERE card_uuid = ?")) {
-      del.setString(1, card.cardUuid());
-      del.executeUpdate();
-    }
+    // The latest override of a card sets its suppression (one statement: a round trip less per
+    // feedback than delete + insert).
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO suppression (card_uuid, patient, issuer, topic, indicator, deviation,"
                 + " result_ref, result_only, reason, created_at, until_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO UPDATE SET"
+                + " patient = excluded.patient, issuer = excluded.issuer, topic = excluded.topic,"
+                + " indicator = excluded.indicator, deviation = excluded.deviation,"
+                + " result_ref = excluded.result_ref, result_only = excluded.result_only,"
+                + " reason = excluded.reason, created_at = excluded.created_at,"
+                + " until_at = excluded.until_at")) {
       s.setString(1, card.cardUuid());
       s.setString(2, patient);
       s.setString(3, issuer);
@@ -789,7 +841,12 @@ public final class JdbcMemory implements Memory {
     pool.close();
   }
 
-  private static String cap(String s, int max) {
+  /** The UTC day of an epoch-millisecond time, as the daily roll-ups number it. */
+  static long dayNumber(long epochMillis) {
+    return Math.floorDiv(epochMillis, DailyRollups.DAY_MILLIS);
+  }
+
+  static String cap(String s, int max) {
     return s == null || s.length() <= max ? s : s.substring(0, max);
   }
 }

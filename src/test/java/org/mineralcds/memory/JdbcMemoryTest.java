@@ -136,4 +136,20 @@ class JdbcMemoryTest {
       assertThat(report.rules().get(0).medianHoursToResult()).isEqualTo(2.0);
     }
   }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void anOverrideWithoutAReasonSuppressesForTheDefaultDuration(String db) throws Exception {
+    // CDS Hooks makes overrideReason optional: an EHR may send a bare "overridden".
+    try (JdbcMemory memory = open(TestDatabases.fresh(db, tmp), new ArrayList<>())) {
+      PatientKey key = new PatientKey(memory.pseudonym(null, "p"), "local");
+      String card = UUID.randomUUID().toString();
+      memory.log(call(key, card, UUID.randomUUID().toString()));
+      FeedbackItem bare = new FeedbackItem(card, "overridden", List.of(), null, null, NOW);
+      assertThat(memory.store("local", List.of(bare), NOW).stored()).isEqualTo(1);
+      assertThat(memory.recall(key, NOW).overrides())
+          .singleElement()
+          .satisfies(o -> assertThat(o.until()).isEqualTo(NOW.plus(Duration.ofDays(30))));
+    }
+  }
 }
