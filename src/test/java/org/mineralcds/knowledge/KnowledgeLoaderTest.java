@@ -173,7 +173,10 @@ class KnowledgeLoaderTest {
 
   @Test
   void unknownSourceKey() throws IOException {
-    editBand("magnesium-high", "sources: [default-ri]", "sources: [default-ri, no-such-source]");
+    editBand(
+        "magnesium-high",
+        "sources: [default-ri-magnesium]",
+        "sources: [default-ri-magnesium, no-such-source]");
 
     assertSingleProblem("rule magnesium-high", "'sources'", "no-such-source");
   }
@@ -254,7 +257,7 @@ class KnowledgeLoaderTest {
     editBand("potassium-low-mild", "topic: potassium-low", "topic: potassium-lowish");
     editBand("tsh-high", "{value}", "{valu}");
     editBand("vitamin-d-high", "lookbackDays: 365", "lookbackDays: -365");
-    editBand("magnesium-high", "sources: [default-ri]", "sources: [no-such-source]");
+    editBand("magnesium-high", "sources: [default-ri-magnesium]", "sources: [no-such-source]");
     replaceOnce("service.yaml", ",http://loinc.org|6298-4", "");
 
     KnowledgeException e = loadFails();
