@@ -32,6 +32,7 @@ import org.eclipse.jetty.server.handler.CrossOriginHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mineralcds.auth.EhrAuthenticator;
+import org.mineralcds.auth.ReplayCache;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.cli.CheckCommand;
 import org.mineralcds.config.ConfigLoader;
@@ -284,9 +285,6 @@ public final class MineralCds implements AutoCloseable {
                 r -> daemonThreads("demo-init").newThread(r).start())
             : null;
     Metrics metrics = new Metrics();
-    EhrAuthenticator authenticator =
-        new EhrAuthenticator(
-            config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
     // FHIR queries mostly wait on the network (or for a turn at a busy server): threads created
     // on demand and let go after a minute idle.
     ThreadPoolExecutor fetchPool =
@@ -310,6 +308,15 @@ public final class MineralCds implements AutoCloseable {
             ? CompletableFuture.completedFuture(null)
             : CompletableFuture.runAsync(
                 memory::start, r -> daemonThreads("memory-init").newThread(r).start());
+    // Used jti values are kept in the memory database when there is one (shared by replicas, kept
+    // across restarts; JWT calls are refused with 503 while it is down), else in this process.
+    EhrAuthenticator authenticator =
+        new EhrAuthenticator(
+            config.trustedIssuers(),
+            config.allowSandboxIssuer(),
+            config.clockSkew(),
+            clock,
+            memory == null ? ReplayCache.inProcess(200_000) : memory.replayCache());
     MineralBalanceService service =
         service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting, knowledge, memory);
     CdsHooksHandler hooks =

@@ -183,6 +183,11 @@ public final class CdsHooksHandler extends Handler.Abstract {
       } catch (AuthenticationFailure failure) {
         metrics.authFailure(failure.reason().code());
         LOG.warn("refused {} {}: JWT {}", request.getMethod(), path, failure.getMessage());
+        if (failure.reason() == AuthenticationFailure.Reason.REPLAY_CACHE_UNAVAILABLE) {
+          // Not the caller's fault: the token cannot be checked for replay now (fail closed).
+          throw new HttpProblem(
+              503, "transient", "The service cannot verify tokens now; retry shortly.");
+        }
         return null;
       }
     }

@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * are kept in memory by uuid, so feedback for a card not yet written finds it. When the database is
  * down, reads on the hook path are skipped for a few seconds at a time (the caller counts them),
  * the card log is retried and, when its queue is full, dropped (counted).
+ *
+ * <p>Several replicas may share one PostgreSQL database: every write is an atomic insert-if-absent
+ * or upsert on a primary key (two replicas logging the same card, or storing feedback for the same
+ * card, never fail on a duplicate key), the card log's rows are written in key order (no deadlock
+ * between two replicas' batches), and feedback naming a card another replica has not written yet
+ * waits briefly for it ({@link #FEEDBACK_WAIT}). The only state kept in the process is the queue of
+ * cards not yet written; it is flushed on shutdown and lost on kill -9. The JWT replay cache lives
+ * in the same database ({@link #replayCache()}).
  */
 public final class JdbcMemory implements Memory {
 
@@ -45,6 +53,16 @@ public final class JdbcMemory implements Memory {
   private static final int BATCH = 500;
   private static final Duration BACKOFF = Duration.ofSeconds(2);
   private static final String RESULT_NOT_TRUSTED = "result-not-trusted";
+
+  /**
+   * How long feedback naming a card that is neither queued here nor in the database waits for it:
+   * with replicas, the card may have been returned by another replica whose card log writer has not
+   * written it yet (it writes as soon as a call is queued; milliseconds unless its database is
+   * slow).
+   */
+  static final Duration FEEDBACK_WAIT = Duration.ofSeconds(2);
+
+  private static final Duration REPLAY_PURGE_EVERY = Duration.ofMinutes(1);
 
   private final MemorySettings settings;
   private final HikariDataSource pool;
@@ -56,6 +74,8 @@ public final class JdbcMemory implements Memory {
   private final Map<String, Pending> pendingCards = new ConcurrentHashMap<>();
   private final Object flushed = new Object();
   private final Thread writer;
+  private final JdbcReplayCache replays;
+  private final java.util.concurrent.ScheduledExecutorService maintenance;
   private volatile Pseudonyms pseudonyms;
   private volatile boolean migrated;
   private volatile long downUntilNanos = System.nanoTime();
@@ -113,6 +133,22 @@ public final class JdbcMemory implements Memory {
     this.pool = new HikariDataSource(config);
     this.writer = new Thread(this::writeLoop, "card-log-writer");
     this.writer.setDaemon(true);
+    this.replays = new JdbcReplayCache(pool, this::available, this::markDown, clock);
+    this.maintenance =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "memory-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * The JWT replay cache in this database: shared by every replica using it, kept across restarts.
+   * Refuses (throws) while the database is unavailable.
+   */
+  public org.mineralcds.auth.ReplayCache replayCache() {
+    return replays;
   }
 
   /** The JDBC URL: PostgreSQL as configured, or the embedded SQLite file in the data directory. */
@@ -133,6 +169,11 @@ public final class JdbcMemory implements Memory {
    */
   public void start() {
     writer.start();
+    maintenance.scheduleWithFixedDelay(
+        replays::purgeExpired,
+        REPLAY_PURGE_EVERY.toMillis(),
+        REPLAY_PURGE_EVERY.toMillis(),
+        TimeUnit.MILLISECONDS);
     try {
       migrate();
     } catch (RuntimeException e) {
@@ -348,7 +389,17 @@ public final class JdbcMemory implements Memory {
       } catch (SQLException | RuntimeException e) {
         LOG.warn("card log write failed, retrying: {}", e.getMessage());
         events.accept("card-log-retry");
-        markDown();
+        if (connectionFailure(e)) {
+          markDown();
+        } else {
+          // Not the database being away (a conflict or deadlock with another replica's write):
+          // the rest of the service keeps using it; this batch is retried after a pause.
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException interrupted) {
+            return;
+          }
+        }
       }
     }
   }
@@ -364,6 +415,8 @@ public final class JdbcMemory implements Memory {
         callOf.put(card.facts().cardUuid(), call);
       }
     }
+    // Rows in key order: two replicas' batches that share a card lock it in the same order.
+    cards = new java.util.TreeMap<>(cards);
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -383,17 +436,12 @@ public final class JdbcMemory implements Memory {
           s.executeBatch();
         }
         if (!cards.isEmpty()) {
-          try (PreparedStatement delCards =
-                  c.prepareStatement("DELETE FROM card_log WHERE card_uuid = ?");
-              PreparedStatement delSuggestions =
-                  c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
+          try (PreparedStatement delSuggestions =
+              c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
             for (String uuid : cards.keySet()) {
-              delCards.setString(1, uuid);
-              delCards.addBatch();
               delSuggestions.setString(1, uuid);
               delSuggestions.addBatch();
             }
-            delCards.executeBatch();
             delSuggestions.executeBatch();
           }
           try (PreparedStatement card =
@@ -402,7 +450,20 @@ public final class JdbcMemory implements Memory {
                           + " created_at, topic, indicator, lead_rule, rule_ids, result_ref,"
                           + " result_value, deviation, critical, silent, service_version,"
                           + " knowledge_version) VALUES"
-                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                          // Latest wins, atomically: the same card logged again (an EHR that
+                          // reuses a hookInstance, a proxy retry on another replica).
+                          + " ON CONFLICT (card_uuid) DO UPDATE SET call_id = excluded.call_id,"
+                          + " issuer = excluded.issuer, patient = excluded.patient,"
+                          + " hook_instance = excluded.hook_instance,"
+                          + " created_at = excluded.created_at, topic = excluded.topic,"
+                          + " indicator = excluded.indicator, lead_rule = excluded.lead_rule,"
+                          + " rule_ids = excluded.rule_ids, result_ref = excluded.result_ref,"
+                          + " result_value = excluded.result_value,"
+                          + " deviation = excluded.deviation, critical = excluded.critical,"
+                          + " silent = excluded.silent,"
+                          + " service_version = excluded.service_version,"
+                          + " knowledge_version = excluded.knowledge_version");
               PreparedStatement suggestion =
                   c.prepareStatement(
                       "INSERT INTO card_suggestion (suggestion_uuid, card_uuid, created_at,"
@@ -504,23 +565,21 @@ public final class JdbcMemory implements Memory {
     if (!available()) {
       throw new MemoryUnavailableException("the memory database is unavailable", null);
     }
+    List<CardFacts> facts = new ArrayList<>();
+    List<String> owners = new ArrayList<>();
+    List<String> patients = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      facts.add(null);
+      owners.add(null);
+      patients.add(null);
+    }
+    try {
+      findCards(items, facts, owners, patients);
+    } catch (SQLException e) {
+      markDown();
+      throw new MemoryUnavailableException("the memory database failed", e);
+    }
     try (Connection c = pool.getConnection()) {
-      List<CardFacts> facts = new ArrayList<>();
-      List<String> owners = new ArrayList<>();
-      List<String> patients = new ArrayList<>();
-      for (FeedbackItem item : items) {
-        Pending pending = pendingCards.get(item.cardUuid());
-        if (pending != null) {
-          facts.add(pending.facts());
-          owners.add(pending.call().patient().issuer());
-          patients.add(pending.call().patient().pseudonym());
-        } else {
-          Object[] found = loggedCard(c, item.cardUuid());
-          facts.add(found == null ? null : (CardFacts) found[0]);
-          owners.add(found == null ? null : (String) found[1]);
-          patients.add(found == null ? null : (String) found[2]);
-        }
-      }
       // Validate every item before storing any.
       for (int i = 0; i < items.size(); i++) {
         FeedbackItem item = items.get(i);
@@ -575,6 +634,67 @@ public final class JdbcMemory implements Memory {
       markDown();
       throw new MemoryUnavailableException("the memory database failed", e);
     }
+  }
+
+  /**
+   * Fills in the card of each item: queued here, or in the database. Cards found nowhere are looked
+   * for again for up to {@link #FEEDBACK_WAIT} on PostgreSQL (another replica may not have written
+   * them yet), holding no connection while waiting; those still missing stay null (unknown cards).
+   */
+  private void findCards(
+      List<FeedbackItem> items, List<CardFacts> facts, List<String> owners, List<String> patients)
+      throws SQLException {
+    // The embedded database serves one process: nothing can be on its way from another.
+    Duration wait = embedded(settings) ? Duration.ZERO : FEEDBACK_WAIT;
+    long deadline = System.nanoTime() + wait.toNanos();
+    long pause = 20;
+    while (true) {
+      boolean missing = false;
+      try (Connection c = pool.getConnection()) {
+        for (int i = 0; i < items.size(); i++) {
+          if (facts.get(i) != null) {
+            continue;
+          }
+          String uuid = items.get(i).cardUuid();
+          Pending pending = pendingCards.get(uuid);
+          Object[] found =
+              pending != null
+                  ? new Object[] {
+                    pending.facts(),
+                    pending.call().patient().issuer(),
+                    pending.call().patient().pseudonym()
+                  }
+                  : loggedCard(c, uuid);
+          if (found == null) {
+            missing = true;
+          } else {
+            facts.set(i, (CardFacts) found[0]);
+            owners.set(i, (String) found[1]);
+            patients.set(i, (String) found[2]);
+          }
+        }
+      }
+      if (!missing || System.nanoTime() - deadline >= 0) {
+        return;
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      pause = Math.min(pause * 2, 250);
+    }
+  }
+
+  /** A failure to reach the database (as opposed to a statement the database refused). */
+  private static boolean connectionFailure(Exception e) {
+    if (e instanceof java.sql.SQLTransientConnectionException
+        || e instanceof java.sql.SQLNonTransientConnectionException) {
+      return true;
+    }
+    return e instanceof SQLException sql
+        && (sql.getSQLState() == null || sql.getSQLState().startsWith("08"));
   }
 
   /** {facts, issuer, patient} of a logged card, or null. */
@@ -668,16 +788,18 @@ public final class JdbcMemory implements Memory {
     String reason = item.overrideReason();
     int days = settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
     Instant from = now; // the service's clock, not the caller's outcomeTimestamp
-    try (PreparedStatement del =
-        c.prepareStatement("DELETE FROM suppression WHERE card_uuid = ?")) {
-      del.setString(1, card.cardUuid());
-      del.executeUpdate();
-    }
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO suppression (card_uuid, patient, issuer, topic, indicator, deviation,"
                 + " result_ref, result_only, reason, created_at, until_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                // The latest override of a card wins, atomically (replicas storing at once).
+                + " ON CONFLICT (card_uuid) DO UPDATE SET patient = excluded.patient,"
+                + " issuer = excluded.issuer, topic = excluded.topic,"
+                + " indicator = excluded.indicator, deviation = excluded.deviation,"
+                + " result_ref = excluded.result_ref, result_only = excluded.result_only,"
+                + " reason = excluded.reason, created_at = excluded.created_at,"
+                + " until_at = excluded.until_at")) {
       s.setString(1, card.cardUuid());
       s.setString(2, patient);
       s.setString(3, issuer);
@@ -781,6 +903,7 @@ public final class JdbcMemory implements Memory {
       Thread.currentThread().interrupt();
     }
     closing = true; // the writer ends at its next idle poll (not interrupted mid-write)
+    maintenance.shutdownNow();
     try {
       writer.join(2000);
     } catch (InterruptedException e) {
