@@ -70,14 +70,22 @@ public final class MineralCds implements AutoCloseable {
 
   public static final String SERVICE_ID = "mineral-balance";
 
+  /** How long stopping waits for the calls in flight (Jetty's graceful stop). */
+  static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(10);
+
   private final Server server;
   private final ExecutorService fetchPool;
   private final JdbcMemory memory;
+  private final CdsHooksHandler hooks;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
-  private MineralCds(Server server, ExecutorService fetchPool, JdbcMemory memory) {
+  private MineralCds(
+      Server server, ExecutorService fetchPool, JdbcMemory memory, CdsHooksHandler hooks) {
     this.server = server;
     this.fetchPool = fetchPool;
     this.memory = memory;
+    this.hooks = hooks;
   }
 
   /** The memory, or null when it is off. */
@@ -392,7 +400,7 @@ public final class MineralCds implements AutoCloseable {
     contexts.addHandler(main);
     // Stopping finishes the hook calls in flight (up to the stop timeout) and takes no new ones.
     server.setHandler(new GracefulHandler(contexts));
-    server.setStopTimeout(10_000);
+    server.setStopTimeout(DRAIN.toMillis());
     try {
       memoryStarted.get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -409,7 +417,7 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     daemonThreads("knowledge-pages").newThread(pages::render).start();
-    return new MineralCds(server, fetchPool, memory);
+    return new MineralCds(server, fetchPool, memory, hooks);
   }
 
   /** The demo FHIR server, with CORS for browser-based clients. */
@@ -465,17 +473,43 @@ public final class MineralCds implements AutoCloseable {
     return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
   }
 
+  /**
+   * Stops gracefully (SIGTERM runs this): readiness turns DOWN at once, no new connection is
+   * accepted, the calls in flight finish (up to {@link #DRAIN}; requests arriving meanwhile on open
+   * connections get 503), then the card log queue is written and the database closed. Logs a line
+   * when it starts and one when it is done.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    Logger log = LoggerFactory.getLogger(MineralCds.class);
+    long started = System.nanoTime();
+    hooks.stopping();
+    log.info(
+        "mineral-cds stopping: readiness DOWN, finishing the calls in flight (up to {} s)",
+        DRAIN.toSeconds());
+    boolean drained = true;
     try {
       server.stop();
     } catch (Exception e) {
-      Thread.currentThread().interrupt();
+      drained = false;
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
     } finally {
       fetchPool.shutdownNow();
+      long unwritten = 0;
       if (memory != null) {
         memory.close();
+        unwritten = memory.unwritten();
       }
+      log.info(
+          "mineral-cds stopped in {} ms: calls in flight {}, card log {}",
+          (System.nanoTime() - started) / 1_000_000,
+          drained ? "finished" : "cut short",
+          unwritten == 0 ? "flushed" : unwritten + " calls not written");
     }
   }
 

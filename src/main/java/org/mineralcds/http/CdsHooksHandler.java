@@ -64,6 +64,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
   private final Metrics metrics;
   private final Semaphore hookSlots;
   private final CpuSlots cpuSlots;
+  private volatile boolean stopping;
 
   /**
    * @param authenticator checks EHR JWTs when it has trusted issuers; otherwise only loopback
@@ -115,16 +116,25 @@ public final class CdsHooksHandler extends Handler.Abstract {
       }
       if (path.equals("/health/ready")) {
         requireMethod(method, "GET");
-        // The memory database down does not stop hook calls (they answer without suppression),
-        // so the service stays ready; the body says feedback cannot be stored (503 meanwhile).
+        // Ready: listening means the knowledge is loaded and validated; the memory database must
+        // answer too (without it JWT calls are refused and feedback cannot be stored), and the
+        // service must not be stopping. 503 takes the replica out of a load balancer's rotation.
+        if (stopping) {
+          return write(
+              response,
+              callback,
+              503,
+              "{\"status\":\"DOWN\",\"stopping\":true}",
+              "application/json");
+        }
         boolean memory = services.values().stream().allMatch(CdsService::memoryReady);
         return write(
             response,
             callback,
-            200,
+            memory ? 200 : 503,
             memory
                 ? "{\"status\":\"UP\",\"memory\":\"UP\"}"
-                : "{\"status\":\"DEGRADED\",\"memory\":\"DOWN\"}",
+                : "{\"status\":\"DOWN\",\"memory\":\"DOWN\"}",
             "application/json");
       }
       if (path.equals("/metrics")) {
@@ -172,6 +182,11 @@ public final class CdsHooksHandler extends Handler.Abstract {
           response, callback, 500, "exception", "The service failed to process the request.");
       return 500;
     }
+  }
+
+  /** From now on readiness answers 503 DOWN (the service is stopping); calls are still served. */
+  public void stopping() {
+    stopping = true;
   }
 
   /** The caller, or null when the call must be refused with 401 (the reason is logged only). */

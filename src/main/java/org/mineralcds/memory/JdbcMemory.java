@@ -875,6 +875,11 @@ public final class JdbcMemory implements Memory {
     }
   }
 
+  /** Calls queued for the card log and not yet written (after {@link #close()}: lost). */
+  public long unwritten() {
+    return unwritten.get();
+  }
+
   /** Cards queued for the card log and not yet written. */
   public int queued() {
     return queue.size();
