@@ -395,7 +395,7 @@ public final class JdbcMemory implements Memory {
           // Not the database being away (a conflict or deadlock with another replica's write):
           // the rest of the service keeps using it; this batch is retried after a pause.
           try {
-            Thread.sleep(200);
+            Thread.sleep(BACKOFF.toMillis());
           } catch (InterruptedException interrupted) {
             return;
           }
