@@ -32,6 +32,7 @@ import org.eclipse.jetty.server.handler.CrossOriginHandler;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mineralcds.auth.EhrAuthenticator;
+import org.mineralcds.auth.ReplayCache;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.cli.CheckCommand;
 import org.mineralcds.config.ConfigLoader;
@@ -69,14 +70,22 @@ public final class MineralCds implements AutoCloseable {
 
   public static final String SERVICE_ID = "mineral-balance";
 
+  /** How long stopping waits for the calls in flight (Jetty's graceful stop). */
+  static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(10);
+
   private final Server server;
   private final ExecutorService fetchPool;
   private final JdbcMemory memory;
+  private final CdsHooksHandler hooks;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
-  private MineralCds(Server server, ExecutorService fetchPool, JdbcMemory memory) {
+  private MineralCds(
+      Server server, ExecutorService fetchPool, JdbcMemory memory, CdsHooksHandler hooks) {
     this.server = server;
     this.fetchPool = fetchPool;
     this.memory = memory;
+    this.hooks = hooks;
   }
 
   /** The memory, or null when it is off. */
@@ -284,9 +293,6 @@ public final class MineralCds implements AutoCloseable {
                 r -> daemonThreads("demo-init").newThread(r).start())
             : null;
     Metrics metrics = new Metrics();
-    EhrAuthenticator authenticator =
-        new EhrAuthenticator(
-            config.trustedIssuers(), config.allowSandboxIssuer(), config.clockSkew(), clock);
     // FHIR queries mostly wait on the network (or for a turn at a busy server): threads created
     // on demand and let go after a minute idle.
     ThreadPoolExecutor fetchPool =
@@ -310,6 +316,15 @@ public final class MineralCds implements AutoCloseable {
             ? CompletableFuture.completedFuture(null)
             : CompletableFuture.runAsync(
                 memory::start, r -> daemonThreads("memory-init").newThread(r).start());
+    // Used jti values are kept in the memory database when there is one (shared by replicas, kept
+    // across restarts; JWT calls are refused with 503 while it is down), else in this process.
+    EhrAuthenticator authenticator =
+        new EhrAuthenticator(
+            config.trustedIssuers(),
+            config.allowSandboxIssuer(),
+            config.clockSkew(),
+            clock,
+            memory == null ? ReplayCache.inProcess(200_000) : memory.replayCache());
     MineralBalanceService service =
         service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting, knowledge, memory);
     CdsHooksHandler hooks =
@@ -385,7 +400,7 @@ public final class MineralCds implements AutoCloseable {
     contexts.addHandler(main);
     // Stopping finishes the hook calls in flight (up to the stop timeout) and takes no new ones.
     server.setHandler(new GracefulHandler(contexts));
-    server.setStopTimeout(10_000);
+    server.setStopTimeout(DRAIN.toMillis());
     try {
       memoryStarted.get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -402,7 +417,7 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     daemonThreads("knowledge-pages").newThread(pages::render).start();
-    return new MineralCds(server, fetchPool, memory);
+    return new MineralCds(server, fetchPool, memory, hooks);
   }
 
   /** The demo FHIR server, with CORS for browser-based clients. */
@@ -458,17 +473,43 @@ public final class MineralCds implements AutoCloseable {
     return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
   }
 
+  /**
+   * Stops gracefully (SIGTERM runs this): readiness turns DOWN at once, no new connection is
+   * accepted, the calls in flight finish (up to {@link #DRAIN}; requests arriving meanwhile on open
+   * connections get 503), then the card log queue is written and the database closed. Logs a line
+   * when it starts and one when it is done.
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    Logger log = LoggerFactory.getLogger(MineralCds.class);
+    long started = System.nanoTime();
+    hooks.stopping();
+    log.info(
+        "mineral-cds stopping: readiness DOWN, finishing the calls in flight (up to {} s)",
+        DRAIN.toSeconds());
+    boolean drained = true;
     try {
       server.stop();
     } catch (Exception e) {
-      Thread.currentThread().interrupt();
+      drained = false;
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
     } finally {
       fetchPool.shutdownNow();
+      long unwritten = 0;
       if (memory != null) {
         memory.close();
+        unwritten = memory.unwritten();
       }
+      log.info(
+          "mineral-cds stopped in {} ms: calls in flight {}, card log {}",
+          (System.nanoTime() - started) / 1_000_000,
+          drained ? "finished" : "cut short",
+          unwritten == 0 ? "flushed" : unwritten + " calls not written");
     }
   }
 

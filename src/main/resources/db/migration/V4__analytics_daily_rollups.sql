@@ -12,6 +12,8 @@
 -- per write, summed when read): on PostgreSQL a row being updated is locked until its transaction
 -- commits, and with one row per day every feedback of the day would wait for the one before it
 -- (measured: 949 feedback/s without roll-ups, 461/s with one row, 8 clients).
+-- Known imprecision: the same card uuid written by two replicas in overlapping transactions (a
+-- proxy retry) is counted twice in card_day; the card log itself keeps one row.
 
 -- Chart openings (hook calls answered) per day and issuer.
 CREATE TABLE call_day (

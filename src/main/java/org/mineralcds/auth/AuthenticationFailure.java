@@ -23,6 +23,8 @@ public final class AuthenticationFailure extends Exception {
     MISSING_CLAIM("missing-claim"),
     REPLAYED("replayed-jti"),
     REPLAY_CACHE_FULL("replay-cache-full"),
+    /** The shared jti store cannot answer: the call is refused with 503, not 401. */
+    REPLAY_CACHE_UNAVAILABLE("replay-cache-unavailable"),
     TENANT("tenant"),
     KEYS_UNAVAILABLE("keys-unavailable");
 

@@ -64,14 +64,28 @@ public final class EhrAuthenticator {
 
   private final Map<String, Issuer> issuers = new LinkedHashMap<>();
   private final Map<String, JWKSource<SecurityContext>> jkuSources = new ConcurrentHashMap<>();
-  private final ReplayCache replays = new ReplayCache(200_000);
+  private final ReplayCache replays;
   private final Duration skew;
   private final Clock clock;
 
   private record Issuer(TrustedIssuer config, JWKSource<SecurityContext> keys) {}
 
+  /** With a replay cache in this process only (tests, the check command). */
   public EhrAuthenticator(
       List<TrustedIssuer> trusted, boolean allowSandbox, Duration skew, Clock clock) {
+    this(trusted, allowSandbox, skew, clock, ReplayCache.inProcess(200_000));
+  }
+
+  /**
+   * @param replays where used jti values are remembered (the database one is shared by replicas)
+   */
+  public EhrAuthenticator(
+      List<TrustedIssuer> trusted,
+      boolean allowSandbox,
+      Duration skew,
+      Clock clock,
+      ReplayCache replays) {
+    this.replays = replays;
     this.skew = skew;
     this.clock = clock;
     for (TrustedIssuer issuer : trusted) {
@@ -127,16 +141,28 @@ public final class EhrAuthenticator {
     verifySignature(jwt, header, issuer);
     Caller caller = checkClaims(claims, issuer, audience);
     Instant now = clock.instant();
-    if (!replays.firstUse(
-        claims.getIssuer(),
-        claims.getJWTID(),
-        claims.getExpirationTime().toInstant().plus(skew),
-        now)) {
-      throw replays.atCapacity()
-          ? new AuthenticationFailure(
+    ReplayCache.Use use;
+    try {
+      use =
+          replays.record(
+              claims.getIssuer(),
+              claims.getJWTID(),
+              claims.getExpirationTime().toInstant().plus(skew),
+              now);
+    } catch (ReplayCache.Unavailable e) {
+      // Fail closed: a token whose jti cannot be checked against every replica is not accepted.
+      throw new AuthenticationFailure(
+          AuthenticationFailure.Reason.REPLAY_CACHE_UNAVAILABLE,
+          "the jti store (memory database) is unavailable; refusing JWT calls until it is back");
+    }
+    switch (use) {
+      case FIRST -> {}
+      case FULL ->
+          throw new AuthenticationFailure(
               AuthenticationFailure.Reason.REPLAY_CACHE_FULL,
-              "jti cache is full; refusing new tokens")
-          : new AuthenticationFailure(
+              "jti cache is full; refusing new tokens");
+      case REPLAYED ->
+          throw new AuthenticationFailure(
               AuthenticationFailure.Reason.REPLAYED,
               "jti already used for iss " + claims.getIssuer());
     }

@@ -1,54 +1,45 @@
 package org.mineralcds.auth;
 
 import java.time.Instant;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Remembers (issuer, jti) pairs until their token could no longer be accepted, so a captured JWT
- * cannot be replayed. Bounded: when full, expired entries are swept; if still full, the call is
- * refused rather than forgetting a live entry.
+ * Where the (issuer, jti) pairs of accepted JWTs are remembered until their token could no longer
+ * be accepted, so a captured JWT cannot be used twice. The authenticator sees only this port: the
+ * composition root plugs in the database one (shared by every replica and kept across restarts)
+ * whenever the service has a memory database, and {@link #inProcess(int)} otherwise.
+ *
+ * <p>Implementations are thread-safe and atomic: when several calls (on one replica or several)
+ * record the same pair at once, exactly one of them gets {@link Use#FIRST}.
  */
-final class ReplayCache {
+public interface ReplayCache {
 
-  private final Map<String, Instant> seen = new ConcurrentHashMap<>();
-  private final int capacity;
-
-  ReplayCache(int capacity) {
-    this.capacity = capacity;
+  /** What recording a pair found. */
+  enum Use {
+    /** Not seen before (or only as an expired entry): recorded now, the token may be accepted. */
+    FIRST,
+    /** Seen before and still within its lifetime: a replay. */
+    REPLAYED,
+    /** The cache cannot remember another live pair: the token is refused. */
+    FULL
   }
 
-  /** Records the pair; false when it was already recorded (a replay) or the cache is full. */
-  boolean firstUse(String issuer, String jti, Instant rememberUntil, Instant now) {
-    if (seen.size() >= capacity) {
-      sweep(now);
-      if (seen.size() >= capacity) {
-        return false;
-      }
+  /**
+   * Records (issuer, jti) until {@code rememberUntil}.
+   *
+   * @throws Unavailable when the shared store cannot answer now; the caller must refuse the token
+   *     (fail closed) rather than accept it unchecked
+   */
+  Use record(String issuer, String jti, Instant rememberUntil, Instant now);
+
+  /** A bounded cache in this process only: replays on other replicas or after a restart pass. */
+  static ReplayCache inProcess(int capacity) {
+    return new InProcessReplayCache(capacity);
+  }
+
+  /** The shared store could not be asked; nothing was recorded. */
+  final class Unavailable extends RuntimeException {
+    public Unavailable(String message, Throwable cause) {
+      super(message, cause);
     }
-    String key = issuer + "\u0000" + jti;
-    Instant previous = seen.putIfAbsent(key, rememberUntil);
-    if (previous != null && previous.isBefore(now)) {
-      // An expired entry for the same jti: the earlier token can no longer be accepted anyway.
-      return seen.replace(key, previous, rememberUntil);
-    }
-    return previous == null;
-  }
-
-  private void sweep(Instant now) {
-    for (Iterator<Map.Entry<String, Instant>> it = seen.entrySet().iterator(); it.hasNext(); ) {
-      if (it.next().getValue().isBefore(now)) {
-        it.remove();
-      }
-    }
-  }
-
-  boolean atCapacity() {
-    return seen.size() >= capacity;
-  }
-
-  int size() {
-    return seen.size();
   }
 }

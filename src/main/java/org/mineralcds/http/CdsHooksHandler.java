@@ -64,6 +64,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
   private final Metrics metrics;
   private final Semaphore hookSlots;
   private final CpuSlots cpuSlots;
+  private volatile boolean stopping;
 
   /**
    * @param authenticator checks EHR JWTs when it has trusted issuers; otherwise only loopback
@@ -115,16 +116,25 @@ public final class CdsHooksHandler extends Handler.Abstract {
       }
       if (path.equals("/health/ready")) {
         requireMethod(method, "GET");
-        // The memory database down does not stop hook calls (they answer without suppression),
-        // so the service stays ready; the body says feedback cannot be stored (503 meanwhile).
+        // Ready: listening means the knowledge is loaded and validated; the memory database must
+        // answer too (without it JWT calls are refused and feedback cannot be stored), and the
+        // service must not be stopping. 503 takes the replica out of a load balancer's rotation.
+        if (stopping) {
+          return write(
+              response,
+              callback,
+              503,
+              "{\"status\":\"DOWN\",\"stopping\":true}",
+              "application/json");
+        }
         boolean memory = services.values().stream().allMatch(CdsService::memoryReady);
         return write(
             response,
             callback,
-            200,
+            memory ? 200 : 503,
             memory
                 ? "{\"status\":\"UP\",\"memory\":\"UP\"}"
-                : "{\"status\":\"DEGRADED\",\"memory\":\"DOWN\"}",
+                : "{\"status\":\"DOWN\",\"memory\":\"DOWN\"}",
             "application/json");
       }
       if (path.equals("/metrics")) {
@@ -174,6 +184,11 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
   }
 
+  /** From now on readiness answers 503 DOWN (the service is stopping); calls are still served. */
+  public void stopping() {
+    stopping = true;
+  }
+
   /** The caller, or null when the call must be refused with 401 (the reason is logged only). */
   private Caller authenticate(Request request, String path) {
     if (authenticator.enabled()) {
@@ -183,6 +198,11 @@ public final class CdsHooksHandler extends Handler.Abstract {
       } catch (AuthenticationFailure failure) {
         metrics.authFailure(failure.reason().code());
         LOG.warn("refused {} {}: JWT {}", request.getMethod(), path, failure.getMessage());
+        if (failure.reason() == AuthenticationFailure.Reason.REPLAY_CACHE_UNAVAILABLE) {
+          // Not the caller's fault: the token cannot be checked for replay now (fail closed).
+          throw new HttpProblem(
+              503, "transient", "The service cannot verify tokens now; retry shortly.");
+        }
         return null;
       }
     }

@@ -73,10 +73,14 @@ final class DailyRollups {
 
   /**
    * Minus one for each of these cards already in the card log (the batch about to replace them: an
-   * EHR that reuses a hookInstance gets the same card uuids again), keyed by {@link #cardKey}.
+   * EHR that reuses a hookInstance, a proxy retry on another replica), keyed by {@link #cardKey}.
+   *
+   * @param lockRows lock the rows until the transaction ends (PostgreSQL: another replica replacing
+   *     the same card waits, then counts this batch's version out, so each card is counted once;
+   *     SQLite has one writer at a time and no FOR UPDATE)
    */
-  static Map<List<Object>, Long> loggedBefore(Connection c, Collection<String> cardUuids)
-      throws SQLException {
+  static Map<List<Object>, Long> loggedBefore(
+      Connection c, Collection<String> cardUuids, boolean lockRows) throws SQLException {
     Map<List<Object>, Long> counts = new HashMap<>();
     List<String> uuids = new ArrayList<>(cardUuids);
     for (int from = 0; from < uuids.size(); from += LOOKUP_CHUNK) {
@@ -87,7 +91,8 @@ final class DailyRollups {
               "SELECT created_at, issuer, lead_rule, topic, silent FROM card_log"
                   + " WHERE card_uuid IN ("
                   + marks
-                  + ")")) {
+                  + ")"
+                  + (lockRows ? " ORDER BY card_uuid FOR UPDATE" : ""))) {
         for (int i = 0; i < chunk.size(); i++) {
           s.setString(i + 1, chunk.get(i));
         }

@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * are kept in memory by uuid, so feedback for a card not yet written finds it. When the database is
  * down, reads on the hook path are skipped for a few seconds at a time (the caller counts them),
  * the card log is retried and, when its queue is full, dropped (counted).
+ *
+ * <p>Several replicas may share one PostgreSQL database: every write is an atomic insert-if-absent
+ * or upsert on a primary key (two replicas logging the same card, or storing feedback for the same
+ * card, never fail on a duplicate key), the card log's rows are written in key order (no deadlock
+ * between two replicas' batches), and feedback naming a card another replica has not written yet
+ * waits briefly for it ({@link #FEEDBACK_WAIT}). The only state kept in the process is the queue of
+ * cards not yet written; it is flushed on shutdown and lost on kill -9. The JWT replay cache lives
+ * in the same database ({@link #replayCache()}).
  */
 public final class JdbcMemory implements Memory {
 
@@ -45,6 +53,16 @@ public final class JdbcMemory implements Memory {
   private static final int BATCH = 500;
   private static final Duration BACKOFF = Duration.ofSeconds(2);
   private static final String RESULT_NOT_TRUSTED = "result-not-trusted";
+
+  /**
+   * How long feedback naming a card that is neither queued here nor in the database waits for it:
+   * with replicas, the card may have been returned by another replica whose card log writer has not
+   * written it yet (it writes as soon as a call is queued; milliseconds unless its database is
+   * slow).
+   */
+  static final Duration FEEDBACK_WAIT = Duration.ofSeconds(2);
+
+  private static final Duration REPLAY_PURGE_EVERY = Duration.ofMinutes(1);
 
   private final MemorySettings settings;
   private final HikariDataSource pool;
@@ -56,6 +74,8 @@ public final class JdbcMemory implements Memory {
   private final Map<String, Pending> pendingCards = new ConcurrentHashMap<>();
   private final Object flushed = new Object();
   private final Thread writer;
+  private final JdbcReplayCache replays;
+  private final java.util.concurrent.ScheduledExecutorService maintenance;
   private volatile Pseudonyms pseudonyms;
   private volatile boolean migrated;
   private volatile long downUntilNanos = System.nanoTime();
@@ -113,6 +133,22 @@ public final class JdbcMemory implements Memory {
     this.pool = new HikariDataSource(config);
     this.writer = new Thread(this::writeLoop, "card-log-writer");
     this.writer.setDaemon(true);
+    this.replays = new JdbcReplayCache(pool, this::available, this::markDown, clock);
+    this.maintenance =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "memory-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * The JWT replay cache in this database: shared by every replica using it, kept across restarts.
+   * Refuses (throws) while the database is unavailable.
+   */
+  public org.mineralcds.auth.ReplayCache replayCache() {
+    return replays;
   }
 
   /** The JDBC URL: PostgreSQL as configured, or the embedded SQLite file in the data directory. */
@@ -133,6 +169,11 @@ public final class JdbcMemory implements Memory {
    */
   public void start() {
     writer.start();
+    maintenance.scheduleWithFixedDelay(
+        replays::purgeExpired,
+        REPLAY_PURGE_EVERY.toMillis(),
+        REPLAY_PURGE_EVERY.toMillis(),
+        TimeUnit.MILLISECONDS);
     try {
       migrate();
     } catch (RuntimeException e) {
@@ -348,7 +389,17 @@ public final class JdbcMemory implements Memory {
       } catch (SQLException | RuntimeException e) {
         LOG.warn("card log write failed, retrying: {}", e.getMessage());
         events.accept("card-log-retry");
-        markDown();
+        if (connectionFailure(e)) {
+          markDown();
+        } else {
+          // Not the database being away (a conflict or deadlock with another replica's write):
+          // the rest of the service keeps using it; this batch is retried after a pause.
+          try {
+            Thread.sleep(BACKOFF.toMillis());
+          } catch (InterruptedException interrupted) {
+            return;
+          }
+        }
       }
     }
   }
@@ -364,6 +415,8 @@ public final class JdbcMemory implements Memory {
         callOf.put(card.facts().cardUuid(), call);
       }
     }
+    // Rows in key order: two replicas' batches that share a card lock it in the same order.
+    cards = new java.util.TreeMap<>(cards);
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -395,41 +448,26 @@ public final class JdbcMemory implements Memory {
           DailyRollups.addOpenings(c, openings);
         }
         if (!cards.isEmpty()) {
-          Map<List<Object>, Long> cardCounts = DailyRollups.loggedBefore(c, cards.keySet());
-          for (Map.Entry<String, CallRecord.LoggedCard> e : cards.entrySet()) {
-            CallRecord call = callOf.get(e.getKey());
-            CardFacts f = e.getValue().facts();
-            cardCounts.merge(
-                DailyRollups.cardKey(
-                    dayNumber(call.at().toEpochMilli()),
-                    call.patient().issuer(),
-                    cap(f.leadRule(), 128),
-                    cap(f.topic(), 128),
-                    e.getValue().silent()),
-                1L,
-                Long::sum);
-          }
-          DailyRollups.addCards(c, cardCounts);
-          try (PreparedStatement delCards =
-                  c.prepareStatement("DELETE FROM card_log WHERE card_uuid = ?");
-              PreparedStatement delSuggestions =
-                  c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
+          try (PreparedStatement delSuggestions =
+              c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
             for (String uuid : cards.keySet()) {
-              delCards.setString(1, uuid);
-              delCards.addBatch();
               delSuggestions.setString(1, uuid);
               delSuggestions.addBatch();
             }
-            delCards.executeBatch();
             delSuggestions.executeBatch();
           }
+          int[] inserted;
           try (PreparedStatement card =
                   c.prepareStatement(
                       "INSERT INTO card_log (card_uuid, call_id, issuer, patient, hook_instance,"
                           + " created_at, topic, indicator, lead_rule, rule_ids, result_ref,"
                           + " result_value, deviation, critical, silent, service_version,"
                           + " knowledge_version) VALUES"
-                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                          // A card already logged (an EHR that reuses a hookInstance, a proxy
+                          // retry on another replica) is replaced below, once its old row is
+                          // locked and counted out of the daily roll-ups.
+                          + " ON CONFLICT (card_uuid) DO NOTHING");
               PreparedStatement suggestion =
                   c.prepareStatement(
                       "INSERT INTO card_suggestion (suggestion_uuid, card_uuid, created_at,"
@@ -469,9 +507,37 @@ public final class JdbcMemory implements Memory {
                 suggestion.addBatch();
               }
             }
-            card.executeBatch();
+            inserted = card.executeBatch();
             suggestion.executeBatch();
           }
+          Map<List<Object>, Long> cardCounts = new HashMap<>();
+          List<CallRecord.LoggedCard> again = new ArrayList<>();
+          int i = 0;
+          for (Map.Entry<String, CallRecord.LoggedCard> e : cards.entrySet()) {
+            CallRecord call = callOf.get(e.getKey());
+            CardFacts f = e.getValue().facts();
+            cardCounts.merge(
+                DailyRollups.cardKey(
+                    dayNumber(call.at().toEpochMilli()),
+                    call.patient().issuer(),
+                    cap(f.leadRule(), 128),
+                    cap(f.topic(), 128),
+                    e.getValue().silent()),
+                1L,
+                Long::sum);
+            // 0: the card was there already (written before, or by another replica whose
+            // transaction this insert waited for).
+            if (inserted[i++] == 0) {
+              again.add(e.getValue());
+            }
+          }
+          if (!again.isEmpty()) {
+            List<String> uuids = again.stream().map(l -> l.facts().cardUuid()).toList();
+            DailyRollups.loggedBefore(c, uuids, !embedded(settings))
+                .forEach((k, n) -> cardCounts.merge(k, n, Long::sum));
+            replaceCards(c, again, callOf);
+          }
+          DailyRollups.addCards(c, cardCounts);
         }
         try (PreparedStatement s =
             c.prepareStatement(
@@ -496,6 +562,46 @@ public final class JdbcMemory implements Memory {
         c.rollback();
         throw e;
       }
+    }
+  }
+
+  /** Replaces logged cards with their latest version (rows already locked by the caller). */
+  private void replaceCards(
+      Connection c, List<CallRecord.LoggedCard> cards, Map<String, CallRecord> callOf)
+      throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "UPDATE card_log SET call_id = ?, issuer = ?, patient = ?, hook_instance = ?,"
+                + " created_at = ?, topic = ?, indicator = ?, lead_rule = ?, rule_ids = ?,"
+                + " result_ref = ?, result_value = ?, deviation = ?, critical = ?, silent = ?,"
+                + " service_version = ?, knowledge_version = ? WHERE card_uuid = ?")) {
+      for (CallRecord.LoggedCard card : cards) {
+        CardFacts f = card.facts();
+        CallRecord call = callOf.get(f.cardUuid());
+        s.setString(1, call.callId());
+        s.setString(2, call.patient().issuer());
+        s.setString(3, call.patient().pseudonym());
+        s.setString(4, cap(call.hookInstance(), 128));
+        s.setLong(5, call.at().toEpochMilli());
+        s.setString(6, cap(f.topic(), 128));
+        s.setInt(7, f.indicator());
+        s.setString(8, cap(f.leadRule(), 128));
+        s.setString(9, cap(String.join(",", f.ruleIds()), 2000));
+        s.setString(10, cap(f.resultRef(), 300));
+        s.setString(11, cap(f.resultValue(), 100));
+        if (f.deviation() == null) {
+          s.setNull(12, Types.DOUBLE);
+        } else {
+          s.setDouble(12, f.deviation());
+        }
+        s.setBoolean(13, f.critical());
+        s.setBoolean(14, card.silent());
+        s.setString(15, cap(serviceVersion, 64));
+        s.setString(16, cap(knowledgeVersion, 64));
+        s.setString(17, f.cardUuid());
+        s.addBatch();
+      }
+      s.executeBatch();
     }
   }
 
@@ -532,21 +638,14 @@ public final class JdbcMemory implements Memory {
     if (!available()) {
       throw new MemoryUnavailableException("the memory database is unavailable", null);
     }
+    List<KnownCard> known = new ArrayList<>(java.util.Collections.nCopies(items.size(), null));
+    try {
+      findCards(items, known);
+    } catch (SQLException e) {
+      markDown();
+      throw new MemoryUnavailableException("the memory database failed", e);
+    }
     try (Connection c = pool.getConnection()) {
-      List<KnownCard> known = new ArrayList<>();
-      for (FeedbackItem item : items) {
-        Pending pending = pendingCards.get(item.cardUuid());
-        if (pending != null) {
-          known.add(
-              new KnownCard(
-                  pending.facts(),
-                  pending.call().patient().issuer(),
-                  pending.call().patient().pseudonym(),
-                  pending.call().at().toEpochMilli()));
-        } else {
-          known.add(loggedCard(c, item.cardUuid()));
-        }
-      }
       // Validate every item before storing any.
       for (int i = 0; i < items.size(); i++) {
         FeedbackItem item = items.get(i);
@@ -615,6 +714,63 @@ public final class JdbcMemory implements Memory {
       markDown();
       throw new MemoryUnavailableException("the memory database failed", e);
     }
+  }
+
+  /**
+   * Fills in the card of each item: queued here, or in the database. Cards found nowhere are looked
+   * for again for up to {@link #FEEDBACK_WAIT} on PostgreSQL (another replica may not have written
+   * them yet), holding no connection while waiting; those still missing stay null (unknown cards).
+   */
+  private void findCards(List<FeedbackItem> items, List<KnownCard> known) throws SQLException {
+    // The embedded database serves one process: nothing can be on its way from another.
+    Duration wait = embedded(settings) ? Duration.ZERO : FEEDBACK_WAIT;
+    long deadline = System.nanoTime() + wait.toNanos();
+    long pause = 20;
+    while (true) {
+      boolean missing = false;
+      try (Connection c = pool.getConnection()) {
+        for (int i = 0; i < items.size(); i++) {
+          if (known.get(i) != null) {
+            continue;
+          }
+          String uuid = items.get(i).cardUuid();
+          Pending pending = pendingCards.get(uuid);
+          KnownCard found =
+              pending != null
+                  ? new KnownCard(
+                      pending.facts(),
+                      pending.call().patient().issuer(),
+                      pending.call().patient().pseudonym(),
+                      pending.call().at().toEpochMilli())
+                  : loggedCard(c, uuid);
+          if (found == null) {
+            missing = true;
+          } else {
+            known.set(i, found);
+          }
+        }
+      }
+      if (!missing || System.nanoTime() - deadline >= 0) {
+        return;
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      pause = Math.min(pause * 2, 250);
+    }
+  }
+
+  /** A failure to reach the database (as opposed to a statement the database refused). */
+  private static boolean connectionFailure(Exception e) {
+    if (e instanceof java.sql.SQLTransientConnectionException
+        || e instanceof java.sql.SQLNonTransientConnectionException) {
+      return true;
+    }
+    return e instanceof SQLException sql
+        && (sql.getSQLState() == null || sql.getSQLState().startsWith("08"));
   }
 
   /** A card feedback names: what it said, to whom, about whom, when (epoch ms). */
@@ -718,14 +874,14 @@ public final class JdbcMemory implements Memory {
             ? settings.suppressionDays()
             : settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
     Instant from = now; // the service's clock, not the caller's outcomeTimestamp
-    // The latest override of a card sets its suppression (one statement: a round trip less per
-    // feedback than delete + insert).
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO suppression (card_uuid, patient, issuer, topic, indicator, deviation,"
                 + " result_ref, result_only, reason, created_at, until_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid) DO UPDATE SET"
-                + " patient = excluded.patient, issuer = excluded.issuer, topic = excluded.topic,"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                // The latest override of a card wins, atomically (replicas storing at once).
+                + " ON CONFLICT (card_uuid) DO UPDATE SET patient = excluded.patient,"
+                + " issuer = excluded.issuer, topic = excluded.topic,"
                 + " indicator = excluded.indicator, deviation = excluded.deviation,"
                 + " result_ref = excluded.result_ref, result_only = excluded.result_only,"
                 + " reason = excluded.reason, created_at = excluded.created_at,"
@@ -805,6 +961,11 @@ public final class JdbcMemory implements Memory {
     }
   }
 
+  /** Calls queued for the card log and not yet written (after {@link #close()}: lost). */
+  public long unwritten() {
+    return unwritten.get();
+  }
+
   /** Cards queued for the card log and not yet written. */
   public int queued() {
     return queue.size();
@@ -833,6 +994,7 @@ public final class JdbcMemory implements Memory {
       Thread.currentThread().interrupt();
     }
     closing = true; // the writer ends at its next idle poll (not interrupted mid-write)
+    maintenance.shutdownNow();
     try {
       writer.join(2000);
     } catch (InterruptedException e) {

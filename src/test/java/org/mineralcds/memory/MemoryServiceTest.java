@@ -321,7 +321,8 @@ class MemoryServiceTest {
   }
 
   @Test
-  void withTheDatabaseDownHookCallsAnswerAndFeedbackIsRefusedWithRetryAfter() throws Exception {
+  void withTheDatabaseDownHookCallsAnswerFeedbackIsRefusedAndTheReplicaIsNotReady()
+      throws Exception {
     // Nothing listens on port 9 of loopback: the database is down from the start.
     MemorySettings down = MemorySettings.postgres("jdbc:postgresql://127.0.0.1:9/none", "u", "p");
     try (MineralCds app = MineralCds.start(config(down), new TestClock())) {
@@ -332,7 +333,9 @@ class MemoryServiceTest {
           feedback(app, overridden(first.path("uuid").asText(), "already-addressed"));
       assertThat(fb.statusCode()).isEqualTo(503);
       assertThat(fb.headers().firstValue("Retry-After")).isPresent();
-      assertThat(get(app.baseUrl() + "/health/ready").body()).contains("DEGRADED");
+      HttpResponse<String> ready = get(app.baseUrl() + "/health/ready");
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.body()).contains("\"memory\":\"DOWN\"");
       assertThat(get(app.baseUrl() + "/metrics").body())
           .contains("mineralcds_memory_events_total{event=\"suppression-skipped\"}");
     }

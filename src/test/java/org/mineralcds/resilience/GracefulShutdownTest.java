@@ -7,15 +7,25 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.mineralcds.MineralCds;
+import org.mineralcds.config.MemorySettings;
 
-/** Closing the service lets the hook calls in flight finish and takes no new connections. */
+/**
+ * Closing the service (SIGTERM) lets the hook calls in flight finish, takes no new connections,
+ * answers readiness 503 meanwhile, and writes the card log before it returns.
+ */
 class GracefulShutdownTest {
 
   @Test
@@ -87,6 +97,62 @@ class GracefulShutdownTest {
               }
             })
         .isInstanceOf(ConnectException.class);
+  }
+
+  @Test
+  void stoppingTurnsReadinessDownAndFlushesTheCardLogOfTheCallsItFinished(@TempDir Path tmp)
+      throws Exception {
+    Path data = tmp.resolve("data");
+    try (Support.StubFhir slow = Support.emptyFhir(1_500)) {
+      MineralCds service =
+          Support.start(Support.defaultConfig().withMemory(MemorySettings.embedded(data)));
+      // One client, one kept-alive connection, opened before the stop (as a load balancer's).
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      HttpRequest ready =
+          HttpRequest.newBuilder(URI.create(service.baseUrl() + "/health/ready")).build();
+      try {
+        assertThat(client.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode())
+            .isEqualTo(200);
+        CompletableFuture<HttpResponse<String>> inFlight =
+            Support.HTTP.sendAsync(
+                HttpRequest.newBuilder(URI.create(service.baseUrl() + Support.SERVICE_PATH))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(30))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            Support.hookRequest("shutdown-patient", slow.base(), "t").toString()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(slow.firstRequest.await(10, TimeUnit.SECONDS)).isTrue();
+        Thread closer = new Thread(service::close, "test-closer");
+        closer.start();
+        Thread.sleep(200);
+        // Not ready while stopping: the probe's connection is refused (Jetty closes idle
+        // connections and the listener), or, on a connection still open, readiness says 503.
+        int whileStopping;
+        try {
+          whileStopping = client.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (java.io.IOException refused) {
+          whileStopping = -1;
+        }
+        assertThat(inFlight).as("still in flight").isNotDone();
+        assertThat(whileStopping).isIn(-1, 503);
+
+        assertThat(inFlight.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        closer.join(15_000);
+        assertThat(closer.isAlive()).isFalse();
+      } finally {
+        service.close();
+      }
+    }
+    // The call that finished during the stop is in the card log: the queue was written.
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:sqlite:" + data.toAbsolutePath().resolve("mineral-cds.db"));
+        ResultSet r = c.createStatement().executeQuery("SELECT COUNT(*) FROM call_log")) {
+      r.next();
+      assertThat(r.getInt(1)).isEqualTo(1);
+    }
   }
 
   private static boolean connects(int port) {

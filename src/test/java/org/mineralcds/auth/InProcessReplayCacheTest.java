@@ -6,14 +6,14 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** The (issuer, jti) memory that stops a captured JWT from being used twice. */
-class ReplayCacheTest {
+class InProcessReplayCacheTest {
 
   private static final Instant T0 = Instant.parse("2026-11-20T12:00:00Z");
   private static final String ISS = "https://ehr.example.org";
 
   @Test
   void theFirstUseIsAcceptedAndAReplayRefused() {
-    ReplayCache cache = new ReplayCache(10);
+    InProcessReplayCache cache = new InProcessReplayCache(10);
     Instant until = T0.plusSeconds(360);
     assertThat(cache.firstUse(ISS, "jti-1", until, T0)).isTrue();
     assertThat(cache.firstUse(ISS, "jti-1", until, T0)).isFalse();
@@ -24,7 +24,7 @@ class ReplayCacheTest {
 
   @Test
   void theSameJtiFromAnotherIssuerIsAnotherToken() {
-    ReplayCache cache = new ReplayCache(10);
+    InProcessReplayCache cache = new InProcessReplayCache(10);
     Instant until = T0.plusSeconds(360);
     assertThat(cache.firstUse(ISS, "jti-1", until, T0)).isTrue();
     assertThat(cache.firstUse("https://other.example.org", "jti-1", until, T0)).isTrue();
@@ -34,7 +34,7 @@ class ReplayCacheTest {
 
   @Test
   void issuerAndJtiCannotBeShiftedIntoEachOther() {
-    ReplayCache cache = new ReplayCache(10);
+    InProcessReplayCache cache = new InProcessReplayCache(10);
     Instant until = T0.plusSeconds(360);
     assertThat(cache.firstUse("https://a.example/x", "y", until, T0)).isTrue();
     assertThat(cache.firstUse("https://a.example/", "xy", until, T0)).isTrue();
@@ -43,7 +43,7 @@ class ReplayCacheTest {
 
   @Test
   void anExpiredEntryMayBeReused() {
-    ReplayCache cache = new ReplayCache(10);
+    InProcessReplayCache cache = new InProcessReplayCache(10);
     assertThat(cache.firstUse(ISS, "jti-1", T0.plusSeconds(60), T0)).isTrue();
     Instant later = T0.plusSeconds(61);
     assertThat(cache.firstUse(ISS, "jti-1", later.plusSeconds(60), later)).isTrue();
@@ -55,7 +55,7 @@ class ReplayCacheTest {
 
   @Test
   void whenFullOfLiveEntriesNewTokensAreRefusedUntilSomeExpire() {
-    ReplayCache cache = new ReplayCache(3);
+    InProcessReplayCache cache = new InProcessReplayCache(3);
     assertThat(cache.firstUse(ISS, "a", T0.plusSeconds(60), T0)).isTrue();
     assertThat(cache.firstUse(ISS, "b", T0.plusSeconds(120), T0)).isTrue();
     assertThat(cache.firstUse(ISS, "c", T0.plusSeconds(300), T0)).isTrue();
