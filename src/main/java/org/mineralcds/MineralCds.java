@@ -72,11 +72,14 @@ public final class MineralCds implements AutoCloseable {
   private final Server server;
   private final ExecutorService fetchPool;
   private final JdbcMemory memory;
+  private final EhrAuthenticator authenticator;
 
-  private MineralCds(Server server, ExecutorService fetchPool, JdbcMemory memory) {
+  private MineralCds(
+      Server server, ExecutorService fetchPool, JdbcMemory memory, EhrAuthenticator authenticator) {
     this.server = server;
     this.fetchPool = fetchPool;
     this.memory = memory;
+    this.authenticator = authenticator;
   }
 
   /** The memory, or null when it is off. */
@@ -395,6 +398,7 @@ public final class MineralCds implements AutoCloseable {
       server.start();
     } catch (Exception e) {
       fetchPool.shutdownNow();
+      authenticator.close();
       if (memory != null) {
         memory.close();
       }
@@ -402,7 +406,7 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     daemonThreads("knowledge-pages").newThread(pages::render).start();
-    return new MineralCds(server, fetchPool, memory);
+    return new MineralCds(server, fetchPool, memory, authenticator);
   }
 
   /** The demo FHIR server, with CORS for browser-based clients. */
@@ -466,6 +470,7 @@ public final class MineralCds implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       fetchPool.shutdownNow();
+      authenticator.close();
       if (memory != null) {
         memory.close();
       }
