@@ -4,11 +4,10 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Duration;
@@ -24,6 +23,13 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.http.HttpEntity;
+import org.apache.http.client.config.RequestConfig;
+import org.apache.http.client.methods.CloseableHttpResponse;
+import org.apache.http.client.methods.HttpGet;
+import org.apache.http.impl.NoConnectionReuseStrategy;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.apache.http.impl.client.HttpClients;
 import org.mineralcds.observability.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,6 +96,17 @@ final class RemoteJwks {
   private final Semaphore waiters;
   private final ThreadPoolExecutor fetcher;
   private final ScheduledExecutorService watchdog;
+  private final CloseableHttpClient client =
+      HttpClients.custom()
+          .disableRedirectHandling()
+          .disableAutomaticRetries()
+          .disableCookieManagement()
+          .disableAuthCaching()
+          .setConnectionReuseStrategy(NoConnectionReuseStrategy.INSTANCE)
+          .setMaxConnTotal(2)
+          .setMaxConnPerRoute(2)
+          .useSystemProperties()
+          .build();
 
   private volatile Snapshot snapshot;
   private long lastAttemptNanos;
@@ -212,7 +229,7 @@ final class RemoteJwks {
       }
     }
     lastAttemptNanos = now;
-    if (unknownKid) {
+    if (unknownKid && snapshot != null) {
       lastUnknownKidNanos = now;
     }
     inFlight = CompletableFuture.runAsync(this::fetch, fetcher);
@@ -248,35 +265,38 @@ final class RemoteJwks {
     }
   }
 
-  /** The body, read under one overall deadline; no redirects, capped in size. */
+  /** The body, read under one overall deadline; no redirects, no connection reuse, capped. */
   private String download() throws IOException {
     long deadline = System.nanoTime() + settings.fetchDeadline().toNanos();
-    URLConnection opened = url.toURL().openConnection();
-    if (!(opened instanceof HttpURLConnection connection)) {
-      throw new IOException("not an HTTP URL");
-    }
-    // Closing the connection from the watchdog ends a read blocked on a dribbling server.
+    int timeout = (int) Math.max(1, settings.fetchDeadline().toMillis());
+    HttpGet get = new HttpGet(url);
+    get.setConfig(
+        RequestConfig.custom()
+            .setConnectTimeout(timeout)
+            .setConnectionRequestTimeout(timeout)
+            .setSocketTimeout(timeout)
+            .setRedirectsEnabled(false)
+            .build());
+    get.setHeader("Accept", "application/json, application/jwk-set+json");
+    // Aborting the request closes its socket: it ends a read blocked on a dribbling server.
     ScheduledFuture<?> cutOff =
-        watchdog.schedule(
-            connection::disconnect, settings.fetchDeadline().toMillis(), TimeUnit.MILLISECONDS);
-    try {
-      int timeout = (int) Math.max(1, settings.fetchDeadline().toMillis());
-      connection.setConnectTimeout(timeout);
-      connection.setReadTimeout(timeout);
-      connection.setInstanceFollowRedirects(false);
-      connection.setUseCaches(false);
-      connection.setRequestProperty("Accept", "application/json, application/jwk-set+json");
-      int status = connection.getResponseCode();
+        watchdog.schedule(get::abort, settings.fetchDeadline().toMillis(), TimeUnit.MILLISECONDS);
+    try (CloseableHttpResponse response = client.execute(get)) {
+      int status = response.getStatusLine().getStatusCode();
       if (status != 200) {
         throw new IOException("HTTP " + status);
       }
-      String type = connection.getContentType();
-      if (type != null && !type.toLowerCase(Locale.ROOT).contains("json")) {
-        throw new IOException("content type " + type);
+      HttpEntity entity = response.getEntity();
+      if (entity == null) {
+        throw new IOException("no body");
       }
-      try (InputStream in = connection.getInputStream()) {
+      String type = entity.getContentType() == null ? null : entity.getContentType().getValue();
+      if (type != null && !type.toLowerCase(Locale.ROOT).contains("json")) {
+        throw new IOException("content type " + LogText.safe(type));
+      }
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      try (InputStream in = entity.getContent()) {
         byte[] buffer = new byte[8192];
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
         int n;
         while ((n = in.read(buffer)) >= 0) {
           body.write(buffer, 0, n);
@@ -284,25 +304,34 @@ final class RemoteJwks {
             throw new IOException("larger than " + settings.maxBytes() + " bytes");
           }
           if (System.nanoTime() > deadline) {
-            throw new IOException("deadline of " + settings.fetchDeadline().toMillis() + " ms");
+            break;
           }
         }
-        return body.toString(StandardCharsets.UTF_8);
       }
+      if (System.nanoTime() > deadline || get.isAborted()) {
+        throw new IOException("deadline of " + settings.fetchDeadline().toMillis() + " ms passed");
+      }
+      return body.toString(StandardCharsets.UTF_8);
     } catch (IOException e) {
-      if (System.nanoTime() > deadline) {
+      if (System.nanoTime() > deadline || get.isAborted()) {
         throw new IOException(
             "deadline of " + settings.fetchDeadline().toMillis() + " ms passed", e);
       }
       throw e;
     } finally {
       cutOff.cancel(false);
-      connection.disconnect();
+      // Closes the connection whatever happened (it is never reused).
+      get.abort();
     }
   }
 
   /** Stops the fetch thread. */
   void close() {
     fetcher.shutdownNow();
+    try {
+      client.close();
+    } catch (IOException e) {
+      // Nothing to do: the process is stopping.
+    }
   }
 }
