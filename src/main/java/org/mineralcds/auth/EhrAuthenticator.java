@@ -135,13 +135,13 @@ public final class EhrAuthenticator {
     if (!ALGORITHMS.contains(header.getAlgorithm())) {
       throw new AuthenticationFailure(
           AuthenticationFailure.Reason.ALGORITHM,
-          "alg " + LogText.safe(header.getAlgorithm()) + " not accepted");
+          "alg " + LogText.quoted(header.getAlgorithm()) + " not accepted");
     }
     Issuer issuer = claims.getIssuer() == null ? null : issuers.get(claims.getIssuer());
     if (issuer == null) {
       throw new AuthenticationFailure(
           AuthenticationFailure.Reason.UNKNOWN_ISSUER,
-          "iss not trusted: " + LogText.safe(claims.getIssuer()));
+          "iss not trusted: " + LogText.quoted(claims.getIssuer()));
     }
     verifySignature(jwt, header, issuer);
     Caller caller = checkClaims(claims, issuer, audience);
@@ -157,7 +157,7 @@ public final class EhrAuthenticator {
               "jti cache is full; refusing new tokens")
           : new AuthenticationFailure(
               AuthenticationFailure.Reason.REPLAYED,
-              "jti already used for iss " + LogText.safe(claims.getIssuer()));
+              "jti already used for iss " + LogText.quoted(claims.getIssuer()));
     }
     return caller;
   }
@@ -171,7 +171,7 @@ public final class EhrAuthenticator {
       if (!issuer.config().jkuAllowlist().contains(jku)) {
         throw new AuthenticationFailure(
             AuthenticationFailure.Reason.JKU_NOT_ALLOWED,
-            "jku not on the allowlist of " + LogText.safe(issuer.config().issuer()));
+            "jku not on the allowlist of " + LogText.quoted(issuer.config().issuer()));
       }
       if (fixed == null && remote == null) {
         // Bounded: only allowlisted jku values get a source.
@@ -203,7 +203,7 @@ public final class EhrAuthenticator {
     if (keys.isEmpty()) {
       throw new AuthenticationFailure(
           AuthenticationFailure.Reason.UNKNOWN_KEY,
-          "no key with kid " + LogText.safe(header.getKeyID()));
+          "no key with kid " + LogText.quoted(header.getKeyID()));
     }
     for (JWK key : keys) {
       JWSVerifier verifier = verifierFor(key, header.getAlgorithm());
@@ -262,7 +262,7 @@ public final class EhrAuthenticator {
     String expected = normalise(audience);
     if (audiences.stream().map(EhrAuthenticator::normalise).noneMatch(expected::equals)) {
       throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.AUDIENCE, "aud does not name " + LogText.safe(audience));
+          AuthenticationFailure.Reason.AUDIENCE, "aud does not name " + LogText.quoted(audience));
     }
     String tenant = null;
     try {

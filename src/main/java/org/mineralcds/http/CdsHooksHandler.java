@@ -28,6 +28,7 @@ import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.io.CappedInputStream;
+import org.mineralcds.observability.LogText;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.service.CdsService;
 import org.slf4j.Logger;
@@ -167,7 +168,12 @@ public final class CdsHooksHandler extends Handler.Abstract {
           response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
       return e.kind().status();
     } catch (RuntimeException e) {
-      LOG.error("unexpected error on {} {}: {}", method, path, e.getClass().getName(), e);
+      LOG.error(
+          "unexpected error on {} {}: {}",
+          LogText.safe(method),
+          LogText.quoted(path),
+          e.getClass().getName(),
+          e);
       OperationOutcomes.write(
           response, callback, 500, "exception", "The service failed to process the request.");
       return 500;
@@ -182,7 +188,12 @@ public final class CdsHooksHandler extends Handler.Abstract {
             request.getHeaders().get(HttpHeader.AUTHORIZATION), audience(request, path));
       } catch (AuthenticationFailure failure) {
         metrics.authFailure(failure.reason().code());
-        LOG.warn("refused {} {}: JWT {}", request.getMethod(), path, failure.getMessage());
+        // The failure's message quotes the token's values already escaped (LogText).
+        LOG.warn(
+            "refused {} {}: JWT {}",
+            LogText.safe(request.getMethod()),
+            LogText.quoted(path),
+            failure.getMessage());
         return null;
       }
     }
@@ -190,8 +201,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
       metrics.authFailure("not-loopback");
       LOG.warn(
           "refused {} {}: no trusted EHR issuer is configured and the caller is not on loopback",
-          request.getMethod(),
-          path);
+          LogText.safe(request.getMethod()),
+          LogText.quoted(path));
       return null;
     }
     return Caller.unauthenticatedLocal();
@@ -281,7 +292,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
         // Successful calls are logged by the service with their rule ids; failures here.
         HOOK_LOG.info(
             "hook call issuer={} service={} outcome={} ms={}",
-            caller.logName().replaceAll("[^A-Za-z0-9._:/-]", "_"),
+            LogText.safe(caller.logName()),
             parts[0],
             outcome,
             (System.nanoTime() - started) / 1_000_000);

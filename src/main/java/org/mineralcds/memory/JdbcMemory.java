@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.mineralcds.config.MemorySettings;
+import org.mineralcds.observability.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,7 +139,7 @@ public final class JdbcMemory implements Memory {
     } catch (RuntimeException e) {
       LOG.warn(
           "memory database unavailable at start ({}); hook calls answer without it, retrying",
-          e.getMessage());
+          LogText.safe(e.getMessage()));
       markDown();
     }
   }
@@ -346,7 +347,7 @@ public final class JdbcMemory implements Memory {
       } catch (InterruptedException e) {
         return;
       } catch (SQLException | RuntimeException e) {
-        LOG.warn("card log write failed, retrying: {}", e.getMessage());
+        LOG.warn("card log write failed, retrying: {}", LogText.safe(e.getMessage()));
         events.accept("card-log-retry");
         markDown();
       }
@@ -495,7 +496,7 @@ public final class JdbcMemory implements Memory {
         }
       }
     } catch (SQLException e) {
-      LOG.warn("card log retention purge failed: {}", e.getMessage());
+      LOG.warn("card log retention purge failed: {}", LogText.safe(e.getMessage()));
     }
   }
 

@@ -19,6 +19,11 @@ public final class LogText {
     return safe(value, MAX_CHARS);
   }
 
+  /** As {@link #safe(Object)}, in double quotes: a value with spaces cannot pose as fields. */
+  public static String quoted(Object value) {
+    return value == null ? "-" : "\"" + safe(value) + "\"";
+  }
+
   /** As {@link #safe(Object)}, capped at {@code max} characters. */
   public static String safe(Object value, int max) {
     if (value == null) {

@@ -19,6 +19,7 @@ import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
 import org.mineralcds.knowledge.ServiceDefinition;
+import org.mineralcds.observability.LogText;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.DueTestRule;
 import org.mineralcds.rules.DueTestsFinding;
@@ -160,7 +161,7 @@ public final class MineralBalanceService implements CdsService {
             + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} fhirBytes={} loadMs={}"
             + " evalMs={}",
         loggable(request.hookInstance()),
-        loggable(caller.logName()),
+        LogText.safe(caller.logName()),
         definition.id(),
         Stream.concat(
                 findings.stream().map(f -> f.band().id()),
