@@ -35,9 +35,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CDS Hooks endpoints over HTTP: discovery, service calls, feedback, CORS preflight, health and
- * metrics. Transport only: authentication of the caller, status codes, content types, size and
- * concurrency limits, error bodies (FHIR OperationOutcome); the services decide everything else.
+ * The CDS Hooks endpoints over HTTP: discovery, service calls, feedback, CORS preflight and health
+ * ({@code /metrics} is {@link MetricsHandler}). Transport only: authentication of the caller,
+ * status codes, content types, size and concurrency limits, error bodies (FHIR OperationOutcome);
+ * the services decide everything else.
  */
 public final class CdsHooksHandler extends Handler.Abstract {
 
@@ -92,10 +93,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
   public boolean handle(Request request, Response response, Callback callback) {
     String path = Request.getPathInContext(request);
     boolean ours =
-        path.equals(PREFIX)
-            || path.startsWith(PREFIX + "/")
-            || path.startsWith("/health/")
-            || path.equals("/metrics");
+        path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.startsWith("/health/");
     if (!ours) {
       return false;
     }
@@ -127,10 +125,6 @@ public final class CdsHooksHandler extends Handler.Abstract {
                 ? "{\"status\":\"UP\",\"memory\":\"UP\"}"
                 : "{\"status\":\"DEGRADED\",\"memory\":\"DOWN\"}",
             "application/json");
-      }
-      if (path.equals("/metrics")) {
-        requireMethod(method, "GET");
-        return write(response, callback, 200, metrics.scrape(), "text/plain; version=0.0.4");
       }
       if (path.startsWith("/health/")) {
         throw new HttpProblem(404, "not-found", "No such endpoint: " + path);
@@ -396,7 +390,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
     if (path.startsWith(PREFIX + "/")) {
       return path.endsWith("/feedback") ? "feedback" : "service";
     }
-    return path.startsWith("/health/") ? "health" : "metrics";
+    return "health";
   }
 
   private static void requireMethod(String method, String allowed) {
