@@ -337,6 +337,17 @@ public final class EhrAuthenticator {
     }
   }
 
+  /**
+   * Issuers with a {@code jwksUrl} whose keys could not be fetched yet (the last attempt failed):
+   * their calls are refused until a fetch succeeds. For readiness.
+   */
+  public List<String> issuersWithoutKeys() {
+    return issuers.values().stream()
+        .filter(i -> i.remoteKeys() != null && i.remoteKeys().unavailable())
+        .map(i -> i.config().issuer())
+        .toList();
+  }
+
   /** Issuer names, for start-up logging. */
   public List<String> issuerNames() {
     return new ArrayList<>(issuers.keySet());

@@ -164,6 +164,11 @@ final class RemoteJwks {
     return url.toString();
   }
 
+  /** No keys could be fetched yet and the last attempt failed (readiness). */
+  synchronized boolean unavailable() {
+    return snapshot == null && failed;
+  }
+
   /** Starts a fetch in the background (at start-up, so the first call finds the keys). */
   void prefetch() {
     refresh(false);

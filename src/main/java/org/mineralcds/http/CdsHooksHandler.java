@@ -114,17 +114,19 @@ public final class CdsHooksHandler extends Handler.Abstract {
       }
       if (path.equals("/health/ready")) {
         requireMethod(method, "GET");
-        // The memory database down does not stop hook calls (they answer without suppression),
-        // so the service stays ready; the body says feedback cannot be stored (503 meanwhile).
+        // Answered only once start-up is complete: the knowledge is loaded and validated, the
+        // memory database migrated (or found unreachable). The memory database down does not stop
+        // hook calls (they answer without suppression), nor does one issuer's key endpoint being
+        // down stop the others' calls, so the service stays ready (200) and the body says what is
+        // degraded: feedback cannot be stored (503 meanwhile), or that issuer's calls get 401.
         boolean memory = services.values().stream().allMatch(CdsService::memoryReady);
-        return write(
-            response,
-            callback,
-            200,
-            memory
-                ? "{\"status\":\"UP\",\"memory\":\"UP\"}"
-                : "{\"status\":\"DEGRADED\",\"memory\":\"DOWN\"}",
-            "application/json");
+        List<String> noKeys = authenticator.issuersWithoutKeys();
+        Map<String, Object> health = new java.util.LinkedHashMap<>();
+        health.put("status", memory && noKeys.isEmpty() ? "UP" : "DEGRADED");
+        health.put("knowledge", "UP");
+        health.put("memory", memory ? "UP" : "DOWN");
+        health.put("issuerKeys", noKeys.isEmpty() ? "UP" : Map.of("DOWN", noKeys));
+        return write(response, callback, 200, serialise(health), "application/json");
       }
       if (path.startsWith("/health/")) {
         throw new HttpProblem(404, "not-found", "No such endpoint: " + path);

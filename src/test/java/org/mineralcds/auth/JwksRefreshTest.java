@@ -159,6 +159,18 @@ class JwksRefreshTest {
     start(urlIssuer(EHR, "http://127.0.0.1:" + closedPort + "/jwks.json"));
     assertThat(get(service.baseUrl() + "/health/ready", null).statusCode()).isEqualTo(200);
     assertThat(get(service.baseUrl() + "/health/live", null).statusCode()).isEqualTo(200);
+    // Readiness names the issuer whose keys could not be fetched (the start-up fetch failed).
+    String ready = get(service.baseUrl() + "/health/ready", null).body();
+    for (int i = 0; i < 50 && !ready.contains("DEGRADED"); i++) {
+      Thread.sleep(100);
+      ready = get(service.baseUrl() + "/health/ready", null).body();
+    }
+    assertThat(ready)
+        .isEqualTo(
+            "{\"status\":\"DEGRADED\",\"knowledge\":\"UP\",\"memory\":\"UP\","
+                + "\"issuerKeys\":{\"DOWN\":[\""
+                + EHR
+                + "\"]}}");
     double before = authFailures(service.baseUrl(), "keys-unavailable");
     assertRefused(call(first, JWSAlgorithm.RS384), "keys-unavailable", before);
   }
