@@ -37,6 +37,7 @@ import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.cli.CheckCommand;
 import org.mineralcds.config.ConfigLoader;
 import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.config.TrustedIssuer;
 import org.mineralcds.demo.ScenarioFhirServer;
 import org.mineralcds.demo.ScenarioStore;
 import org.mineralcds.fhir.FhirServerPolicy;
@@ -49,6 +50,7 @@ import org.mineralcds.http.AnalyticsHandler;
 import org.mineralcds.http.CdsHooksHandler;
 import org.mineralcds.http.CpuSlots;
 import org.mineralcds.http.KnowledgePagesHandler;
+import org.mineralcds.http.MetricsHandler;
 import org.mineralcds.http.NotFoundHandler;
 import org.mineralcds.http.StaticFilesHandler;
 import org.mineralcds.io.ByteBudget;
@@ -58,6 +60,7 @@ import org.mineralcds.knowledge.KnowledgePages;
 import org.mineralcds.knowledge.KnowledgeReport;
 import org.mineralcds.memory.JdbcMemory;
 import org.mineralcds.memory.Memory;
+import org.mineralcds.observability.Logging;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
 import org.mineralcds.service.CardMemory;
@@ -77,15 +80,21 @@ public final class MineralCds implements AutoCloseable {
   private final ExecutorService fetchPool;
   private final JdbcMemory memory;
   private final CdsHooksHandler hooks;
+  private final EhrAuthenticator authenticator;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
 
   private MineralCds(
-      Server server, ExecutorService fetchPool, JdbcMemory memory, CdsHooksHandler hooks) {
+      Server server,
+      ExecutorService fetchPool,
+      JdbcMemory memory,
+      CdsHooksHandler hooks,
+      EhrAuthenticator authenticator) {
     this.server = server;
     this.fetchPool = fetchPool;
     this.memory = memory;
     this.hooks = hooks;
+    this.authenticator = authenticator;
   }
 
   /** The memory, or null when it is off. */
@@ -128,9 +137,15 @@ public final class MineralCds implements AutoCloseable {
       System.exit(2);
       return;
     }
+    Logging.configure(config.operations().logLevel(), config.operations().logFormat());
     try {
       MineralCds app = start(config, config.clock());
-      Runtime.getRuntime().addShutdownHook(new Thread(app::close, "shutdown"));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  // SIGTERM (docker stop, Kubernetes) or Ctrl-C: close() logs a line when
+                  // stopping starts and one when it is done.
+                  app::close, "shutdown"));
       System.out.println("mineral-cds listening on " + app.baseUrl());
     } catch (RuntimeException e) {
       System.err.println("mineral-cds failed to start: " + e.getMessage());
@@ -351,6 +366,22 @@ public final class MineralCds implements AutoCloseable {
     } else {
       log.info("no trusted EHR issuer configured: only loopback callers are answered");
     }
+    for (TrustedIssuer issuer : config.trustedIssuers()) {
+      log.info(
+          "issuer {} may name as fhirServer: {}",
+          issuer.issuer(),
+          issuer.fhirServers().isEmpty()
+              ? "the global --allowed-fhir-servers " + config.allowedFhirServers()
+              : "its own fhirServers " + issuer.fhirServers() + " only");
+    }
+    for (String url :
+        ConfigLoader.plainHttpUrls(config.allowedFhirServers(), config.trustedIssuers())) {
+      // Start-up stops on these unless --allow-plain-http (ConfigLoader); say so loudly anyway.
+      log.warn(
+          "PLAIN HTTP: {} is not https: keys fetched or access tokens sent there cross the network"
+              + " in clear (--allow-plain-http)",
+          url);
+    }
 
     AnalyticsHandler analytics =
         memory == null ? null : new AnalyticsHandler(memory, HookJson.newMapper(), clock);
@@ -363,7 +394,7 @@ public final class MineralCds implements AutoCloseable {
     connector.setPort(config.port());
     server.addConnector(connector);
     ServerConnector management = null;
-    if (analytics != null && config.memory().managementPort() >= 0) {
+    if (config.memory().managementPort() >= 0) {
       management = new ServerConnector(server);
       management.setName("management");
       management.setHost(config.host());
@@ -377,6 +408,10 @@ public final class MineralCds implements AutoCloseable {
     // a thread of their own once the service listens (or by the first request for one).
     KnowledgePages pages = new KnowledgePages(knowledge);
     root.addHandler(new KnowledgePagesHandler(pages));
+    if (management == null) {
+      // No management port: /metrics for loopback callers only (a local scraper or curl).
+      root.addHandler(new MetricsHandler(metrics, true));
+    }
     if (analytics != null
         && config.memory().managementPort() < 0
         && !config.authenticationRequired()
@@ -393,7 +428,13 @@ public final class MineralCds implements AutoCloseable {
     ContextHandler main = new ContextHandler(root, "/");
     if (management != null) {
       main.setVirtualHosts(List.of("@" + connector.getName()));
-      ContextHandler admin = new ContextHandler(analytics, "/");
+      Handler.Sequence adminHandlers = new Handler.Sequence();
+      adminHandlers.addHandler(new MetricsHandler(metrics, false));
+      if (analytics != null) {
+        adminHandlers.addHandler(analytics);
+      }
+      adminHandlers.addHandler(new NotFoundHandler());
+      ContextHandler admin = new ContextHandler(adminHandlers, "/");
       admin.setVirtualHosts(List.of("@management"));
       contexts.addHandler(admin);
     }
@@ -410,6 +451,7 @@ public final class MineralCds implements AutoCloseable {
       server.start();
     } catch (Exception e) {
       fetchPool.shutdownNow();
+      authenticator.close();
       if (memory != null) {
         memory.close();
       }
@@ -417,7 +459,7 @@ public final class MineralCds implements AutoCloseable {
           "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     daemonThreads("knowledge-pages").newThread(pages::render).start();
-    return new MineralCds(server, fetchPool, memory, hooks);
+    return new MineralCds(server, fetchPool, memory, hooks, authenticator);
   }
 
   /** The demo FHIR server, with CORS for browser-based clients. */
@@ -500,6 +542,7 @@ public final class MineralCds implements AutoCloseable {
       }
     } finally {
       fetchPool.shutdownNow();
+      authenticator.close();
       long unwritten = 0;
       if (memory != null) {
         memory.close();

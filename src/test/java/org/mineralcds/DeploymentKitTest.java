@@ -156,7 +156,11 @@ class DeploymentKitTest {
         breakage("pom.xml", "<finalName>mineral-cds<", "<finalName>cds<", "jar"),
         breakage("Dockerfile", "USER 10001:10001", "USER root", "user"),
         breakage("Dockerfile", "USER 10001:10001", "", "user"),
-        breakage("compose.yaml", "\"8080:8080\"", "\"8080:9090\"", "compose"),
+        breakage("compose.yaml", ":8080:8080\"", ":8080:9090\"", "compose"),
+        breakage("compose.yaml", "\"127.0.0.1:8080:8080\"", "\"8080:8080\"", "compose"),
+        breakage("compose.yaml", "\"127.0.0.1:8090:8080\"", "\"0.0.0.0:8090:8080\"", "compose"),
+        breakage("compose.yaml", "postgres:5432/mineralcds", "db:5432/mineralcds", "compose"),
+        breakage("compose.yaml", "    mem_limit: 384m\n", "", "compose"),
         breakage("compose.yaml", "docker/Dockerfile", "docker/Dockerfile.prod", "compose"),
         breakage("compose.yaml", "../fhir-resources/scenarios:", "../fhir/scenarios:", "compose"),
         breakage(
@@ -339,6 +343,30 @@ class DeploymentKitTest {
     }
     assertThat(binds).as("seed mounts the scenarios").isNotEmpty();
     binds.forEach(b -> assertThat(kit.composeDir().resolve(b).normalize()).exists());
+
+    // Every published port is bound to loopback (the demo answers unauthenticated callers).
+    services
+        .properties()
+        .forEach(
+            e -> {
+              for (JsonNode port : e.getValue().path("ports")) {
+                String published =
+                    port.isObject() ? port.path("host_ip").asText("") : port.asText();
+                assertThat(published)
+                    .as(e.getKey() + " publishes its port on loopback only")
+                    .startsWith("127.0.0.1");
+              }
+            });
+    // The memory lives in the compose file's PostgreSQL, with credentials from the environment.
+    Map<String, String> env = environment(service);
+    URI database = URI.create(env.getOrDefault("MINERALCDS_DATABASE_URL", "jdbc:").substring(5));
+    assertThat(database.getHost()).as("MINERALCDS_DATABASE_URL names a service").isNotNull();
+    assertThat(services.has(database.getHost()))
+        .as("MINERALCDS_DATABASE_URL names a compose service")
+        .isTrue();
+    assertThat(env.get("MINERALCDS_DATABASE_PASSWORD")).startsWith("${");
+    // The service has a memory limit that fits its JVM options (160 MiB heap, ~300 MB resident).
+    assertThat(service.path("mem_limit").asText()).as("mineral-cds mem_limit").isNotEmpty();
 
     String allowed = environment(service).get("MINERALCDS_ALLOWED_FHIR_SERVERS");
     assertThat(allowed).as("mineral-cds sets MINERALCDS_ALLOWED_FHIR_SERVERS").isNotNull();

@@ -4,7 +4,6 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
@@ -13,18 +12,10 @@ import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
-import com.nimbusds.jose.jwk.source.JWKSource;
-import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
-import com.nimbusds.jose.proc.SecurityContext;
-import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.MalformedURLException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.text.ParseException;
@@ -39,7 +30,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import org.mineralcds.config.TrustedIssuer;
+import org.mineralcds.observability.LogText;
 
 /**
  * Verifies the CDS Hooks JWT an EHR sends with every call (spec 2.0 §Trusting CDS Clients): the
@@ -63,12 +57,19 @@ public final class EhrAuthenticator {
   static final Duration MAX_LIFETIME = Duration.ofHours(1);
 
   private final Map<String, Issuer> issuers = new LinkedHashMap<>();
-  private final Map<String, JWKSource<SecurityContext>> jkuSources = new ConcurrentHashMap<>();
+  private final Map<String, RemoteJwks> jkuSources = new ConcurrentHashMap<>();
+  private final RemoteJwks.Settings keySettings;
+
+  /** Request threads that may wait for a key fetch at once, all issuers together. */
+  private final Semaphore keyWaiters = new Semaphore(16);
+
+  private final ScheduledExecutorService keyWatchdog = RemoteJwks.newWatchdog();
   private final ReplayCache replays;
   private final Duration skew;
   private final Clock clock;
 
-  private record Issuer(TrustedIssuer config, JWKSource<SecurityContext> keys) {}
+  /** An issuer with its keys: a fixed set (file, sandbox), a JWKS URL, or neither (jku only). */
+  private record Issuer(TrustedIssuer config, JWKSet fixedKeys, RemoteJwks remoteKeys) {}
 
   /** With a replay cache in this process only (tests, the check command). */
   public EhrAuthenticator(
@@ -85,11 +86,28 @@ public final class EhrAuthenticator {
       Duration skew,
       Clock clock,
       ReplayCache replays) {
+    this(trusted, allowSandbox, skew, clock, replays, RemoteJwks.Settings.DEFAULT);
+  }
+
+  EhrAuthenticator(
+      List<TrustedIssuer> trusted,
+      boolean allowSandbox,
+      Duration skew,
+      Clock clock,
+      ReplayCache replays,
+      RemoteJwks.Settings keySettings) {
     this.replays = replays;
     this.skew = skew;
     this.clock = clock;
+    this.keySettings = keySettings;
     for (TrustedIssuer issuer : trusted) {
-      issuers.put(issuer.issuer(), new Issuer(issuer, keySource(issuer)));
+      JWKSet fixed = fileKeys(issuer);
+      RemoteJwks remote =
+          fixed == null && issuer.jwksUrl() != null ? remoteSource(issuer.jwksUrl()) : null;
+      issuers.put(issuer.issuer(), new Issuer(issuer, fixed, remote));
+      if (remote != null) {
+        remote.prefetch();
+      }
     }
     if (allowSandbox && !issuers.containsKey(SANDBOX_ISSUER)) {
       TrustedIssuer sandbox =
@@ -100,7 +118,7 @@ public final class EhrAuthenticator {
               List.of(SANDBOX_ISSUER + "/.well-known/jwks.json"),
               List.of(),
               List.of());
-      issuers.put(SANDBOX_ISSUER, new Issuer(sandbox, new ImmutableJWKSet<>(sandboxKeys())));
+      issuers.put(SANDBOX_ISSUER, new Issuer(sandbox, sandboxKeys(), null));
     }
   }
 
@@ -131,12 +149,14 @@ public final class EhrAuthenticator {
     JWSHeader header = jwt.getHeader();
     if (!ALGORITHMS.contains(header.getAlgorithm())) {
       throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.ALGORITHM, "alg " + header.getAlgorithm() + " not accepted");
+          AuthenticationFailure.Reason.ALGORITHM,
+          "alg " + LogText.quoted(header.getAlgorithm()) + " not accepted");
     }
     Issuer issuer = claims.getIssuer() == null ? null : issuers.get(claims.getIssuer());
     if (issuer == null) {
       throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.UNKNOWN_ISSUER, "iss not trusted: " + claims.getIssuer());
+          AuthenticationFailure.Reason.UNKNOWN_ISSUER,
+          "iss not trusted: " + LogText.quoted(claims.getIssuer()));
     }
     verifySignature(jwt, header, issuer);
     Caller caller = checkClaims(claims, issuer, audience);
@@ -164,26 +184,28 @@ public final class EhrAuthenticator {
       case REPLAYED ->
           throw new AuthenticationFailure(
               AuthenticationFailure.Reason.REPLAYED,
-              "jti already used for iss " + claims.getIssuer());
+              "jti already used for iss " + LogText.quoted(claims.getIssuer()));
     }
     return caller;
   }
 
   private void verifySignature(SignedJWT jwt, JWSHeader header, Issuer issuer)
       throws AuthenticationFailure {
-    JWKSource<SecurityContext> source = issuer.keys();
+    JWKSet fixed = issuer.fixedKeys();
+    RemoteJwks remote = issuer.remoteKeys();
     if (header.getJWKURL() != null) {
       String jku = header.getJWKURL().toString();
       if (!issuer.config().jkuAllowlist().contains(jku)) {
         throw new AuthenticationFailure(
             AuthenticationFailure.Reason.JKU_NOT_ALLOWED,
-            "jku not on the allowlist of " + issuer.config().issuer());
+            "jku not on the allowlist of " + LogText.quoted(issuer.config().issuer()));
       }
-      if (source == null) {
-        source = jkuSources.computeIfAbsent(jku, EhrAuthenticator::remoteSource);
+      if (fixed == null && remote == null) {
+        // Bounded: only allowlisted jku values get a source.
+        remote = jkuSources.computeIfAbsent(jku, this::remoteSource);
       }
     }
-    if (source == null) {
+    if (fixed == null && remote == null) {
       throw new AuthenticationFailure(
           AuthenticationFailure.Reason.UNKNOWN_KEY,
           "token has no jku and the issuer has no configured keys");
@@ -193,22 +215,22 @@ public final class EhrAuthenticator {
           AuthenticationFailure.Reason.MALFORMED, "no kid in the header");
     }
     List<JWK> keys;
-    try {
+    if (fixed != null) {
       keys =
-          source.get(
-              new JWKSelector(new JWKMatcher.Builder().keyID(header.getKeyID()).build()), null);
-    } catch (RateLimitReachedException e) {
-      // The cached keys were consulted and a refresh was refused: the kid is simply unknown.
-      throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.UNKNOWN_KEY, "no key with kid " + header.getKeyID());
-    } catch (KeySourceException e) {
-      throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.KEYS_UNAVAILABLE,
-          "issuer keys could not be loaded: " + e.getClass().getSimpleName());
+          new JWKSelector(new JWKMatcher.Builder().keyID(header.getKeyID()).build()).select(fixed);
+    } else {
+      RemoteJwks.Lookup lookup = remote.keys(header.getKeyID());
+      if (lookup.outcome() == RemoteJwks.Outcome.NO_KEYS) {
+        throw new AuthenticationFailure(
+            AuthenticationFailure.Reason.KEYS_UNAVAILABLE,
+            "issuer keys could not be loaded from " + LogText.safe(remote.url()));
+      }
+      keys = lookup.keys();
     }
     if (keys.isEmpty()) {
       throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.UNKNOWN_KEY, "no key with kid " + header.getKeyID());
+          AuthenticationFailure.Reason.UNKNOWN_KEY,
+          "no key with kid " + LogText.quoted(header.getKeyID()));
     }
     for (JWK key : keys) {
       JWSVerifier verifier = verifierFor(key, header.getAlgorithm());
@@ -267,7 +289,7 @@ public final class EhrAuthenticator {
     String expected = normalise(audience);
     if (audiences.stream().map(EhrAuthenticator::normalise).noneMatch(expected::equals)) {
       throw new AuthenticationFailure(
-          AuthenticationFailure.Reason.AUDIENCE, "aud does not name " + audience);
+          AuthenticationFailure.Reason.AUDIENCE, "aud does not name " + LogText.quoted(audience));
     }
     String tenant = null;
     try {
@@ -297,35 +319,37 @@ public final class EhrAuthenticator {
     return u;
   }
 
-  private static JWKSource<SecurityContext> keySource(TrustedIssuer issuer) {
-    if (issuer.jwksFile() != null) {
-      try {
-        return new ImmutableJWKSet<>(JWKSet.parse(Files.readString(issuer.jwksFile())));
-      } catch (IOException | ParseException e) {
-        throw new IllegalArgumentException(
-            "cannot read the JWKS of "
-                + issuer.issuer()
-                + " from "
-                + issuer.jwksFile()
-                + ": "
-                + e.getMessage(),
-            e);
-      }
+  private static JWKSet fileKeys(TrustedIssuer issuer) {
+    if (issuer.jwksFile() == null) {
+      return null;
     }
-    return issuer.jwksUrl() == null ? null : remoteSource(issuer.jwksUrl());
+    try {
+      return JWKSet.parse(Files.readString(issuer.jwksFile())).toPublicJWKSet();
+    } catch (IOException | ParseException e) {
+      throw new IllegalArgumentException(
+          "cannot read the JWKS of "
+              + issuer.issuer()
+              + " from "
+              + issuer.jwksFile()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
-  /** Cached keys, refreshed when a token names an unknown kid (key rotation), rate limited. */
-  private static JWKSource<SecurityContext> remoteSource(String url) {
-    try {
-      return JWKSourceBuilder.create(
-              URI.create(url).toURL(), new DefaultResourceRetriever(2000, 2000, 512 * 1024))
-          .cache(Duration.ofMinutes(15).toMillis(), Duration.ofSeconds(10).toMillis())
-          .rateLimited(Duration.ofSeconds(30).toMillis())
-          .build();
-    } catch (MalformedURLException e) {
-      throw new IllegalArgumentException("not a URL: " + url, e);
-    }
+  /** Cached keys, fetched off the request threads (see {@link RemoteJwks}). */
+  private RemoteJwks remoteSource(String url) {
+    return new RemoteJwks(url, keySettings, keyWaiters, keyWatchdog);
+  }
+
+  /** Stops the key-fetch threads. */
+  public void close() {
+    issuers.values().stream()
+        .map(Issuer::remoteKeys)
+        .filter(r -> r != null)
+        .forEach(RemoteJwks::close);
+    jkuSources.values().forEach(RemoteJwks::close);
+    keyWatchdog.shutdownNow();
   }
 
   private static JWKSet sandboxKeys() {
@@ -338,6 +362,17 @@ public final class EhrAuthenticator {
     } catch (IOException | ParseException e) {
       throw new IllegalStateException("bundled sandbox JWKS is unreadable", e);
     }
+  }
+
+  /**
+   * Issuers with a {@code jwksUrl} whose keys could not be fetched yet (the last attempt failed):
+   * their calls are refused until a fetch succeeds. For readiness.
+   */
+  public List<String> issuersWithoutKeys() {
+    return issuers.values().stream()
+        .filter(i -> i.remoteKeys() != null && i.remoteKeys().unavailable())
+        .map(i -> i.config().issuer())
+        .toList();
   }
 
   /** Issuer names, for start-up logging. */

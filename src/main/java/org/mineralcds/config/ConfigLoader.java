@@ -87,7 +87,11 @@ public final class ConfigLoader {
           new Setting("--silent-issuers", "MINERALCDS_SILENT_ISSUERS", ""),
           new Setting("--silent-rules", "MINERALCDS_SILENT_RULES", ""),
           new Setting("--management-port", "MINERALCDS_MANAGEMENT_PORT", ""),
-          new Setting("--override-flag-percent", "MINERALCDS_OVERRIDE_FLAG_PERCENT", "50"));
+          new Setting("--override-flag-percent", "MINERALCDS_OVERRIDE_FLAG_PERCENT", "50"),
+          // Operations: logs, plain http.
+          new Setting("--log-level", "MINERALCDS_LOG_LEVEL", "info"),
+          new Setting("--log-format", "MINERALCDS_LOG_FORMAT", "text"),
+          new Setting("--allow-plain-http", "MINERALCDS_ALLOW_PLAIN_HTTP", "false"));
 
   /** Database credentials: from the environment only, never an option or the settings file. */
   public static final String DATABASE_USER_ENV = "MINERALCDS_DATABASE_USER";
@@ -180,6 +184,7 @@ public final class ConfigLoader {
               + " with issuers configured every call must carry a valid JWT");
     }
     MemorySettings memory = memory(values, env, problems);
+    Operations operations = operations(values, fhirServers, issuers, problems);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -206,7 +211,52 @@ public final class ConfigLoader {
             bytesPerCall,
             bytesInFlight == 0 ? FhirLimits.defaultMaxBytesInFlight() : bytesInFlight),
         now,
-        memory);
+        memory,
+        operations);
+  }
+
+  /**
+   * Log level and format, and the plain-http rule: JWKS, jku and FHIR server URLs in clear to a
+   * host other than loopback stop start-up unless {@code --allow-plain-http} (a key fetched in
+   * clear can be replaced, and an access token sent in clear can be read, by anyone on the path).
+   */
+  private static Operations operations(
+      Map<String, String> values,
+      List<String> fhirServers,
+      List<TrustedIssuer> issuers,
+      List<String> problems) {
+    String level = values.get("--log-level").trim().toLowerCase(java.util.Locale.ROOT);
+    if (!List.of("error", "warn", "info", "debug").contains(level)) {
+      problems.add("--log-level must be error, warn, info or debug, not '" + level + "'");
+    }
+    String format = values.get("--log-format").trim().toLowerCase(java.util.Locale.ROOT);
+    if (!List.of("text", "json").contains(format)) {
+      problems.add("--log-format must be text or json, not '" + format + "'");
+    }
+    boolean allowPlain = bool(values, "--allow-plain-http", problems);
+    if (!allowPlain) {
+      List<String> plain = plainHttpUrls(fhirServers, issuers);
+      if (!plain.isEmpty()) {
+        problems.add(
+            "plain-http URLs to hosts other than loopback: "
+                + plain
+                + " (use https, or start with --allow-plain-http true on a private network)");
+      }
+    }
+    return new Operations(level, format, allowPlain);
+  }
+
+  /** The JWKS, jku and FHIR server URLs that would cross the network in clear. */
+  public static List<String> plainHttpUrls(List<String> fhirServers, List<TrustedIssuer> issuers) {
+    List<String> urls = new ArrayList<>(fhirServers);
+    for (TrustedIssuer issuer : issuers) {
+      if (issuer.jwksUrl() != null) {
+        urls.add(issuer.jwksUrl());
+      }
+      urls.addAll(issuer.jkuAllowlist());
+      urls.addAll(issuer.fhirServers());
+    }
+    return urls.stream().filter(Operations::plainHttpOffLoopback).distinct().toList();
   }
 
   /**

@@ -49,7 +49,8 @@ public record ServiceConfig(
     Duration clockSkew,
     FhirLimits fhirLimits,
     Instant now,
-    MemorySettings memory) {
+    MemorySettings memory,
+    Operations operations) {
 
   public static final int DEFAULT_MAX_CONCURRENT_HOOKS = 32;
   public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(60);
@@ -105,6 +106,52 @@ public record ServiceConfig(
         MemorySettings.disabled());
   }
 
+  /** The settings with the default {@link Operations}. */
+  public ServiceConfig(
+      String host,
+      int port,
+      List<String> corsAllowedOrigins,
+      List<String> allowedFhirServers,
+      Duration fhirConnectTimeout,
+      Duration fhirReadTimeout,
+      Duration hookDeadline,
+      int maxBodyBytes,
+      int maxFhirPages,
+      Path knowledgeDir,
+      boolean demo,
+      boolean insecureAllowRemoteUnauthenticated,
+      String publicBaseUrl,
+      int maxConcurrentHooks,
+      List<TrustedIssuer> trustedIssuers,
+      boolean allowSandboxIssuer,
+      Duration clockSkew,
+      FhirLimits fhirLimits,
+      Instant now,
+      MemorySettings memory) {
+    this(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        publicBaseUrl,
+        maxConcurrentHooks,
+        trustedIssuers,
+        allowSandboxIssuer,
+        clockSkew,
+        fhirLimits,
+        now,
+        memory,
+        Operations.defaults());
+  }
+
   /** The same settings with {@code memory}. */
   public ServiceConfig withMemory(MemorySettings memory) {
     return new ServiceConfig(
@@ -127,7 +174,8 @@ public record ServiceConfig(
         clockSkew,
         fhirLimits,
         now,
-        memory);
+        memory,
+        operations);
   }
 
   /** The settings without EHR authentication: loopback callers only (the unconfigured default). */

@@ -31,6 +31,7 @@ import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.io.ByteBudget;
 import org.mineralcds.knowledge.ServiceDefinition;
+import org.mineralcds.observability.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,7 +154,9 @@ public final class PatientDataLoader {
             add(pool, e.getValue(), null);
           }
         } catch (HookError unreadable) {
-          LOG.info("undeclared prefetch key {} is not a FHIR R4 resource; ignored", e.getKey());
+          LOG.info(
+              "undeclared prefetch key {} is not a FHIR R4 resource; ignored",
+              LogText.quoted(e.getKey()));
         }
       }
     }
@@ -308,7 +311,7 @@ public final class PatientDataLoader {
                 fetcher.remainingPages(
                     request.fhirServer(), token(request), next, maxPages - 1, call));
           } catch (FhirFetchException e) {
-            LOG.warn("prefetch key {}: next page failed: {}", key, e.getMessage());
+            LOG.warn("prefetch key {}: next page failed: {}", key, LogText.safe(e.getMessage()));
           }
         });
     return pages;
@@ -345,7 +348,7 @@ public final class PatientDataLoader {
       try {
         url = PrefetchTemplate.render(service.fetchTemplate(key), request.context(), today);
       } catch (IllegalArgumentException e) {
-        LOG.warn("prefetch key {} cannot be rendered: {}", key, e.getMessage());
+        LOG.warn("prefetch key {} cannot be rendered: {}", key, LogText.safe(e.getMessage()));
         failed.put(key, "its template cannot be filled from this context: " + e.getMessage());
         continue;
       }
@@ -367,7 +370,7 @@ public final class PatientDataLoader {
                   "prefetch key {}: FHIR server did not answer within the deadline", e.getKey());
               failed.put(e.getKey(), "the FHIR server did not answer within the deadline");
             } catch (ExecutionException ex) {
-              LOG.warn("prefetch key {}: {}", e.getKey(), ex.getCause().getMessage());
+              LOG.warn("prefetch key {}: {}", e.getKey(), LogText.safe(ex.getCause().getMessage()));
               failed.put(
                   e.getKey(),
                   ex.getCause() instanceof FhirFetchException f
@@ -598,7 +601,7 @@ public final class PatientDataLoader {
                   + e.getMessage()
                   + ".");
         }
-        LOG.warn("skipped a {} from the FHIR server: {}", type, e.getMessage());
+        LOG.warn("skipped a {} from the FHIR server: {}", type, LogText.safe(e.getMessage()));
       } catch (RuntimeException e) {
         // One odd resource must not cost the clinician the other cards.
         LOG.warn("skipped a {} that could not be mapped: {}", type, e.getClass().getSimpleName());

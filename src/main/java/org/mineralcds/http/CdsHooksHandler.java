@@ -28,15 +28,17 @@ import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.io.CappedInputStream;
+import org.mineralcds.observability.LogText;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.service.CdsService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The CDS Hooks endpoints over HTTP: discovery, service calls, feedback, CORS preflight, health and
- * metrics. Transport only: authentication of the caller, status codes, content types, size and
- * concurrency limits, error bodies (FHIR OperationOutcome); the services decide everything else.
+ * The CDS Hooks endpoints over HTTP: discovery, service calls, feedback, CORS preflight and health
+ * ({@code /metrics} is {@link MetricsHandler}). Transport only: authentication of the caller,
+ * status codes, content types, size and concurrency limits, error bodies (FHIR OperationOutcome);
+ * the services decide everything else.
  */
 public final class CdsHooksHandler extends Handler.Abstract {
 
@@ -92,10 +94,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
   public boolean handle(Request request, Response response, Callback callback) {
     String path = Request.getPathInContext(request);
     boolean ours =
-        path.equals(PREFIX)
-            || path.startsWith(PREFIX + "/")
-            || path.startsWith("/health/")
-            || path.equals("/metrics");
+        path.equals(PREFIX) || path.startsWith(PREFIX + "/") || path.startsWith("/health/");
     if (!ours) {
       return false;
     }
@@ -116,30 +115,24 @@ public final class CdsHooksHandler extends Handler.Abstract {
       }
       if (path.equals("/health/ready")) {
         requireMethod(method, "GET");
-        // Ready: listening means the knowledge is loaded and validated; the memory database must
-        // answer too (without it JWT calls are refused and feedback cannot be stored), and the
-        // service must not be stopping. 503 takes the replica out of a load balancer's rotation.
-        if (stopping) {
-          return write(
-              response,
-              callback,
-              503,
-              "{\"status\":\"DOWN\",\"stopping\":true}",
-              "application/json");
-        }
+        // Ready means this replica can serve correctly now (issue 15: knowledge loaded, database
+        // reachable). Answered only once start-up is complete, so the knowledge is loaded and
+        // validated; 503 while stopping or while the memory database is unreachable (JWT calls are
+        // refused then, as used jti values are kept there, and feedback cannot be stored), which
+        // takes the replica out of a load balancer's rotation. An issuer whose keys could not be
+        // fetched does not stop the others' calls: 200, and the body names it.
         boolean memory = services.values().stream().allMatch(CdsService::memoryReady);
-        return write(
-            response,
-            callback,
-            memory ? 200 : 503,
-            memory
-                ? "{\"status\":\"UP\",\"memory\":\"UP\"}"
-                : "{\"status\":\"DOWN\",\"memory\":\"DOWN\"}",
-            "application/json");
-      }
-      if (path.equals("/metrics")) {
-        requireMethod(method, "GET");
-        return write(response, callback, 200, metrics.scrape(), "text/plain; version=0.0.4");
+        List<String> noKeys = authenticator.issuersWithoutKeys();
+        boolean ready = memory && !stopping;
+        Map<String, Object> health = new java.util.LinkedHashMap<>();
+        health.put("status", !ready ? "DOWN" : noKeys.isEmpty() ? "UP" : "DEGRADED");
+        health.put("knowledge", "UP");
+        health.put("memory", memory ? "UP" : "DOWN");
+        health.put("issuerKeys", noKeys.isEmpty() ? "UP" : Map.of("DOWN", noKeys));
+        if (stopping) {
+          health.put("stopping", true);
+        }
+        return write(response, callback, ready ? 200 : 503, serialise(health), "application/json");
       }
       if (path.startsWith("/health/")) {
         throw new HttpProblem(404, "not-found", "No such endpoint: " + path);
@@ -177,7 +170,12 @@ public final class CdsHooksHandler extends Handler.Abstract {
           response, callback, e.kind().status(), e.kind().issueCode(), e.getMessage());
       return e.kind().status();
     } catch (RuntimeException e) {
-      LOG.error("unexpected error on {} {}: {}", method, path, e.getClass().getName(), e);
+      LOG.error(
+          "unexpected error on {} {}: {}",
+          LogText.safe(method),
+          LogText.quoted(path),
+          e.getClass().getName(),
+          e);
       OperationOutcomes.write(
           response, callback, 500, "exception", "The service failed to process the request.");
       return 500;
@@ -197,7 +195,12 @@ public final class CdsHooksHandler extends Handler.Abstract {
             request.getHeaders().get(HttpHeader.AUTHORIZATION), audience(request, path));
       } catch (AuthenticationFailure failure) {
         metrics.authFailure(failure.reason().code());
-        LOG.warn("refused {} {}: JWT {}", request.getMethod(), path, failure.getMessage());
+        // The failure's message quotes the token's values already escaped (LogText).
+        LOG.warn(
+            "refused {} {}: JWT {}",
+            LogText.safe(request.getMethod()),
+            LogText.quoted(path),
+            failure.getMessage());
         if (failure.reason() == AuthenticationFailure.Reason.REPLAY_CACHE_UNAVAILABLE) {
           // Not the caller's fault: the token cannot be checked for replay now (fail closed).
           throw new HttpProblem(
@@ -210,8 +213,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
       metrics.authFailure("not-loopback");
       LOG.warn(
           "refused {} {}: no trusted EHR issuer is configured and the caller is not on loopback",
-          request.getMethod(),
-          path);
+          LogText.safe(request.getMethod()),
+          LogText.quoted(path));
       return null;
     }
     return Caller.unauthenticatedLocal();
@@ -301,7 +304,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
         // Successful calls are logged by the service with their rule ids; failures here.
         HOOK_LOG.info(
             "hook call issuer={} service={} outcome={} ms={}",
-            caller.logName().replaceAll("[^A-Za-z0-9._:/-]", "_"),
+            LogText.safe(caller.logName()),
             parts[0],
             outcome,
             (System.nanoTime() - started) / 1_000_000);
@@ -405,7 +408,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
     if (path.startsWith(PREFIX + "/")) {
       return path.endsWith("/feedback") ? "feedback" : "service";
     }
-    return path.startsWith("/health/") ? "health" : "metrics";
+    return "health";
   }
 
   private static void requireMethod(String method, String allowed) {

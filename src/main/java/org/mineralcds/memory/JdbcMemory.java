@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.flywaydb.core.Flyway;
 import org.mineralcds.config.MemorySettings;
+import org.mineralcds.observability.LogText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,7 +180,7 @@ public final class JdbcMemory implements Memory {
     } catch (RuntimeException e) {
       LOG.warn(
           "memory database unavailable at start ({}); hook calls answer without it, retrying",
-          e.getMessage());
+          LogText.safe(e.getMessage()));
       markDown();
     }
   }
@@ -387,7 +388,7 @@ public final class JdbcMemory implements Memory {
       } catch (InterruptedException e) {
         return;
       } catch (SQLException | RuntimeException e) {
-        LOG.warn("card log write failed, retrying: {}", e.getMessage());
+        LOG.warn("card log write failed, retrying: {}", LogText.safe(e.getMessage()));
         events.accept("card-log-retry");
         if (connectionFailure(e)) {
           markDown();
@@ -629,7 +630,7 @@ public final class JdbcMemory implements Memory {
         }
       }
     } catch (SQLException e) {
-      LOG.warn("card log retention purge failed: {}", e.getMessage());
+      LOG.warn("card log retention purge failed: {}", LogText.safe(e.getMessage()));
     }
   }
 

@@ -2,7 +2,6 @@ package org.mineralcds.service;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -19,6 +18,7 @@ import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
 import org.mineralcds.knowledge.ServiceDefinition;
+import org.mineralcds.observability.LogText;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.DueTestRule;
 import org.mineralcds.rules.DueTestsFinding;
@@ -70,16 +70,21 @@ public final class MineralBalanceService implements CdsService {
   }
 
   /**
-   * A local caller of an unconfigured service may name loopback servers; an authenticated EHR only
-   * the servers configured for its issuer (and the global list).
+   * Which FHIR servers a call may name. A local caller of an unconfigured service: loopback and the
+   * global list. An authenticated EHR: its issuer's own {@code fhirServers} when it lists any,
+   * which are then the boundary (the global list does not widen them); the global list only for an
+   * issuer that lists none. Never loopback.
    */
-  private FhirServerPolicy policyFor(Caller caller) {
+  static FhirServerPolicy policyFor(Caller caller, List<String> allowedFhirServers) {
     if (caller.local()) {
       return new FhirServerPolicy(allowedFhirServers, true);
     }
-    List<String> allowed = new ArrayList<>(allowedFhirServers);
-    allowed.addAll(caller.fhirServers());
-    return new FhirServerPolicy(allowed, false);
+    return new FhirServerPolicy(
+        caller.fhirServers().isEmpty() ? allowedFhirServers : caller.fhirServers(), false);
+  }
+
+  private FhirServerPolicy policyFor(Caller caller) {
+    return policyFor(caller, allowedFhirServers);
   }
 
   @Override
@@ -160,7 +165,7 @@ public final class MineralBalanceService implements CdsService {
             + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} fhirBytes={} loadMs={}"
             + " evalMs={}",
         loggable(request.hookInstance()),
-        loggable(caller.logName()),
+        LogText.safe(caller.logName()),
         definition.id(),
         Stream.concat(
                 findings.stream().map(f -> f.band().id()),

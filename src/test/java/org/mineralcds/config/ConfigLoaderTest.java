@@ -49,6 +49,59 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void plainHttpToAnotherHostStopsStartUpUnlessAllowed() throws Exception {
+    Path file =
+        write(
+            "plain.yaml",
+            """
+            publicBaseUrl: https://cds.example.org
+            trustedIssuers:
+              - issuer: https://ehr.example.org
+                jwksUrl: http://keys.example.org/jwks.json
+                jkuAllowlist: [http://127.0.0.1:9999/jwks.json]
+                fhirServers: [https://fhir.example.org/r4]
+            """);
+    List<String> problems =
+        problems(
+            () ->
+                load(
+                    Map.of(),
+                    "--config",
+                    file.toString(),
+                    "--allowed-fhir-servers",
+                    "http://fhir.internal/r4,http://localhost:8090/fhir"));
+    assertThat(problems)
+        .singleElement()
+        .asString()
+        .contains("http://fhir.internal/r4", "http://keys.example.org/jwks.json")
+        .doesNotContain("localhost", "127.0.0.1")
+        .contains("--allow-plain-http");
+
+    ServiceConfig allowed =
+        load(
+            Map.of("MINERALCDS_ALLOW_PLAIN_HTTP", "true"),
+            "--config",
+            file.toString(),
+            "--allowed-fhir-servers",
+            "http://fhir.internal/r4");
+    assertThat(allowed.operations().allowPlainHttp()).isTrue();
+    assertThat(ConfigLoader.plainHttpUrls(allowed.allowedFhirServers(), allowed.trustedIssuers()))
+        .containsExactly("http://fhir.internal/r4", "http://keys.example.org/jwks.json");
+  }
+
+  @Test
+  void logLevelAndFormat() {
+    ServiceConfig c = load(Map.of("MINERALCDS_LOG_FORMAT", "json"), "--log-level", "WARN");
+    assertThat(c.operations().logLevel()).isEqualTo("warn");
+    assertThat(c.operations().logFormat()).isEqualTo("json");
+    assertThat(load(Map.of(), NO_ARGS).operations()).isEqualTo(Operations.defaults());
+    assertThat(problems(() -> load(Map.of(), "--log-level", "trace", "--log-format", "xml")))
+        .containsExactly(
+            "--log-level must be error, warn, info or debug, not 'trace'",
+            "--log-format must be text or json, not 'xml'");
+  }
+
+  @Test
   void theDefaults() {
     ServiceConfig c = load(Map.of(), NO_ARGS);
     assertThat(c.host()).isEqualTo("127.0.0.1");
@@ -489,7 +542,10 @@ class ConfigLoaderTest {
           "--silent-issuers",
           "--silent-rules",
           "--management-port",
-          "--override-flag-percent");
+          "--override-flag-percent",
+          "--log-level",
+          "--log-format",
+          "--allow-plain-http");
 
   @Test
   void everyOptionHasAnEnvironmentVariableAndIsDescribed() {

@@ -80,6 +80,56 @@ class JarIT {
   }
 
   /**
+   * {@code --log-format json}: every log line the jar writes is one JSON object, and SIGTERM (what
+   * {@code docker stop} and Kubernetes send) leaves a "stopping" and a "stopped" line.
+   */
+  @Test
+  void jsonLogsAndAShutdownLineOnSigterm() throws Exception {
+    Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
+    Process process =
+        runJar(jar, "--port", "0", "--demo", "false", "--memory", "false", "--log-format", "json");
+    List<String> lines = new ArrayList<>();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String base = null;
+    try {
+      String line;
+      while (base == null && (line = out.readLine()) != null) {
+        Matcher m = LISTENING.matcher(line.trim());
+        if (m.matches()) {
+          base = m.group(1);
+        } else {
+          lines.add(line);
+        }
+      }
+      assertThat(base).as("the listening line").isNotNull();
+      String request =
+          "{\"hook\":\"patient-view\",\"hookInstance\":\"9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d\","
+              + "\"context\":{\"userId\":\"Practitioner/1\",\"patientId\":\"p1\"},"
+              + "\"prefetch\":{\"patient\":null,\"labs\":null,\"medicationRequests\":null,"
+              + "\"medicationStatements\":null,\"conditions\":null,\"pendingLabOrders\":null}}";
+      assertThat(TestServers.post(base + "/cds-services/mineral-balance", request).statusCode())
+          .isEqualTo(200);
+    } finally {
+      // SIGTERM through the handle: Process.destroy() would also close our end of stdout.
+      process.toHandle().destroy();
+    }
+    out.lines().forEach(lines::add);
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    List<String> messages = new ArrayList<>();
+    for (String line : lines) {
+      JsonNode event = TestServers.JSON.readTree(line);
+      assertThat(event.path("level").asText()).as(line).isNotEmpty();
+      messages.add(event.path("formattedMessage").asText());
+    }
+    assertThat(messages).anyMatch(m -> m.startsWith("hook call hookInstance=9b1f2c3d"));
+    int stopping = indexStartingWith(messages, "mineral-cds stopping");
+    int stopped = indexStartingWith(messages, "mineral-cds stopped");
+    assertThat(stopping).as("a stopping line").isNotNegative();
+    assertThat(stopped).as("a stopped line after it").isGreaterThan(stopping);
+  }
+
+  /**
    * The golden examples replay: the jar started with {@code --now} at the examples' date (and the
    * public base URL their rule links use) answers every golden request with its golden response,
    * and {@code check --now} against its demo FHIR server prints the golden cards of a scenario.
@@ -334,5 +384,14 @@ class JarIT {
       }
     }
     throw new AssertionError("the jar did not print its listening line within " + timeout);
+  }
+
+  private static int indexStartingWith(List<String> messages, String prefix) {
+    for (int i = 0; i < messages.size(); i++) {
+      if (messages.get(i).startsWith(prefix)) {
+        return i;
+      }
+    }
+    return -1;
   }
 }
