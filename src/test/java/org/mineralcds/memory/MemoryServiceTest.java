@@ -321,6 +321,33 @@ class MemoryServiceTest {
   }
 
   @Test
+  void aSilentIssuerGetsNoCardsWhileTheyAreLoggedAndCountedAndOtherIssuersStillSeeThem()
+      throws Exception {
+    // Silent mode per issuer: the hospital switches the service on for one EHR at a time. Local
+    // callers are the issuer "local".
+    MemorySettings silentForLocal =
+        TestDatabases.fresh("embedded", tmp).withSilent(List.of("local"), List.of());
+    try (MineralCds app = MineralCds.start(config(silentForLocal), new TestClock())) {
+      assertThat(cards(app, potassiumRequest("k1", 3.1))).isEmpty();
+      app.memory().drain(Duration.ofSeconds(10));
+      JsonNode report =
+          JSON.readTree(
+              get(app.baseUrl() + "/admin/analytics?from=2026-11-01&to=2026-12-31").body());
+      JsonNode issuer = report.path("issuers").get(0);
+      assertThat(issuer.path("key").asText()).isEqualTo("local");
+      assertThat(issuer.path("silent").asLong()).isPositive();
+      assertThat(issuer.path("shown").asLong()).isZero();
+      assertThat(report.path("chartOpenings").asLong()).isEqualTo(1);
+    }
+    MemorySettings silentForAnother =
+        TestDatabases.fresh("embedded", tmp)
+            .withSilent(List.of("https://another-ehr.example.org"), List.of());
+    try (MineralCds app = MineralCds.start(config(silentForAnother), new TestClock())) {
+      assertThat(card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low")).isNotNull();
+    }
+  }
+
+  @Test
   void withTheDatabaseDownHookCallsAnswerFeedbackIsRefusedAndTheReplicaIsNotReady()
       throws Exception {
     // Nothing listens on port 9 of loopback: the database is down from the start.
