@@ -249,7 +249,8 @@ public final class PatientDataLoader {
               before.medications(),
               before.conditions(),
               orders,
-              gaps);
+              gaps,
+              before.pastMedications());
       return new PatientData(
           record,
           data.prefetched(),
@@ -606,7 +607,15 @@ public final class PatientDataLoader {
     }
     List<MedicationExposure> meds =
         MedicationHistory.withRealStarts(currentMeds, pastMeds, ordersById);
-    return new PatientRecord(patientId, demographics, labs, meds, conditions, orders, gaps);
+    return new PatientRecord(
+        patientId,
+        demographics,
+        labs,
+        meds,
+        conditions,
+        orders,
+        gaps,
+        pastMeds.stream().map(MedicationHistory.Order::exposure).toList());
   }
 
   private static void remember(
