@@ -280,6 +280,9 @@ public final class MineralCds implements AutoCloseable {
 
   /** The prescribing knowledge: the packaged copy, or the one under --knowledge-dir. */
   static Prescribing prescribing(ServiceConfig config, Knowledge knowledge) {
+    if (knowledge.prescribing() != null) {
+      return knowledge.prescribing();
+    }
     return config.knowledgeDir() == null
         ? PrescribingLoader.fromClasspath(knowledge)
         : PrescribingLoader.fromDirectory(

@@ -27,8 +27,8 @@ public record BaselineRule(
     implements OrderRule {
 
   public BaselineRule {
-    drugClasses = Set.copyOf(drugClasses);
-    ingredients = Set.copyOf(ingredients);
+    drugClasses = OrderRule.ordered(drugClasses);
+    ingredients = OrderRule.ordered(ingredients);
     tests = List.copyOf(tests);
     sources = List.copyOf(sources);
   }
@@ -45,7 +45,7 @@ public record BaselineRule(
   public record BaselineTest(TestSpec test, int withinDays, Set<Analyte> alsoSatisfiedBy) {
 
     public BaselineTest {
-      alsoSatisfiedBy = Set.copyOf(alsoSatisfiedBy);
+      alsoSatisfiedBy = OrderRule.ordered(alsoSatisfiedBy);
     }
   }
 }

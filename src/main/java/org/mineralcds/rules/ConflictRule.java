@@ -35,9 +35,9 @@ public record ConflictRule(
     implements OrderRule {
 
   public ConflictRule {
-    drugClasses = Set.copyOf(drugClasses);
-    ingredients = Set.copyOf(ingredients);
-    combinedClasses = Set.copyOf(combinedClasses);
+    drugClasses = OrderRule.ordered(drugClasses);
+    ingredients = OrderRule.ordered(ingredients);
+    combinedClasses = OrderRule.ordered(combinedClasses);
     criticalWhen = List.copyOf(criticalWhen);
     recheck = List.copyOf(recheck);
     sources = List.copyOf(sources);
@@ -60,7 +60,7 @@ public record ConflictRule(
       LabCondition lab) {
 
     public CriticalWhen {
-      ingredients = Set.copyOf(ingredients);
+      ingredients = OrderRule.ordered(ingredients);
     }
   }
 }

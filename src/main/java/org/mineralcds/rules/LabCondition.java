@@ -23,7 +23,7 @@ public record LabCondition(
     Set<String> orConditions) {
 
   public LabCondition {
-    orConditions = Set.copyOf(orConditions);
+    orConditions = OrderRule.ordered(orConditions);
   }
 
   /** The calcium measure rather than a single analyte. */

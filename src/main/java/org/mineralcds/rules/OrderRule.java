@@ -34,4 +34,9 @@ public sealed interface OrderRule permits ConflictRule, BaselineRule {
   String rationale();
 
   String reviewStatus();
+
+  /** A set that keeps the file's order (the report and cards list names as written). */
+  static <T> Set<T> ordered(Set<T> values) {
+    return java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(values));
+  }
 }
