@@ -318,7 +318,11 @@ public final class OrderCards {
           .append(rule.lab().below() != null ? "below " : "at least ")
           .append(limit.setScale(Math.max(0, limit.scale()), RoundingMode.HALF_UP).toPlainString())
           .append(" ")
-          .append(v.canonicalUnit())
+          .append(
+              AnalyteSpec.normaliseUnit(v.displayUnit())
+                      .equals(AnalyteSpec.normaliseUnit(v.canonicalUnit()))
+                  ? v.displayUnit()
+                  : v.canonicalUnit())
           .append(".");
     } else if (used == null) {
       s.append("No reference range applies (the lab sent none).");
@@ -343,7 +347,11 @@ public final class OrderCards {
     return LocalDate.ofInstant(v.effective(), ZoneOffset.UTC).toString();
   }
 
+  /** "Potassium 5.4 mmol/L"; a name written with capitals inside ("eGFR") is left as it is. */
   private static String capitalise(String s) {
+    if (s.length() > 1 && Character.isUpperCase(s.charAt(1))) {
+      return s;
+    }
     return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
   }
 }
