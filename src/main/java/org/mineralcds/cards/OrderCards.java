@@ -319,8 +319,10 @@ public final class OrderCards {
           .append(limit.setScale(Math.max(0, limit.scale()), RoundingMode.HALF_UP).toPlainString())
           .append(" ")
           .append(
-              AnalyteSpec.normaliseUnit(v.displayUnit())
-                      .equals(AnalyteSpec.normaliseUnit(v.canonicalUnit()))
+              v.displayUnit() != null
+                      && spec.factorFor(v.displayUnit())
+                          .filter(f -> f.multiplier().compareTo(f.divisor()) == 0)
+                          .isPresent()
                   ? v.displayUnit()
                   : v.canonicalUnit())
           .append(".");
