@@ -335,6 +335,9 @@ public final class MineralCds implements AutoCloseable {
     knowledge.rules().patterns().forEach(p -> ids.add(p.band().id()));
     knowledge.rules().trends().forEach(t -> ids.add(t.band().id()));
     knowledge.rules().dueTests().forEach(d -> ids.add(d.id()));
+    if (knowledge.prescribing() != null) {
+      knowledge.prescribing().rules().all().forEach(r -> ids.add(r.id()));
+    }
     return ids;
   }
 

@@ -369,9 +369,9 @@ public final class OrderEvaluator {
       return true;
     }
     String name = ingredient.name();
+    // An order the EHR sends again to be re-signed is on the current list itself: a renewal too.
     for (MedicationExposure m : patient.medications()) {
-      if ((draft.reference() == null || !draft.reference().equals(m.reference()))
-          && m.ingredients().stream().anyMatch(i -> i.name().equals(name))) {
+      if (m.ingredients().stream().anyMatch(i -> i.name().equals(name))) {
         return true;
       }
     }

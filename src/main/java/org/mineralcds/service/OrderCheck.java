@@ -221,12 +221,13 @@ public final class OrderCheck {
       Instant now) {
     Set<String> shownUuids = new HashSet<>();
     shown.forEach(c -> shownUuids.add(c.uuid()));
-    boolean folded = shown.size() < findings.size();
+    boolean folded =
+        shown.stream().anyMatch(c -> "additional-findings".equals(c.source().topic().code()));
     Map<String, Set<String>> byDraft = new LinkedHashMap<>();
     for (OrderFinding f : findings) {
       // A finding folded into the additional-findings card was named there: shown too. One the
       // memory held back (suppressed, silent) was not.
-      if (shownUuids.contains(OrderCards.cardUuid(f, hookInstance)) || folded && !shown.isEmpty()) {
+      if (shownUuids.contains(OrderCards.cardUuid(f, hookInstance)) || folded) {
         byDraft.computeIfAbsent(draftKey(f.draft()), k -> new LinkedHashSet<>()).add(findingKey(f));
       }
     }

@@ -155,7 +155,8 @@ class OrderServicesTest {
   void anArbWhileOnSpironolactoneWithHighPotassiumIsAConflictShownOnceFromSelectToSign(String db)
       throws Exception {
     MemorySettings memory = TestDatabases.fresh(db, tmp);
-    try (MineralCds app = MineralCds.start(config(memory), new MemoryServiceTest.TestClock())) {
+    MemoryServiceTest.TestClock clock = new MemoryServiceTest.TestClock();
+    try (MineralCds app = MineralCds.start(config(memory), clock)) {
       List<ObjectNode> meds =
           List.of(medication("m1", "active", "spironolactone 25 MG Oral Tablet"));
       String select =
@@ -190,6 +191,9 @@ class OrderServicesTest {
       // The same draft at signing: already shown, not repeated.
       String sign = request("order-sign", potassium(5.4), meds, List.of(losartanDraft("50")));
       assertThat(card(call(app, SIGN, sign), "order-lab-conflict")).isNull();
+      // The run-ahead state expires after a day: signing the same draft then shows the card.
+      clock.now = clock.now.plus(java.time.Duration.ofHours(25));
+      assertThat(card(call(app, SIGN, sign), "order-lab-conflict")).isNotNull();
       // The draft changed (another dose): shown.
       String changed = request("order-sign", potassium(5.4), meds, List.of(losartanDraft("100")));
       assertThat(card(call(app, SIGN, changed), "order-lab-conflict")).isNotNull();
