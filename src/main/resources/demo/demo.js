@@ -36,7 +36,26 @@
     drafts: [], // ServiceRequests created by accepted suggestions, this session
     medications: new Map(), // Medication/{id} cache
     cardCounter: 0,
+    rxDrafts: [], // MedicationRequests being written for the current patient (draft, then signed)
+    rxCounter: 0,
+    cardService: new Map(), // card uuid -> id of the service that returned it (for feedback)
   };
+
+  // The drugs the prescribe panel offers: RxNorm clinical drugs (SCD) or text only, as EHRs send.
+  const RX_CHOICES = Object.freeze([
+    { key: 'losartan', code: '979492', text: 'losartan potassium 50 MG Oral Tablet' },
+    { key: 'spironolactone', code: '313096', text: 'spironolactone 25 MG Oral Tablet' },
+    { key: 'lisinopril', code: '314076', text: 'lisinopril 10 MG Oral Tablet' },
+    { key: 'potassium-chloride', code: '628958', text: 'potassium chloride 20 MEQ Extended Release Oral Tablet' },
+    { key: 'furosemide', code: '313988', text: 'furosemide 40 MG Oral Tablet' },
+    { key: 'hydrochlorothiazide', code: '310798', text: 'hydrochlorothiazide 25 MG Oral Tablet' },
+    { key: 'digoxin', code: '197604', text: 'digoxin 0.125 MG Oral Tablet' },
+    { key: 'lithium', code: '197889', text: 'lithium carbonate 300 MG Oral Capsule' },
+    { key: 'amiodarone', code: '833528', text: 'amiodarone hydrochloride 200 MG Oral Tablet' },
+    { key: 'omeprazole-90', code: '402014', text: 'omeprazole 20 MG Delayed Release Oral Capsule', days: 90 },
+    { key: 'denosumab', code: null, text: 'Prolia (denosumab) 60 mg/mL subcutaneous injection' },
+    { key: 'amoxicillin', code: '308191', text: 'amoxicillin 500 MG Oral Capsule' },
+  ]);
 
   const $ = (id) => document.getElementById(id);
 
@@ -475,6 +494,15 @@
 
   // ---------------------------------------------------------------- CDS Hooks client
 
+  /** Every service of the discovery, by hook (the prescribe panel calls the order hooks). */
+  async function discoverHook(hook) {
+    const result = await getJson('/cds-services');
+    if (!result.ok || !result.body) throw new Error(`discovery failed: ${httpError(result)}`);
+    const service = (result.body.services || []).find((s) => s.hook === hook);
+    if (!service) throw new Error(`discovery lists no ${hook} service`);
+    return service;
+  }
+
   function discoverService() {
     if (!state.service) {
       state.service = getJson('/cds-services').then((result) => {
@@ -563,7 +591,8 @@
     $('response-size').textContent = `(${(shown.length / 1024).toFixed(1)} kB)`;
   }
 
-  async function fireHook() {
+  async function fireHook(order) {
+    const orderCall = order && order.hook ? order : null;
     const patientId = state.patientId;
     if (!patientId) return;
     const seq = ++state.hookSeq;
@@ -572,13 +601,21 @@
     cards.dataset.patient = patientId;
     cards.dataset.state = 'loading';
     cards.setAttribute('aria-busy', 'true');
-    cards.replaceChildren(el('p', { class: 'empty', text: 'Calling mineral-balance…' }));
+    cards.replaceChildren(el('p', { class: 'empty', text: `Calling ${orderCall ? orderCall.hook : 'mineral-balance'}…` }));
     setStatus(mode === 'prefetch' ? 'Resolving prefetch…' : 'Calling the service…', '', 'busy');
     const started = performance.now();
     let request = null;
     try {
-      const service = await discoverService();
+      const service = orderCall ? await discoverHook(orderCall.hook) : await discoverService();
+      $('service-title').textContent = `${service.title || service.id} · ${service.hook}`;
       const context = { userId: USER_ID, patientId };
+      if (orderCall) {
+        // CDS Hooks 2.0 order context: the orders being written as a Bundle, and for
+        // order-select the ones just chosen.
+        context.encounterId = 'demo-encounter';
+        if (orderCall.selections) context.selections = orderCall.selections;
+        context.draftOrders = draftOrdersBundle(patientId);
+      }
       request = {
         hook: service.hook || 'patient-view',
         hookInstance: newHookInstance(),
@@ -622,7 +659,10 @@
         return;
       }
       const list = body && Array.isArray(body.cards) ? body.cards : [];
+      list.forEach((c) => state.cardService.set(c.uuid, service.id));
+      cards.dataset.hook = request.hook;
       renderCards(list, patientId);
+      if (orderCall && orderCall.hook === 'order-sign') signDrafts(patientId);
       cards.dataset.state = 'done';
       setStatus(`${list.length} card${list.length === 1 ? '' : 's'} in ${elapsed} ms`, detail, list.length ? 'cards' : 'ok');
     } catch (e) {
@@ -756,7 +796,15 @@
     const actions = suggestion.actions || [];
     const orders = actions.filter((a) => a.type === 'create' && a.resource && a.resource.resourceType === 'ServiceRequest');
     for (const a of orders) state.drafts.push({ patientId, label: suggestion.label, resource: a.resource });
-    if (patientId === state.patientId) renderOrders();
+    // A delete action withdraws a medication order being written, as the EHR would.
+    const withdrawn = actions.filter((a) => a.type === 'delete' && typeof a.resourceId === 'string');
+    for (const a of withdrawn) {
+      state.rxDrafts = state.rxDrafts.filter((d) => `MedicationRequest/${d.resource.id}` !== a.resourceId);
+    }
+    if (patientId === state.patientId) {
+      renderOrders();
+      renderRxDrafts();
+    }
     article.classList.add('card-accepted');
     article.dataset.state = 'accepted';
     const others = actions.filter((a) => !orders.includes(a));
@@ -775,7 +823,7 @@
               .filter(Boolean)
               .map((text) => el('span', { text }))));
       })) : null,
-      others.length ? el('ul', { class: 'draft-orders' }, others.map((a) => el('li', { text: `${a.type}: ${a.description || (a.resource && a.resource.resourceType) || ''}` }))) : null,
+      others.length ? el('ul', { class: 'draft-orders', 'data-testid': 'other-actions' }, others.map((a) => el('li', { text: a.type === 'delete' ? `Withdrawn: ${a.description || a.resourceId}` : `${a.type}: ${a.description || (a.resource && a.resource.resourceType) || ''}` }))) : null,
       sent.ok ? null : el('p', { class: 'error-text', text: `Feedback not recorded: ${sent.message}` }));
   }
 
@@ -810,8 +858,8 @@
     let status = 0;
     let message = '';
     try {
-      const service = await discoverService();
-      const response = await fetch(`/cds-services/${encodeURIComponent(service.id)}/feedback`, {
+      const serviceId = state.cardService.get(item.card) || (await discoverService()).id;
+      const response = await fetch(`/cds-services/${encodeURIComponent(serviceId)}/feedback`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
         body: JSON.stringify({ feedback: [item] }),
@@ -846,6 +894,80 @@
     return { ok, status, message };
   }
 
+  // ---------------------------------------------------------------- prescribe
+
+  /** The orders being written (and the lab orders accepted from cards) as a collection Bundle. */
+  function draftOrdersBundle(patientId) {
+    const entries = state.rxDrafts.filter((d) => d.status === 'draft').map((d) => ({ resource: d.resource }));
+    state.drafts.filter((d) => d.patientId === patientId).forEach((d, i) => {
+      entries.push({ resource: { id: `accepted-${i + 1}`, ...d.resource } });
+    });
+    return { resourceType: 'Bundle', type: 'collection', entry: entries };
+  }
+
+  function newDraft(choice, patientId) {
+    const id = `demo-draft-${++state.rxCounter}`;
+    const resource = {
+      resourceType: 'MedicationRequest',
+      id,
+      status: 'draft',
+      intent: 'order',
+      medicationCodeableConcept: choice.code
+        ? { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: choice.code, display: choice.text }], text: choice.text }
+        : { text: choice.text },
+      subject: { reference: `Patient/${patientId}` },
+      authoredOn: new Date().toISOString().slice(0, 10),
+      dosageInstruction: [{ text: 'as directed' }],
+    };
+    if (choice.days) {
+      resource.dispenseRequest = { numberOfRepeatsAllowed: 2, expectedSupplyDuration: { value: 30, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' } };
+    }
+    return { resource, status: 'draft', label: choice.text };
+  }
+
+  function renderRxDrafts() {
+    const box = $('rx-drafts');
+    $('rx-sign').disabled = !state.rxDrafts.some((d) => d.status === 'draft');
+    if (!state.rxDrafts.length) {
+      box.replaceChildren(el('p', { class: 'empty', text: 'No medication orders being written.' }));
+      return;
+    }
+    box.replaceChildren(el('ul', { class: 'item-list' }, state.rxDrafts.map((d) => el('li', {
+      class: 'item',
+      'data-testid': 'rx-draft',
+      'data-id': d.resource.id,
+      'data-status': d.status,
+    },
+    el('div', { class: 'item-main' },
+      el('span', { class: 'item-title', text: d.label }),
+      el('span', { class: `chip ${d.status === 'draft' ? 'chip-draft' : 'chip-order'}`, text: d.status === 'draft' ? 'draft' : 'signed' }))))));
+  }
+
+  function chooseDrug(key) {
+    const choice = RX_CHOICES.find((c) => c.key === key);
+    if (!choice || !state.patientId) return;
+    const draft = newDraft(choice, state.patientId);
+    state.rxDrafts.push(draft);
+    renderRxDrafts();
+    $('rx-drug').value = '';
+    fireHook({ hook: 'order-select', selections: [`MedicationRequest/${draft.resource.id}`] });
+  }
+
+  /** After order-sign answered: the drafts still being written are signed (the EHR's choice). */
+  function signDrafts(patientId) {
+    if (patientId !== state.patientId) return;
+    state.rxDrafts.forEach((d) => {
+      if (d.status === 'draft') d.status = 'signed';
+    });
+    renderRxDrafts();
+  }
+
+  function resetPrescribing() {
+    state.rxDrafts = [];
+    $('rx-drug').disabled = !state.patientId;
+    renderRxDrafts();
+  }
+
   // ---------------------------------------------------------------- start-up
 
   async function loadPatients() {
@@ -872,6 +994,7 @@
   function pickPatient(patientId) {
     state.patientId = patientId || null;
     $('fire').disabled = !state.patientId;
+    resetPrescribing();
     if (!state.patientId) {
       state.hookSeq++;
       state.chartSeq++;
@@ -890,7 +1013,11 @@
     window.addEventListener('unhandledrejection', (e) =>
       setStatus('Unexpected error in the demo page.', String((e.reason && e.reason.message) || e.reason), 'error'));
     $('patient-select').addEventListener('change', (e) => pickPatient(e.target.value));
-    $('fire').addEventListener('click', fireHook);
+    $('fire').addEventListener('click', () => fireHook());
+    setChildren($('rx-drug'), el('option', { value: '', text: 'Choose a drug to order…' }),
+      RX_CHOICES.map((c) => el('option', { value: c.key, text: c.days ? `${c.text} (${c.days} days)` : c.text })));
+    $('rx-drug').addEventListener('change', (e) => chooseDrug(e.target.value));
+    $('rx-sign').addEventListener('click', () => fireHook({ hook: 'order-sign' }));
     document.querySelectorAll('input[name="mode"]').forEach((radio) =>
       radio.addEventListener('change', () => {
         if (state.patientId) fireHook();

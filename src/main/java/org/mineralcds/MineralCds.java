@@ -10,6 +10,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.mineralcds.auth.EhrAuthenticator;
 import org.mineralcds.auth.ReplayCache;
 import org.mineralcds.cards.CardRenderer;
+import org.mineralcds.cards.OrderCards;
 import org.mineralcds.cli.CheckCommand;
 import org.mineralcds.config.ConfigLoader;
 import org.mineralcds.config.ServiceConfig;
@@ -58,13 +60,23 @@ import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 import org.mineralcds.knowledge.KnowledgePages;
 import org.mineralcds.knowledge.KnowledgeReport;
+import org.mineralcds.knowledge.Prescribing;
+import org.mineralcds.knowledge.PrescribingLoader;
+import org.mineralcds.knowledge.ServiceDefinition;
 import org.mineralcds.memory.JdbcMemory;
+import org.mineralcds.memory.JdbcRunAhead;
 import org.mineralcds.memory.Memory;
+import org.mineralcds.memory.RunAheadStore;
 import org.mineralcds.observability.Logging;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.Evaluator;
+import org.mineralcds.rules.OrderEvaluator;
 import org.mineralcds.service.CardMemory;
+import org.mineralcds.service.CdsService;
 import org.mineralcds.service.MineralBalanceService;
+import org.mineralcds.service.OrderCheck;
+import org.mineralcds.service.OrderSelectService;
+import org.mineralcds.service.OrderSignService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -216,27 +228,23 @@ public final class MineralCds implements AutoCloseable {
       WaitBracket fhirWaits,
       Knowledge knowledge,
       Memory memory) {
-    PatientDataLoader loader =
-        new PatientDataLoader(
-            fhir.getResourceTypes(),
-            knowledge.service(),
-            new HapiFhirFetcher(
-                fhir,
-                new HapiFhirFetcher.Settings(
-                    config.fhirConnectTimeout(),
-                    config.fhirReadTimeout(),
-                    config.fhirLimits().maxRequestsPerServer(),
-                    knowledge.service().optionalParameters()),
-                metrics),
-            new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
-            new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
-            fetchPool,
-            clock,
-            config.hookDeadline(),
-            config.maxFhirPages(),
-            fhirWaits,
-            new ByteBudget.Pool(config.fhirLimits().maxBytesInFlight()),
-            config.fhirLimits().maxBytesPerCall());
+    return service(
+        config,
+        clock,
+        metrics,
+        knowledge,
+        memory,
+        loader(config, clock, fetchPool, metrics, fhir, fhirWaits, knowledge));
+  }
+
+  /** As above, on {@code loader} (shared with the prescribing services). */
+  static MineralBalanceService service(
+      ServiceConfig config,
+      Clock clock,
+      Metrics metrics,
+      Knowledge knowledge,
+      Memory memory,
+      PatientDataLoader loader) {
     return new MineralBalanceService(
         knowledge.service(),
         loader,
@@ -245,14 +253,103 @@ public final class MineralCds implements AutoCloseable {
         clock,
         config.allowedFhirServers(),
         metrics,
-        memory == null
-            ? CardMemory.none(knowledge.labs(), metrics)
-            : new CardMemory(
-                memory,
-                knowledge.labs(),
-                metrics,
-                config.memory().silentIssuers(),
-                config.memory().silentRules()));
+        cardMemory(config, metrics, knowledge, memory));
+  }
+
+  /**
+   * The data loader: the query plan of mineral-balance (hooks/mineral-balance/service.yaml), which
+   * the prescribing services share.
+   */
+  static PatientDataLoader loader(
+      ServiceConfig config,
+      Clock clock,
+      ExecutorService fetchPool,
+      Metrics metrics,
+      FhirContext fhir,
+      WaitBracket fhirWaits,
+      Knowledge knowledge) {
+    return new PatientDataLoader(
+        fhir.getResourceTypes(),
+        knowledge.service(),
+        new HapiFhirFetcher(
+            fhir,
+            new HapiFhirFetcher.Settings(
+                config.fhirConnectTimeout(),
+                config.fhirReadTimeout(),
+                config.fhirLimits().maxRequestsPerServer(),
+                knowledge.service().optionalParameters()),
+            metrics),
+        new FhirServerPolicy(config.allowedFhirServers(), !config.authenticationRequired()),
+        new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions()),
+        fetchPool,
+        clock,
+        config.hookDeadline(),
+        config.maxFhirPages(),
+        fhirWaits,
+        new ByteBudget.Pool(config.fhirLimits().maxBytesInFlight()),
+        config.fhirLimits().maxBytesPerCall());
+  }
+
+  private static CardMemory cardMemory(
+      ServiceConfig config, Metrics metrics, Knowledge knowledge, Memory memory) {
+    return memory == null
+        ? CardMemory.none(knowledge.labs(), metrics)
+        : new CardMemory(
+            memory,
+            knowledge.labs(),
+            metrics,
+            config.memory().silentIssuers(),
+            config.memory().silentRules());
+  }
+
+  /** The prescribing knowledge: the packaged copy, or the one under --knowledge-dir. */
+  static Prescribing prescribing(ServiceConfig config, Knowledge knowledge) {
+    if (knowledge.prescribing() != null) {
+      return knowledge.prescribing();
+    }
+    return config.knowledgeDir() == null
+        ? PrescribingLoader.fromClasspath(knowledge)
+        : PrescribingLoader.fromDirectory(
+            knowledge, config.knowledgeDir().resolve(PrescribingLoader.FOLDER));
+  }
+
+  /** The services on order-select and order-sign, by id, sharing the data loader. */
+  static Map<String, CdsService> orderServices(
+      ServiceConfig config,
+      Clock clock,
+      Metrics metrics,
+      Knowledge knowledge,
+      Prescribing prescribing,
+      PatientDataLoader loader,
+      JdbcMemory memory) {
+    R4Mapper mapper = new R4Mapper(knowledge.labs(), knowledge.drugs(), knowledge.conditions());
+    OrderEvaluator evaluator =
+        new OrderEvaluator(prescribing.rules(), knowledge.rules(), knowledge.labs());
+    OrderCards cards = new OrderCards(knowledge.labs());
+    RunAheadStore runAhead = memory == null ? RunAheadStore.none() : new JdbcRunAhead(memory);
+    Map<String, CdsService> services = new LinkedHashMap<>();
+    for (String hook : List.of("order-select", "order-sign")) {
+      ServiceDefinition definition = prescribing.service(hook);
+      OrderCheck check =
+          new OrderCheck(
+              definition,
+              loader,
+              mapper,
+              evaluator,
+              cards,
+              clock,
+              config.allowedFhirServers(),
+              metrics,
+              cardMemory(config, metrics, knowledge, memory),
+              memory,
+              runAhead);
+      services.put(
+          definition.id(),
+          hook.equals("order-select")
+              ? new OrderSelectService(check)
+              : new OrderSignService(check));
+    }
+    return services;
   }
 
   /** Every rule id of the knowledge, for checking the silent-rules setting. */
@@ -262,6 +359,9 @@ public final class MineralCds implements AutoCloseable {
     knowledge.rules().patterns().forEach(p -> ids.add(p.band().id()));
     knowledge.rules().trends().forEach(t -> ids.add(t.band().id()));
     knowledge.rules().dueTests().forEach(d -> ids.add(d.id()));
+    if (knowledge.prescribing() != null) {
+      knowledge.prescribing().rules().all().forEach(r -> ids.add(r.id()));
+    }
     return ids;
   }
 
@@ -340,11 +440,18 @@ public final class MineralCds implements AutoCloseable {
             config.clockSkew(),
             clock,
             memory == null ? ReplayCache.inProcess(200_000) : memory.replayCache());
-    MineralBalanceService service =
-        service(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting, knowledge, memory);
+    // One loader (one FHIR client, one byte budget) for the three services: one query plan.
+    PatientDataLoader loader =
+        loader(config, clock, fetchPool, metrics, fhir, cpuSlots::whileWaiting, knowledge);
+    MineralBalanceService service = service(config, clock, metrics, knowledge, memory, loader);
+    Map<String, CdsService> services = new LinkedHashMap<>();
+    services.put(SERVICE_ID, service);
+    services.putAll(
+        orderServices(
+            config, clock, metrics, knowledge, prescribing(config, knowledge), loader, memory));
     CdsHooksHandler hooks =
         new CdsHooksHandler(
-            Map.of(SERVICE_ID, service),
+            services,
             HookJson.newMapper(),
             new CdsHooksHandler.Settings(
                 config.corsAllowedOrigins(),

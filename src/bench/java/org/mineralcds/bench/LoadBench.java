@@ -34,6 +34,9 @@ final class LoadBench {
       """
       java -jar target/bench/mineral-cds-bench.jar load [options]
         --path prefetch|fhir    data path (default prefetch)
+        --hook patient-view|order-sign
+                                the hook (default patient-view); order-sign sends the same patient
+                                with a furosemide order being written
         --clients N             concurrent clients, closed loop (default 8; fhir: 1)
         --warmup S              warm-up seconds (default 20)
         --duration S            seconds per measured period (default 20)
@@ -89,6 +92,10 @@ final class LoadBench {
         System.out.printf("service started in %d ms%n", service.startNanos / 1_000_000);
       }
       ObjectNode body = RealisticRequest.request(today);
+      boolean orderSign = o.getOrDefault("hook", "patient-view").equals("order-sign");
+      if (orderSign) {
+        withFurosemideOrder(body);
+      }
       if (fhirPath) {
         body.remove("prefetch");
         body.put("fhirServer", stub.base());
@@ -99,12 +106,13 @@ final class LoadBench {
             .put("scope", "patient/*.read")
             .put("subject", "mineral-cds");
       }
-      URI hookUrl = URI.create(base + "/cds-services/mineral-balance");
+      URI hookUrl =
+          URI.create(base + "/cds-services/" + (orderSign ? "mineral-order-sign" : "mineral-balance"));
       byte[] request =
           KeepAliveClient.post(
               hookUrl, new ObjectMapper().writeValueAsBytes(body), "");
       byte[] metricsRequest = KeepAliveClient.get(URI.create(base + "/metrics"));
-      check(hookUrl, request, fhirPath);
+      check(hookUrl, request, fhirPath, orderSign);
 
       Monitor monitor = rssEvery > 0 && service != null ? new Monitor(service, rssEvery) : null;
       System.out.printf("warm-up %d s ...%n", warmup);
@@ -183,15 +191,46 @@ final class LoadBench {
   }
 
   /** One call first: the path must answer 200 with the expected card, or nothing is measured. */
-  private static void check(URI url, byte[] request, boolean fhirPath) throws Exception {
+  private static void check(URI url, byte[] request, boolean fhirPath, boolean orderSign)
+      throws Exception {
     try (KeepAliveClient client = new KeepAliveClient(url)) {
       KeepAliveClient.Response r = client.send(request);
       String body = new String(r.body(), StandardCharsets.UTF_8);
-      if (r.status() != 200 || !body.contains("potassium-low") || !body.contains("19123-9")) {
+      boolean expected =
+          orderSign
+              ? body.contains("order-lab-conflict")
+              : body.contains("potassium-low") && body.contains("19123-9");
+      if (r.status() != 200 || !expected) {
         throw new IllegalStateException(
             "the " + (fhirPath ? "FHIR" : "prefetch") + " path answered " + r.status() + ": " + body);
       }
     }
+  }
+
+  /**
+   * The patient-view request as an order-sign call: the same patient and data, with a furosemide
+   * order being written (a loop diuretic for a patient whose potassium is low: one conflict card).
+   */
+  static void withFurosemideOrder(ObjectNode body) {
+    body.put("hook", "order-sign");
+    ObjectNode context = (ObjectNode) body.path("context");
+    ObjectNode bundle = context.putObject("draftOrders");
+    bundle.put("resourceType", "Bundle");
+    bundle.put("type", "collection");
+    ObjectNode order = bundle.putArray("entry").addObject().putObject("resource");
+    order.put("resourceType", "MedicationRequest");
+    order.put("id", "bench-draft-furosemide");
+    order.put("status", "draft");
+    order.put("intent", "order");
+    order
+        .putObject("medicationCodeableConcept")
+        .put("text", "furosemide 40 MG Oral Tablet")
+        .putArray("coding")
+        .addObject()
+        .put("system", "http://www.nlm.nih.gov/research/umls/rxnorm")
+        .put("code", "313988")
+        .put("display", "furosemide 40 MG Oral Tablet");
+    order.putObject("subject").put("reference", "Patient/" + context.path("patientId").asText());
   }
 
   private static String scrape(URI url, byte[] metricsRequest) throws Exception {

@@ -168,14 +168,14 @@ public final class CardRenderer {
   }
 
   /** A card with what the budget needs: its urgency and a short name with its value. */
-  private record Rendered(Card card, Indicator level, String shortName) {}
+  record Rendered(Card card, Indicator level, String shortName) {}
 
   /**
    * At most {@link #MAX_NON_CRITICAL} cards that are not critical: when there are more, the first
    * ones (the most urgent, in card order) stay and the rest are named in one info card of topic
    * {@code additional-findings}, which counts toward the budget. Critical cards are never folded.
    */
-  private static List<Card> budget(List<Rendered> cards, String hookInstance, String baseUrl) {
+  static List<Card> budget(List<Rendered> cards, String hookInstance, String baseUrl) {
     long nonCritical = cards.stream().filter(c -> c.level() != Indicator.CRITICAL).count();
     if (nonCritical <= MAX_NON_CRITICAL) {
       return cards.stream().map(Rendered::card).toList();

@@ -252,7 +252,8 @@ public final class PatientDataLoader {
               before.medications(),
               before.conditions(),
               orders,
-              gaps);
+              gaps,
+              before.pastMedications());
       return new PatientData(
           record,
           data.prefetched(),
@@ -609,7 +610,15 @@ public final class PatientDataLoader {
     }
     List<MedicationExposure> meds =
         MedicationHistory.withRealStarts(currentMeds, pastMeds, ordersById);
-    return new PatientRecord(patientId, demographics, labs, meds, conditions, orders, gaps);
+    return new PatientRecord(
+        patientId,
+        demographics,
+        labs,
+        meds,
+        conditions,
+        orders,
+        gaps,
+        pastMeds.stream().map(MedicationHistory.Order::exposure).toList());
   }
 
   private static void remember(

@@ -29,6 +29,7 @@ import org.mineralcds.clinical.Comparator;
 import org.mineralcds.clinical.ConditionCatalog;
 import org.mineralcds.clinical.ConditionRecord;
 import org.mineralcds.clinical.Demographics;
+import org.mineralcds.clinical.DraftOrder;
 import org.mineralcds.clinical.DrugCatalog;
 import org.mineralcds.clinical.Interpretation;
 import org.mineralcds.clinical.LabCatalog;
@@ -454,6 +455,104 @@ public final class R4Mapper {
       return Optional.empty();
     }
     return Optional.of(exposure("MedicationRequest", resource, authored, medications));
+  }
+
+  /**
+   * A MedicationRequest of a hook's draftOrders, as the order being written: its drug (recognised
+   * like any medication: RxNorm, ATC or text), the order it renews, the supply it covers, and a
+   * fingerprint of what the rules read of it.
+   *
+   * @param medications Medication resources by "Medication/id", for medicationReference
+   */
+  public DraftOrder draftOrder(JsonNode request, Map<String, JsonNode> medications) {
+    MedicationExposure exposure = exposure("MedicationRequest", request, null, medications);
+    return new DraftOrder(
+        exposure.reference(),
+        exposure.description(),
+        exposure.ingredients(),
+        priorPrescription(request),
+        expectedDays(request),
+        fingerprint(request));
+  }
+
+  /** Days a month of supply counts for, when an order gives its supply in months. */
+  private static final int DAYS_PER_MONTH = 30;
+
+  /**
+   * The days of supply an order covers, refills included: expectedSupplyDuration times (1 +
+   * numberOfRepeatsAllowed), else the validity period, else 30 days a fill when only refills are
+   * given (the usual US fill); null when the order says nothing of its length.
+   */
+  static Integer expectedDays(JsonNode request) {
+    JsonNode dispense = object(request, "dispenseRequest");
+    if (dispense == null) {
+      return null;
+    }
+    String repeatsText = text(dispense, "numberOfRepeatsAllowed");
+    int repeats = 0;
+    if (repeatsText != null) {
+      try {
+        repeats = Math.max(0, Integer.parseInt(repeatsText));
+      } catch (NumberFormatException e) {
+        repeats = 0;
+      }
+    }
+    JsonNode supply = object(dispense, "expectedSupplyDuration");
+    if (supply != null) {
+      BigDecimal value = FhirJson.decimal(supply, "value", "Duration.value");
+      String unit = text(supply, "code") != null ? text(supply, "code") : text(supply, "unit");
+      if (value != null && unit != null) {
+        double days =
+            switch (unit.toLowerCase(java.util.Locale.ROOT)) {
+              case "d", "day", "days" -> value.doubleValue();
+              case "wk", "week", "weeks" -> value.doubleValue() * 7;
+              case "mo", "month", "months" -> value.doubleValue() * DAYS_PER_MONTH;
+              default -> -1;
+            };
+        if (days >= 0) {
+          return (int) Math.round(days * (1 + repeats));
+        }
+      }
+    }
+    JsonNode validity = object(dispense, "validityPeriod");
+    if (validity != null) {
+      Time start = FhirJson.time(validity, "start", "MedicationRequest.dispenseRequest.validity");
+      Time end = FhirJson.time(validity, "end", "MedicationRequest.dispenseRequest.validity");
+      if (start != null && end != null) {
+        return (int) Duration.between(start.instant(), end.instant()).toDays();
+      }
+    }
+    return repeatsText == null ? null : DAYS_PER_MONTH * (1 + repeats);
+  }
+
+  /**
+   * A digest of what the rules read of an order: drug, dosage (route), supply, status, intent and
+   * the order it renews. The same draft sent again (at order-sign after order-select) has the same
+   * fingerprint; a changed drug, route or supply gives another.
+   */
+  static String fingerprint(JsonNode request) {
+    StringBuilder content = new StringBuilder();
+    for (String field :
+        List.of(
+            "medicationCodeableConcept",
+            "medicationReference",
+            "dosageInstruction",
+            "dispenseRequest",
+            "status",
+            "intent",
+            "priorPrescription",
+            "contained")) {
+      JsonNode value = request.get(field);
+      content.append(field).append('=').append(value == null ? "" : value.toString()).append('\n');
+    }
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(content.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The order this one renews ({@code priorPrescription}), as "MedicationRequest/id", or null. */

@@ -81,7 +81,8 @@ public final class CdsHooksHandler extends Handler.Abstract {
       EhrAuthenticator authenticator,
       Metrics metrics,
       CpuSlots cpuSlots) {
-    this.services = Map.copyOf(services);
+    // Discovery lists the services in the order given (mineral-balance first).
+    this.services = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(services));
     this.json = json;
     this.settings = settings;
     this.authenticator = authenticator;

@@ -95,6 +95,16 @@ public final class KnowledgeLoader {
 
   /** Loads the copy packaged in the jar under hooks/&lt;serviceId&gt;/. */
   public static Knowledge fromClasspath(String serviceId) {
+    Knowledge knowledge = patientViewFromClasspath(serviceId);
+    // The prescribing-time rules refer to this knowledge (drug classes, tests, sources) and are
+    // validated with it, at the same start-up.
+    return KnowledgeLoader.class.getClassLoader().getResource("hooks/" + PrescribingLoader.FOLDER)
+            == null
+        ? knowledge
+        : knowledge.withPrescribing(PrescribingLoader.fromClasspath(knowledge));
+  }
+
+  private static Knowledge patientViewFromClasspath(String serviceId) {
     return load(
         name -> {
           String path = "hooks/" + serviceId + "/" + name;
@@ -109,7 +119,11 @@ public final class KnowledgeLoader {
 
   /** Loads from a directory, e.g. a working copy of hooks/mineral-balance being edited. */
   public static Knowledge fromDirectory(Path directory) {
-    return load(name -> Files.readString(directory.resolve(name)));
+    Knowledge knowledge = load(name -> Files.readString(directory.resolve(name)));
+    Path prescribing = directory.toAbsolutePath().resolveSibling(PrescribingLoader.FOLDER);
+    return Files.isDirectory(prescribing)
+        ? knowledge.withPrescribing(PrescribingLoader.fromDirectory(knowledge, prescribing))
+        : knowledge;
   }
 
   /** Reads one knowledge file by name. */

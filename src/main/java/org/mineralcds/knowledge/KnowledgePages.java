@@ -91,7 +91,7 @@ public final class KnowledgePages {
           page(
               "Clinical knowledge report: " + title,
               html.render(parser.parse(withHeadingIds(reportMarkdown))));
-      List<String> ids = KnowledgeReport.ruleIds(knowledge.rules());
+      List<String> ids = KnowledgeReport.ruleIds(knowledge);
       Set<String> ruleIds = Set.copyOf(ids);
       Map<String, String> sections = ruleSections(reportMarkdown, ruleIds);
       for (String id : ids) {

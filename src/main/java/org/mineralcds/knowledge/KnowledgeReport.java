@@ -506,4 +506,13 @@ public final class KnowledgeReport {
         .flatMap(s -> s)
         .toList();
   }
+
+  /** Every rule id with a page: the patient-view rules, then the prescribing-time rules. */
+  static List<String> ruleIds(Knowledge knowledge) {
+    List<String> ids = new ArrayList<>(ruleIds(knowledge.rules()));
+    if (knowledge.prescribing() != null) {
+      knowledge.prescribing().rules().all().forEach(r -> ids.add(r.id()));
+    }
+    return ids;
+  }
 }

@@ -46,7 +46,8 @@ public final class KnowledgeSchemas {
 
   /** The text of a published schema, e.g. {@code rules.schema.json}, if there is one. */
   public static Optional<String> schemaText(String schemaName) {
-    if (KnowledgeLoader.FILES.stream()
+    if (java.util.stream.Stream.concat(
+            KnowledgeLoader.FILES.stream(), PrescribingLoader.FILES.stream())
         .map(KnowledgeSchemas::schemaName)
         .noneMatch(schemaName::equals)) {
       return Optional.empty();

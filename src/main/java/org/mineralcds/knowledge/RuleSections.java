@@ -24,11 +24,15 @@ import org.mineralcds.clinical.Direction;
 import org.mineralcds.clinical.DrugClass;
 import org.mineralcds.rules.AnalyteRule;
 import org.mineralcds.rules.Band;
+import org.mineralcds.rules.BaselineRule;
 import org.mineralcds.rules.Circumstances;
 import org.mineralcds.rules.Citation;
+import org.mineralcds.rules.ConflictRule;
 import org.mineralcds.rules.DueTestRule;
+import org.mineralcds.rules.LabCondition;
 import org.mineralcds.rules.LinkRule;
 import org.mineralcds.rules.PatternRule;
+import org.mineralcds.rules.Position;
 import org.mineralcds.rules.RuleAnalyte;
 import org.mineralcds.rules.Suggest;
 import org.mineralcds.rules.TestSpec;
@@ -84,6 +88,175 @@ final class RuleSections {
     links();
     monitoring();
     workups();
+    prescribing();
+  }
+
+  // ---- prescribing-time rules (hooks/prescribing/order-rules.yaml) --------------------------
+
+  private void prescribing() {
+    Prescribing p = knowledge.prescribing();
+    if (p == null) {
+      return;
+    }
+    md.heading(2, "Prescribing-time rules");
+    md.paragraph(
+        "Rules of "
+            + String.join(
+                " and ",
+                p.services().stream().map(s -> code(s.id()) + " (" + code(s.hook()) + ")").toList())
+            + " ("
+            + code("hooks/prescribing/order-rules.yaml")
+            + "): a drug being ordered (a MedicationRequest of "
+            + code("draftOrders")
+            + ") against the latest labs, the current medications and the other orders being"
+            + " written. One card per draft order and topic; a rule whose inputs are missing stays"
+            + " quiet. A draft is a renewal, not a start, when it names the order it renews or the"
+            + " patient has the drug on a current order or on one ended within "
+            + ConditionText.days(p.rules().renewalGapDays())
+            + ". What order-select showed for a draft (same id and content) is not shown again"
+            + " at order-sign unless the finding, indicator or value changed.");
+    md.heading(3, "Conflicts with current values");
+    for (ConflictRule r : p.rules().conflicts()) {
+      List<String[]> rows = new ArrayList<>();
+      rows.add(row("Kind", "prescribing conflict"));
+      rows.add(row("Topic", code(r.topic())));
+      StringBuilder indicator = new StringBuilder(code(r.indicator().code()));
+      indicator
+          .append("; ")
+          .append(code("critical"))
+          .append(" when the value is past its critical limits");
+      for (ConflictRule.CriticalWhen w : r.criticalWhen()) {
+        indicator.append("; ").append(code("critical")).append(" when ").append(criticalWhen(w));
+      }
+      rows.add(row("Indicator", indicator.toString()));
+      rows.add(row("Drug ordered", drugs(r.drugClasses(), r.ingredients(), r.id())));
+      rows.add(row("Condition", labCondition(r.lab())));
+      if (!r.combinedClasses().isEmpty()) {
+        rows.add(
+            row(
+                "Combined therapy",
+                "two or more of "
+                    + drugs(r.combinedClasses(), java.util.Set.of(), r.id())
+                    + ", counting the drug ordered, the current medications and the other"
+                    + " orders being written"));
+      }
+      rows.add(
+          row(
+              "Suggestions",
+              (r.withdraw() ? "withdraw the draft (delete action); " : "")
+                  + "keep the order and recheck "
+                  + text(String.join(", ", r.recheck().stream().map(t -> t.label()).toList()))));
+      rows.add(row("Summary", text(r.summary())));
+      if (r.conditionSummary() != null) {
+        rows.add(row("Summary without a value", text(r.conditionSummary())));
+      }
+      rows.add(row("Meaning", text(r.meaning())));
+      rows.add(row("Action", text(r.action())));
+      rows.add(row("Rationale", text(r.rationale())));
+      rows.add(row("Sources", sources(r.sources(), r.id())));
+      rows.add(row("Review", review(r.reviewStatus())));
+      write(r.id(), 4, rows);
+    }
+    md.heading(3, "Baseline tests of a drug being started");
+    for (BaselineRule r : p.rules().baselines()) {
+      List<String[]> rows = new ArrayList<>();
+      rows.add(row("Kind", "prescribing baseline"));
+      rows.add(row("Topic", code(r.topic())));
+      rows.add(row("Indicator", code(r.indicator().code())));
+      rows.add(
+          row(
+              "Drug started",
+              drugs(r.drugClasses(), r.ingredients(), r.id())
+                  + (r.longTermDays() == null
+                      ? ""
+                      : ", on an order covering at least "
+                          + ConditionText.days(r.longTermDays()))));
+      rows.add(
+          row(
+              "Tests",
+              String.join(
+                  BR,
+                  r.tests().stream()
+                      .map(
+                          t ->
+                              testName(t.test())
+                                  + ": missing when there is no result within "
+                                  + ConditionText.days(t.withinDays())
+                                  + (t.alsoSatisfiedBy().isEmpty()
+                                      ? ""
+                                      : " (an "
+                                          + text(
+                                              String.join(
+                                                  ", ",
+                                                  t.alsoSatisfiedBy().stream()
+                                                      .map(a -> words.name(a))
+                                                      .toList()))
+                                          + " result also counts)")
+                                  + " and none is ordered (pending, or in the same draftOrders)")
+                      .toList())));
+      rows.add(row("Summary", text(r.summary())));
+      rows.add(row("Meaning", text(r.meaning())));
+      rows.add(row("Action", text(r.action())));
+      rows.add(row("Rationale", text(r.rationale())));
+      rows.add(row("Sources", sources(r.sources(), r.id())));
+      rows.add(row("Review", review(r.reviewStatus())));
+      write(r.id(), 4, rows);
+    }
+  }
+
+  private String drugs(
+      java.util.Set<String> classes, java.util.Set<String> ingredients, String id) {
+    List<String> parts = new ArrayList<>();
+    for (String c : classes) {
+      use(drugClassUsers, c, id);
+      parts.add(
+          text(
+              knowledge.drugs().classes().stream()
+                  .filter(d -> d.id().equals(c))
+                  .map(d -> d.name())
+                  .findFirst()
+                  .orElse(c)));
+    }
+    ingredients.forEach(i -> parts.add(text(i)));
+    return String.join(", ", parts);
+  }
+
+  private String labCondition(LabCondition lab) {
+    String name =
+        lab.calcium() ? "calcium (ionized, else albumin-corrected, else total)" : lab.analyte();
+    StringBuilder s = new StringBuilder("latest ").append(text(name));
+    if (lab.position() != null) {
+      s.append(lab.position() == Position.ABOVE ? " above" : " below").append(" its range");
+    } else if (lab.below() != null) {
+      s.append(" below ").append(lab.below().toPlainString());
+    } else {
+      s.append(" at least ").append(lab.atLeast().toPlainString());
+    }
+    s.append(", collected within ").append(ConditionText.days(lab.withinDays()));
+    if (!lab.orConditions().isEmpty()) {
+      s.append("; or coded ").append(text(String.join(", ", lab.orConditions())));
+    }
+    return s.toString();
+  }
+
+  private String criticalWhen(ConflictRule.CriticalWhen w) {
+    List<String> parts = new ArrayList<>();
+    if (w.combined()) {
+      parts.add("combined therapy");
+    }
+    if (w.atLeast() != null) {
+      parts.add("the value is at least " + w.atLeast().toPlainString());
+    }
+    if (w.below() != null) {
+      parts.add("the value is below " + w.below().toPlainString());
+    }
+    if (!w.ingredients().isEmpty()) {
+      parts.add("the drug is " + text(String.join(" or ", w.ingredients())));
+    }
+    if (w.lab() != null) {
+      parts.add(labCondition(w.lab()));
+    }
+    return String.join(" and ", parts);
   }
 
   private void links() {

@@ -967,6 +967,24 @@ public final class JdbcMemory implements Memory {
     return unwritten.get();
   }
 
+  /**
+   * A connection of the memory's pool for the run-ahead state (JdbcRunAhead), once the schema is
+   * migrated.
+   *
+   * @throws MemoryUnavailableException when the database is not usable now
+   */
+  Connection connection() throws SQLException {
+    if (!available()) {
+      throw new MemoryUnavailableException("the memory database is unavailable", null);
+    }
+    try {
+      return pool.getConnection();
+    } catch (SQLException e) {
+      markDown();
+      throw e;
+    }
+  }
+
   /** Cards queued for the card log and not yet written. */
   public int queued() {
     return queue.size();

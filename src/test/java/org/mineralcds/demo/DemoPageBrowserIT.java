@@ -310,6 +310,74 @@ class DemoPageBrowserIT {
                 + " rel=\"noopener\">ok</a> bad</p><p>second &quot;para&quot;</p>");
   }
 
+  @Test
+  void prescribingFiresOrderSelectThenOrderSignAndAppliesAcceptedSuggestionsAsAnEhrWould() {
+    byTestId("mode-prefetch").click();
+    new Select(byTestId("patient-select"))
+        .selectByValue("order-arb-on-spironolactone-high-potassium");
+    new WebDriverWait(driver, WAIT).until(d -> byTestId("rx-drug").isEnabled());
+
+    // Choosing losartan for a patient on spironolactone with a high potassium: order-select.
+    new Select(byTestId("rx-drug")).selectByValue("losartan");
+    WebElement conflict =
+        waitFor(
+            () ->
+                cards().stream()
+                    .filter(c -> "order-lab-conflict".equals(c.getDomAttribute("data-topic")))
+                    .findFirst());
+    assertThat(byTestId("cards").getDomAttribute("data-hook")).isEqualTo("order-select");
+    assertThat(conflict.findElement(testId("card-summary")).getText())
+        .contains("losartan", "5.4 mmol/L", "spironolactone");
+    assertThat(byTestId("request-json").getDomProperty("textContent"))
+        .contains("\"hook\": \"order-select\"", "\"selections\"", "\"draftOrders\"");
+    assertThat(awaitServerLog("hook call ", "service=mineral-order-select"))
+        .contains("rules=[order-potassium-raising-high-potassium]", "cards=1");
+
+    // Withdrawing the draft: the delete action removes it from the orders being written.
+    String cardUuid = conflict.getDomAttribute("data-uuid");
+    conflict.findElements(testId("suggestion")).stream()
+        .filter(b -> b.getText().startsWith("Withdraw the losartan order"))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no withdraw suggestion"))
+        .click();
+    awaitFeedbackEntry("accepted", cardUuid);
+    assertThat(awaitServerLog("feedback service=mineral-order-select card=" + cardUuid + " "))
+        .contains("outcome=accepted");
+    new WebDriverWait(driver, WAIT).until(d -> d.findElements(testId("rx-draft")).isEmpty());
+    assertThat(conflict.findElement(testId("other-actions")).getText()).contains("Withdrawn");
+
+    // Starting lithium instead: order-select offers its baseline tests; accepting them lists the
+    // lab orders; signing fires order-sign with the drafts and the accepted lab orders, which
+    // count as ordered, and the draft is signed.
+    new Select(byTestId("rx-drug")).selectByValue("lithium");
+    WebElement baseline =
+        waitFor(
+            () ->
+                cards().stream()
+                    .filter(c -> "order-baseline-due".equals(c.getDomAttribute("data-topic")))
+                    .findFirst());
+    baseline.findElements(testId("suggestion")).stream()
+        .filter(b -> b.getText().startsWith("Order all"))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no 'Order all' suggestion"))
+        .click();
+    new WebDriverWait(driver, WAIT)
+        .until(d -> d.findElement(By.id("orders")).getText().contains("from CDS"));
+    byTestId("rx-sign").click();
+    new WebDriverWait(driver, WAIT)
+        .until(
+            d ->
+                "order-sign".equals(byTestId("cards").getDomAttribute("data-hook"))
+                    && "done".equals(byTestId("cards").getDomAttribute("data-state")));
+    assertThat(cards())
+        .noneSatisfy(
+            c -> assertThat(c.getDomAttribute("data-topic")).isEqualTo("order-baseline-due"));
+    assertThat(awaitServerLog("hook call ", "service=mineral-order-sign")).contains("cards=0");
+    assertThat(driver.findElements(testId("rx-draft")))
+        .singleElement()
+        .satisfies(d -> assertThat(d.getDomAttribute("data-status")).isEqualTo("signed"));
+  }
+
   private WebElement byTestId(String id) {
     return driver.findElement(testId(id));
   }

@@ -21,13 +21,13 @@ class KnowledgePagesTest {
   private static final KnowledgePages PAGES = new KnowledgePages(K);
 
   static Stream<String> ruleIds() {
-    return KnowledgeReport.ruleIds(K.rules()).stream();
+    return KnowledgeReport.ruleIds(K).stream();
   }
 
   @Test
   void everyRuleHasAPage() {
     assertThat(PAGES.ruleIds())
-        .containsExactlyElementsOf(KnowledgeReport.ruleIds(K.rules()))
+        .containsExactlyElementsOf(KnowledgeReport.ruleIds(K))
         .hasSizeGreaterThan(70);
     assertThat(PAGES.rulePage("no-such-rule")).isEmpty();
   }
@@ -62,7 +62,7 @@ class KnowledgePagesTest {
 
   @Test
   void linksToOtherRulesOpenTheirPagesAndOtherSectionsTheReport() {
-    Set<String> ids = Set.copyOf(KnowledgeReport.ruleIds(K.rules()));
+    Set<String> ids = Set.copyOf(KnowledgeReport.ruleIds(K));
 
     String md = "see [tsh-high](#tsh-high) and [Analytes](#analytes) and [x](https://e.org/#a)";
 
@@ -90,7 +90,10 @@ class KnowledgePagesTest {
             K.rules().trends().stream()
                 .filter(t -> t.band().id().equals(id))
                 .map(t -> t.band().sources()),
-            K.rules().dueTests().stream().filter(d -> d.id().equals(id)).map(DueTestRule::sources))
+            K.rules().dueTests().stream().filter(d -> d.id().equals(id)).map(DueTestRule::sources),
+            K.prescribing().rules().all().stream()
+                .filter(r -> r.id().equals(id))
+                .map(r -> r.sources()))
         .flatMap(s -> s)
         .findFirst()
         .orElseThrow();

@@ -1,0 +1,40 @@
+package org.mineralcds.service;
+
+import org.mineralcds.auth.Caller;
+import org.mineralcds.hook.Feedback;
+import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.HookResponse;
+import org.mineralcds.hook.ServiceDescriptor;
+
+/**
+ * mineral-order-sign on order-sign: every draft order against the patient's labs, medications and
+ * problems; what order-select already showed for the same draft is not repeated.
+ */
+public final class OrderSignService implements CdsService {
+
+  private final OrderCheck check;
+
+  public OrderSignService(OrderCheck check) {
+    this.check = check;
+  }
+
+  @Override
+  public ServiceDescriptor descriptor() {
+    return check.descriptor();
+  }
+
+  @Override
+  public HookResponse call(HookRequest request, Caller caller, String baseUrl) {
+    return check.call(request, caller, baseUrl, false);
+  }
+
+  @Override
+  public void feedback(Feedback feedback, Caller caller) {
+    check.feedback(feedback, caller);
+  }
+
+  @Override
+  public boolean memoryReady() {
+    return check.memoryReady();
+  }
+}
