@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,6 +19,7 @@ import org.mineralcds.clinical.LabCatalog;
 import org.mineralcds.hook.Action;
 import org.mineralcds.hook.Card;
 import org.mineralcds.hook.Coding;
+import org.mineralcds.hook.Link;
 import org.mineralcds.hook.Source;
 import org.mineralcds.hook.Suggestion;
 import org.mineralcds.rules.AssessedValue;
@@ -43,27 +45,137 @@ public final class OrderCards {
   /** The card extension naming the draft order a card is about ("MedicationRequest/id"). */
   public static final String ORDER_EXTENSION = "org.mineral-cds.order";
 
+  /** On a card about several draft orders: all of them, the lead's first. */
+  public static final String ORDERS_EXTENSION = "org.mineral-cds.orders";
+
   private final LabCatalog labs;
 
   public OrderCards(LabCatalog labs) {
     this.labs = labs;
   }
 
-  /** The cards, findings in order (the evaluator sorts them by urgency), within the budget. */
+  /**
+   * The cards, findings in order (the evaluator sorts them by urgency), within the budget. One card
+   * per topic, as for patient-view (the contract: a topic at most once per response): at
+   * order-sign, several drafts with a conflict (or several starts missing baselines) share one card
+   * led by the most urgent, naming every draft, with a withdrawal offered for each.
+   */
   public List<Card> render(
       List<OrderFinding> findings, String patientId, String hookInstance, String baseUrl) {
     List<CardRenderer.Rendered> cards = new ArrayList<>();
-    for (OrderFinding f : findings) {
-      cards.add(
-          new CardRenderer.Rendered(
-              card(f, patientId, hookInstance, baseUrl), f.indicator(), shortName(f)));
+    for (List<OrderFinding> group : byTopic(findings).values()) {
+      OrderFinding lead = group.get(0);
+      Card card =
+          group.size() == 1
+              ? card(lead, patientId, hookInstance, baseUrl)
+              : merged(group, patientId, hookInstance, baseUrl);
+      cards.add(new CardRenderer.Rendered(card, lead.indicator(), shortName(lead)));
     }
     return CardRenderer.budget(cards, hookInstance, baseUrl);
   }
 
-  /** The uuid of the card about a finding in a call. */
-  public static String cardUuid(OrderFinding f, String hookInstance) {
-    return CardRenderer.uuid(hookInstance, "card", key(f));
+  /** The findings by topic, in order: the first of each topic is its most urgent. */
+  private static Map<String, List<OrderFinding>> byTopic(List<OrderFinding> findings) {
+    Map<String, List<OrderFinding>> groups = new LinkedHashMap<>();
+    for (OrderFinding f : findings) {
+      groups.computeIfAbsent(f.topic(), k -> new ArrayList<>()).add(f);
+    }
+    return groups;
+  }
+
+  /**
+   * The uuid of the card that carries a finding in a call: the card of its topic, named after the
+   * topic's most urgent finding.
+   *
+   * @param findings every finding of the call, in the order they were rendered
+   */
+  public static String cardUuid(OrderFinding f, List<OrderFinding> findings, String hookInstance) {
+    OrderFinding lead = byTopic(findings).getOrDefault(f.topic(), List.of(f)).get(0);
+    return CardRenderer.uuid(hookInstance, "card", key(lead));
+  }
+
+  /** One card for several drafts of one topic: the lead's card, the others' details added. */
+  private Card merged(
+      List<OrderFinding> group, String patientId, String hookInstance, String baseUrl) {
+    List<Card> each = new ArrayList<>();
+    for (OrderFinding f : group) {
+      each.add(card(f, patientId, hookInstance, baseUrl));
+    }
+    Card lead = each.get(0);
+    OrderFinding first = group.get(0);
+    boolean conflict = first.lead() instanceof ConflictRule;
+    List<String> drugs = new ArrayList<>();
+    for (OrderFinding f : group.subList(1, group.size())) {
+      if (!drugs.contains(f.ingredient().name())
+          && !f.ingredient().name().equals(first.ingredient().name())) {
+        drugs.add(f.ingredient().name());
+      }
+    }
+    String summary = lead.summary();
+    String also = " Also: " + Wording.list(drugs) + ".";
+    if (!drugs.isEmpty() && summary.length() + also.length() <= Wording.MAX_SUMMARY_LENGTH) {
+      summary = summary + also;
+    }
+    StringBuilder detail = new StringBuilder(lead.detail());
+    for (Card other : each.subList(1, each.size())) {
+      detail.append("\n\n---\n\n").append(other.detail());
+    }
+    List<Suggestion> suggestions = new ArrayList<>();
+    if (conflict) {
+      // Each draft's withdrawal; "keep and recheck" once per distinct wording.
+      Set<String> labels = new LinkedHashSet<>();
+      for (Card c : each) {
+        for (Suggestion s : c.suggestions()) {
+          if (labels.add(s.label())) {
+            suggestions.add(s);
+          }
+        }
+      }
+    } else {
+      // The missing baseline tests of every start, each once.
+      Map<String, SuggestedTest> tests = new LinkedHashMap<>();
+      for (OrderFinding f : group) {
+        for (SuggestedTest t : f.tests()) {
+          tests.putIfAbsent(t.test().loinc(), t);
+        }
+      }
+      suggestions =
+          CardRenderer.orderTests(List.copyOf(tests.values()), key(first), patientId, hookInstance);
+    }
+    List<String> ruleIds = new ArrayList<>();
+    List<String> orders = new ArrayList<>();
+    for (OrderFinding f : group) {
+      f.ruleIds().stream().filter(id -> !ruleIds.contains(id)).forEach(ruleIds::add);
+      if (f.draft().reference() != null && !orders.contains(f.draft().reference())) {
+        orders.add(f.draft().reference());
+      }
+    }
+    Map<String, Object> extension = new LinkedHashMap<>();
+    extension.put(CardRenderer.RULES_EXTENSION, ruleIds);
+    if (!orders.isEmpty()) {
+      extension.put(ORDER_EXTENSION, orders.get(0));
+      extension.put(ORDERS_EXTENSION, orders);
+    }
+    List<Link> links = new ArrayList<>();
+    Set<String> urls = new HashSet<>();
+    for (Card c : each) {
+      for (Link l : c.links()) {
+        if (urls.add(l.url())) {
+          links.add(l);
+        }
+      }
+    }
+    return new Card(
+        lead.uuid(),
+        summary,
+        detail.toString(),
+        lead.indicator(),
+        lead.source(),
+        suggestions,
+        suggestions.isEmpty() ? null : suggestions.size() == 1 ? "at-most-one" : "any",
+        lead.overrideReasons(),
+        links,
+        extension);
   }
 
   /** The key that makes a card's and its suggestions' uuids: topic, draft and lead rule. */

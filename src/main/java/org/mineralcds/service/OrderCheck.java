@@ -227,7 +227,7 @@ public final class OrderCheck {
     for (OrderFinding f : findings) {
       // A finding folded into the additional-findings card was named there: shown too. One the
       // memory held back (suppressed, silent) was not.
-      if (shownUuids.contains(OrderCards.cardUuid(f, hookInstance)) || folded) {
+      if (shownUuids.contains(OrderCards.cardUuid(f, findings, hookInstance)) || folded) {
         byDraft.computeIfAbsent(draftKey(f.draft()), k -> new LinkedHashSet<>()).add(findingKey(f));
       }
     }

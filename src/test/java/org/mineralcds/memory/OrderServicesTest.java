@@ -244,6 +244,54 @@ class OrderServicesTest {
   }
 
   @Test
+  void severalConflictingDraftsAtSignShareOneCardOfTheirTopicWithAWithdrawalForEach()
+      throws Exception {
+    // The contract: a topic at most once per response. An ARB and a potassium supplement drafted
+    // together with a high potassium: one order-lab-conflict card naming both drafts.
+    try (MineralCds app =
+        MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
+      ObjectNode supplement =
+          medication("draft-2", "draft", "potassium chloride 20 MEQ Extended Release Oral Tablet");
+      supplement.remove("authoredOn");
+      JsonNode cards =
+          call(
+              app,
+              SIGN,
+              request(
+                  "order-sign",
+                  potassium(5.6),
+                  List.of(),
+                  List.of(losartanDraft("50"), supplement)));
+      List<String> topics = new ArrayList<>();
+      cards.forEach(c -> topics.add(c.path("source").path("topic").path("code").asText()));
+      assertThat(topics).doesNotHaveDuplicates().contains("order-lab-conflict");
+      JsonNode conflict = card(cards, "order-lab-conflict");
+      assertThat(conflict.path("summary").asText()).hasSizeLessThan(140);
+      assertThat(conflict.path("detail").asText())
+          .containsIgnoringCase("losartan")
+          .containsIgnoringCase("potassium chloride");
+      List<String> withdrawn = new ArrayList<>();
+      conflict
+          .path("suggestions")
+          .forEach(
+              s ->
+                  s.path("actions")
+                      .forEach(
+                          a -> {
+                            if (a.path("type").asText().equals("delete")) {
+                              withdrawn.add(a.path("resourceId").asText());
+                            }
+                          }));
+      assertThat(withdrawn)
+          .containsExactlyInAnyOrder("MedicationRequest/draft-1", "MedicationRequest/draft-2");
+      assertThat(actionTypes(conflict)).contains("create"); // never only withdrawals
+      assertThat(conflict.path("extension").path("org.mineral-cds.orders"))
+          .extracting(JsonNode::asText)
+          .containsExactlyInAnyOrder("MedicationRequest/draft-1", "MedicationRequest/draft-2");
+    }
+  }
+
+  @Test
   void aDraftWithoutMineralImplicationsIsQuietAndBadInputIsA400() throws Exception {
     try (MineralCds app =
         MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
