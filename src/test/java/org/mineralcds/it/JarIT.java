@@ -210,6 +210,66 @@ class JarIT {
     }
   }
 
+  /**
+   * The prescribing goldens replay through the jar too, each through the service of its hook.
+   * Without the memory: with it, order-sign would rightly hold back what order-select of the same
+   * draft showed a moment before (run-ahead), while each golden stands alone.
+   */
+  @Test
+  void thePrescribingGoldenExamplesReplayThroughTheJar() throws Exception {
+    Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar",
+                jar.toString(),
+                "--port",
+                "0",
+                "--memory",
+                "false",
+                "--now",
+                GOLDEN_NOW,
+                "--public-base-url",
+                TestServers.PUBLIC_BASE_URL)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    try {
+      String base = awaitListening(process, Duration.ofSeconds(60));
+      List<Path> requests;
+      try (var files = Files.list(PRESCRIBING_EXAMPLES)) {
+        requests =
+            files
+                .filter(f -> f.getFileName().toString().endsWith(".request.json"))
+                .sorted()
+                .toList();
+      }
+      assertThat(requests).hasSizeGreaterThanOrEqualTo(5);
+      for (Path request : requests) {
+        String name = request.getFileName().toString().replace(".request.json", "");
+        com.fasterxml.jackson.databind.node.ObjectNode body =
+            (com.fasterxml.jackson.databind.node.ObjectNode)
+                TestServers.JSON.readTree(request.toFile());
+        String service = "mineral-" + body.path("hook").asText();
+        body.put("fhirServer", base + "/fhir");
+        JsonNode answer =
+            TestServers.JSON.readTree(
+                TestServers.post(base + "/cds-services/" + service, body.toString()).body());
+        assertThat(answer)
+            .as("golden response of %s", name)
+            .isEqualTo(
+                TestServers.JSON.readTree(
+                    PRESCRIBING_EXAMPLES.resolve(name + ".response.json").toFile()));
+      }
+    } finally {
+      process.destroy();
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  private static final Path PRESCRIBING_EXAMPLES = Path.of("hooks/prescribing/examples");
+
   private static final Path EXAMPLES = Path.of("hooks/mineral-balance/examples");
 
   /** The date the golden examples are written for (fhir-resources/README.md). */
