@@ -437,7 +437,16 @@ class JarIT {
       Matcher m = LISTENING.matcher(line.trim());
       if (m.matches()) {
         // Keep draining stdout so the service never blocks on a full pipe.
-        Thread drain = new Thread(() -> out.lines().forEach(l -> {}), "jar-stdout");
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    out.lines().forEach(l -> {});
+                  } catch (java.io.UncheckedIOException e) {
+                    // the process ended and its stream was closed
+                  }
+                },
+                "jar-stdout");
         drain.setDaemon(true);
         drain.start();
         return m.group(1);
