@@ -33,6 +33,7 @@ import org.mineralcds.knowledge.ServiceDefinition;
 import org.mineralcds.memory.Memory;
 import org.mineralcds.memory.MemoryUnavailableException;
 import org.mineralcds.memory.RunAheadStore;
+import org.mineralcds.observability.LogText;
 import org.mineralcds.observability.Metrics;
 import org.mineralcds.rules.OrderEvaluator;
 import org.mineralcds.rules.OrderFinding;
@@ -318,7 +319,7 @@ public final class OrderCheck {
         "hook call hookInstance={} issuer={} service={} outcome={} rules=[{}] cards={}"
             + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} loadMs={} evalMs={}",
         MineralBalanceService.loggable(request.hookInstance()),
-        MineralBalanceService.loggable(caller.logName()),
+        LogText.safe(caller.logName()),
         definition.id(),
         outcome,
         findings.stream().flatMap(f -> f.ruleIds().stream()).collect(Collectors.joining(",")),

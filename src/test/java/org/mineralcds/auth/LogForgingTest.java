@@ -146,6 +146,36 @@ class LogForgingTest {
     assertThat(lines).anyMatch(l -> l.contains(" issuer=" + EHR + " "));
   }
 
+  /** The order services log the issuer as mineral-balance does (issue 16: it read https:__...). */
+  @Test
+  void anOrderCallLogsTheIssuerAsConfigured() {
+    String orderUrl = service.baseUrl() + "/cds-services/mineral-order-select";
+    String token = sign(key, JWSAlgorithm.RS384, claims(EHR, orderUrl).build());
+    String body =
+        "{\"hook\":\"order-select\",\"hookInstance\":\"6f1d2c3b-4a59-4e7f-8a1b-2c3d4e5f6a7b\","
+            + "\"context\":{\"patientId\":\"p1\",\"userId\":\"Practitioner/1\","
+            + "\"selections\":[\"MedicationRequest/d1\"],\"draftOrders\":{\"resourceType\":\"Bundle\","
+            + "\"entry\":[{\"resource\":{\"resourceType\":\"MedicationRequest\",\"id\":\"d1\","
+            + "\"status\":\"draft\",\"intent\":\"order\",\"subject\":{\"reference\":\"Patient/p1\"},"
+            + "\"medicationCodeableConcept\":{\"text\":\"amoxicillin 500 MG Oral Capsule\"}}}]}}}";
+    List<String> lines =
+        logged(
+            () -> {
+              try {
+                return post(orderUrl, bearer(token), body);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            200);
+    assertThat(lines)
+        .anyMatch(
+            l ->
+                l.startsWith("hook call ")
+                    && l.contains(" issuer=" + EHR + " ")
+                    && l.contains("service=mineral-order-select"));
+  }
+
   private static String headerWithAlg(String alg) {
     String json = "{\"alg\":" + com.nimbusds.jose.util.JSONStringUtils.toJSONString(alg) + "}";
     return com.nimbusds.jose.util.Base64URL.encode(json).toString();
