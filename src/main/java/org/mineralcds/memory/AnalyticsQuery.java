@@ -101,6 +101,27 @@ final class AnalyticsQuery {
       }
     }
 
+    /** A row (issuer, chart openings). */
+    void openings(ResultSet r) throws SQLException {
+      openings.merge(r.getString(1), r.getLong(2), Long::sum);
+    }
+
+    /** A row (lead rule, topic, issuer, silent, cards). */
+    void cards(ResultSet r) throws SQLException {
+      cards(r.getString(1), r.getString(2), r.getString(3), r.getBoolean(4), r.getLong(5));
+    }
+
+    /** A row (lead rule, topic, issuer, outcome, override reason, cards). */
+    void feedback(ResultSet r) throws SQLException {
+      feedback(
+          r.getString(1),
+          r.getString(2),
+          r.getString(3),
+          r.getString(4),
+          r.getString(5),
+          r.getLong(6));
+    }
+
     void feedback(String rule, String topic, String issuer, String outcome, String reason, long n) {
       for (Acc a : accs(rule, topic, issuer)) {
         if (outcome.equals("accepted")) {
@@ -117,50 +138,25 @@ final class AnalyticsQuery {
   private void fromRollups(Counts counts, long firstDay, long endDay) throws SQLException {
     String where =
         " WHERE day_number >= ? AND day_number < ?" + (issuer == null ? "" : " AND issuer = ?");
-    try (PreparedStatement s =
-        prepare(
-            "SELECT issuer, SUM(openings) FROM call_day" + where + " GROUP BY issuer",
-            firstDay,
-            endDay)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          counts.openings.merge(r.getString(1), r.getLong(2), Long::sum);
-        }
-      }
-    }
-    try (PreparedStatement s =
-        prepare(
-            "SELECT lead_rule, topic, issuer, silent, SUM(cards) FROM card_day"
-                + where
-                + " GROUP BY lead_rule, topic, issuer, silent",
-            firstDay,
-            endDay)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          counts.cards(
-              r.getString(1), r.getString(2), r.getString(3), r.getBoolean(4), r.getLong(5));
-        }
-      }
-    }
-    try (PreparedStatement s =
-        prepare(
-            "SELECT lead_rule, topic, issuer, outcome, reason, SUM(cards) FROM feedback_day"
-                + where
-                + " GROUP BY lead_rule, topic, issuer, outcome, reason",
-            firstDay,
-            endDay)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          counts.feedback(
-              r.getString(1),
-              r.getString(2),
-              r.getString(3),
-              r.getString(4),
-              r.getString(5),
-              r.getLong(6));
-        }
-      }
-    }
+    each(
+        "SELECT issuer, SUM(openings) FROM call_day" + where + " GROUP BY issuer",
+        firstDay,
+        endDay,
+        counts::openings);
+    each(
+        "SELECT lead_rule, topic, issuer, silent, SUM(cards) FROM card_day"
+            + where
+            + " GROUP BY lead_rule, topic, issuer, silent",
+        firstDay,
+        endDay,
+        counts::cards);
+    each(
+        "SELECT lead_rule, topic, issuer, outcome, reason, SUM(cards) FROM feedback_day"
+            + where
+            + " GROUP BY lead_rule, topic, issuer, outcome, reason",
+        firstDay,
+        endDay,
+        counts::feedback);
   }
 
   /** The card log itself over [fromMs, toMs): the partial days at a period's edges. */
@@ -170,48 +166,40 @@ final class AnalyticsQuery {
     }
     String where =
         " WHERE created_at >= ? AND created_at < ?" + (issuer == null ? "" : " AND issuer = ?");
-    try (PreparedStatement s =
-        prepare(
-            "SELECT issuer, COUNT(*) FROM call_log" + where + " GROUP BY issuer", fromMs, toMs)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          counts.openings.merge(r.getString(1), r.getLong(2), Long::sum);
-        }
-      }
-    }
-    try (PreparedStatement s =
-        prepare(
-            "SELECT lead_rule, topic, issuer, silent, COUNT(*) FROM card_log"
-                + where
-                + " GROUP BY lead_rule, topic, issuer, silent",
-            fromMs,
-            toMs)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          counts.cards(
-              r.getString(1), r.getString(2), r.getString(3), r.getBoolean(4), r.getLong(5));
-        }
-      }
-    }
-    try (PreparedStatement s =
-        prepare(
-            "SELECT l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason,"
-                + " COUNT(DISTINCT f.card_uuid) FROM feedback f JOIN card_log l"
-                + " ON l.card_uuid = f.card_uuid"
-                + cardWhere()
-                + " GROUP BY l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason",
-            fromMs,
-            toMs)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          counts.feedback(
-              r.getString(1),
-              r.getString(2),
-              r.getString(3),
-              r.getString(4),
-              r.getString(5),
-              r.getLong(6));
-        }
+    each(
+        "SELECT issuer, COUNT(*) FROM call_log" + where + " GROUP BY issuer",
+        fromMs,
+        toMs,
+        counts::openings);
+    each(
+        "SELECT lead_rule, topic, issuer, silent, COUNT(*) FROM card_log"
+            + where
+            + " GROUP BY lead_rule, topic, issuer, silent",
+        fromMs,
+        toMs,
+        counts::cards);
+    each(
+        "SELECT l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason,"
+            + " COUNT(DISTINCT f.card_uuid) FROM feedback f JOIN card_log l"
+            + " ON l.card_uuid = f.card_uuid"
+            + cardWhere()
+            + " GROUP BY l.lead_rule, l.topic, l.issuer, f.outcome, f.override_reason",
+        fromMs,
+        toMs,
+        counts::feedback);
+  }
+
+  /** Reads one row of a grouped query. */
+  private interface RowReader {
+    void read(ResultSet row) throws SQLException;
+  }
+
+  /** Runs a query bounded by [lower, upper) (and the issuer) and hands each row to the reader. */
+  private void each(String sql, long lower, long upper, RowReader reader) throws SQLException {
+    try (PreparedStatement s = prepare(sql, lower, upper);
+        ResultSet r = s.executeQuery()) {
+      while (r.next()) {
+        reader.read(r);
       }
     }
   }
@@ -226,23 +214,19 @@ final class AnalyticsQuery {
    * from the card log (a median needs the times, not a count), so only within its retention.
    */
   private void timesToResult(Counts counts, long fromMs, long toMs) throws SQLException {
-    try (PreparedStatement s =
-        prepare(
-            "SELECT l.lead_rule, l.topic, l.issuer, a.accepted_at, a.resulted_at"
-                + " FROM accepted_test a JOIN card_log l ON l.card_uuid = a.card_uuid"
-                + cardWhere()
-                + " AND a.resulted_at IS NOT NULL",
-            fromMs,
-            toMs)) {
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
+    each(
+        "SELECT l.lead_rule, l.topic, l.issuer, a.accepted_at, a.resulted_at"
+            + " FROM accepted_test a JOIN card_log l ON l.card_uuid = a.card_uuid"
+            + cardWhere()
+            + " AND a.resulted_at IS NOT NULL",
+        fromMs,
+        toMs,
+        r -> {
           long ms = r.getLong(5) - r.getLong(4);
           for (Acc a : counts.accs(r.getString(1), r.getString(2), r.getString(3))) {
             a.hoursToResult.add(ms);
           }
-        }
-      }
-    }
+        });
   }
 
   private PreparedStatement prepare(String sql, long lower, long upper) throws SQLException {
