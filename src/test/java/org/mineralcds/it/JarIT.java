@@ -138,18 +138,14 @@ class JarIT {
   void theGoldenExamplesReplayThroughTheJarWithNow() throws Exception {
     Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
     Process process =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString(),
-                "--port",
-                "0",
-                "--now",
-                GOLDEN_NOW,
-                "--public-base-url",
-                TestServers.PUBLIC_BASE_URL)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
+        runJar(
+            jar,
+            "--port",
+            "0",
+            "--now",
+            GOLDEN_NOW,
+            "--public-base-url",
+            TestServers.PUBLIC_BASE_URL);
     try {
       String base = awaitListening(process, Duration.ofSeconds(60));
       List<Path> requests;
@@ -219,20 +215,16 @@ class JarIT {
   void thePrescribingGoldenExamplesReplayThroughTheJar() throws Exception {
     Path jar = Path.of(System.getProperty("mineralcds.jar", "target/mineral-cds.jar"));
     Process process =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString(),
-                "--port",
-                "0",
-                "--memory",
-                "false",
-                "--now",
-                GOLDEN_NOW,
-                "--public-base-url",
-                TestServers.PUBLIC_BASE_URL)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
+        runJar(
+            jar,
+            "--port",
+            "0",
+            "--memory",
+            "false",
+            "--now",
+            GOLDEN_NOW,
+            "--public-base-url",
+            TestServers.PUBLIC_BASE_URL);
     try {
       String base = awaitListening(process, Duration.ofSeconds(60));
       List<Path> requests;
