@@ -47,6 +47,10 @@ final class LoadBench {
         --url URL               use a running service instead of launching the jar
         --fhir-delay-ms MS      the stub's fixed latency per query (default 100)
         --rss-every S           also print the service's RSS every S seconds
+        --hook-instance fresh|same
+                                fresh (default): every call carries a new hookInstance, as an EHR
+                                sends; same: every call repeats one, so every card is one already
+                                logged (the card log's replace path, an EHR that reuses ids)
       """;
 
   private LoadBench() {}
@@ -67,6 +71,12 @@ final class LoadBench {
     int rssEvery = Integer.parseInt(o.getOrDefault("rss-every", "0"));
     List<String> jvm = split(o.getOrDefault("jvm-opts", ""));
     List<String> serviceArgs = split(o.getOrDefault("service-args", "--demo false"));
+    boolean freshHookInstance =
+        switch (o.getOrDefault("hook-instance", "fresh")) {
+          case "fresh" -> true;
+          case "same" -> false;
+          default -> throw new IllegalArgumentException("--hook-instance fresh|same");
+        };
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
 
     FhirStub stub = fhirPath ? new FhirStub(delay, today) : null;
@@ -78,8 +88,10 @@ final class LoadBench {
     String base = service != null ? service.baseUrl : o.get("url");
     try {
       System.out.printf(
-          "load: path=%s clients=%d warmup=%ds runs=%dx%ds service=%s%s cores=%d java=%s%n",
+          "load: path=%s hookInstance=%s clients=%d warmup=%ds runs=%dx%ds service=%s%s cores=%d"
+              + " java=%s%n",
           path,
+          freshHookInstance ? "fresh" : "same",
           clients,
           warmup,
           runs,
@@ -116,7 +128,7 @@ final class LoadBench {
 
       Monitor monitor = rssEvery > 0 && service != null ? new Monitor(service, rssEvery) : null;
       System.out.printf("warm-up %d s ...%n", warmup);
-      Result warm = run(hookUrl, request, clients, warmup);
+      Result warm = run(hookUrl, request, clients, warmup, freshHookInstance);
       System.out.printf("warm-up: %s%n", warm.describe());
       List<Result> results = new ArrayList<>();
       for (int i = 1; i <= runs; i++) {
@@ -127,7 +139,7 @@ final class LoadBench {
         if (stub != null) {
           stub.slowestNanos.reset();
         }
-        Result r = run(hookUrl, request, clients, duration);
+        Result r = run(hookUrl, request, clients, duration, freshHookInstance);
         if (service != null) {
           r.cpuMillisPerCall = (service.cpuMillis() - cpuBefore) / (double) Math.max(1, r.ok);
         }
@@ -239,7 +251,39 @@ final class LoadBench {
     }
   }
 
-  private static Result run(URI url, byte[] request, int clients, int seconds) throws Exception {
+  /**
+   * Where the request's hookInstance value sits, so that each client can write a new one into its
+   * own copy of the bytes before each call (same length, no re-serialisation).
+   */
+  static int hookInstanceOffset(byte[] request) {
+    byte[] id = RealisticRequest.HOOK_INSTANCE.getBytes(StandardCharsets.US_ASCII);
+    outer:
+    for (int i = 0; i + id.length <= request.length; i++) {
+      for (int j = 0; j < id.length; j++) {
+        if (request[i + j] != id[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new IllegalStateException("the request carries no hookInstance to vary");
+  }
+
+  /** A random version-4 UUID written as 36 ASCII characters at {@code at}. */
+  static void writeUuid(byte[] target, int at, java.util.concurrent.ThreadLocalRandom random) {
+    byte[] text =
+        new UUID(
+                random.nextLong() & 0xffffffffffff0fffL | 0x4000L,
+                random.nextLong() & 0x3fffffffffffffffL | 0x8000000000000000L)
+            .toString()
+            .getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(text, 0, target, at, text.length);
+  }
+
+  private static Result run(
+      URI url, byte[] template, int clients, int seconds, boolean freshHookInstance)
+      throws Exception {
+    int hookInstanceAt = freshHookInstance ? hookInstanceOffset(template) : -1;
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(clients);
     long[][] latencies = new long[clients][];
@@ -253,8 +297,14 @@ final class LoadBench {
               () -> {
                 long[] mine = new long[1 << 16];
                 int n = 0;
+                byte[] request = template.clone();
+                java.util.concurrent.ThreadLocalRandom random =
+                    java.util.concurrent.ThreadLocalRandom.current();
                 try (KeepAliveClient client = new KeepAliveClient(url)) {
                   while (!stop.get()) {
+                    if (hookInstanceAt >= 0) {
+                      writeUuid(request, hookInstanceAt, random);
+                    }
                     long t0 = System.nanoTime();
                     try {
                       KeepAliveClient.Response r = client.send(request);

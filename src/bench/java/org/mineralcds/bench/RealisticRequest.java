@@ -37,6 +37,9 @@ public final class RealisticRequest {
   public static final LocalDate ANCHOR = LocalDate.of(2026, 11, 20);
 
   public static final String PATIENT = "bench-heart-failure-1";
+
+  /** The request's hookInstance (the load generator writes a new one into each call's copy). */
+  public static final String HOOK_INSTANCE = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea";
   public static final String RESOURCE = "/bench/realistic-request.json";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String LOINC = "http://loinc.org";
@@ -61,7 +64,7 @@ public final class RealisticRequest {
   public static ObjectNode request(LocalDate today) {
     ObjectNode body = JSON.createObjectNode();
     body.put("hook", "patient-view");
-    body.put("hookInstance", "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea");
+    body.put("hookInstance", HOOK_INSTANCE);
     ObjectNode context = body.putObject("context");
     context.put("userId", "Practitioner/bench-clinician");
     context.put("patientId", PATIENT);

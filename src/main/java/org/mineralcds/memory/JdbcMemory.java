@@ -449,14 +449,6 @@ public final class JdbcMemory implements Memory {
           DailyRollups.addOpenings(c, openings);
         }
         if (!cards.isEmpty()) {
-          try (PreparedStatement delSuggestions =
-              c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
-            for (String uuid : cards.keySet()) {
-              delSuggestions.setString(1, uuid);
-              delSuggestions.addBatch();
-            }
-            delSuggestions.executeBatch();
-          }
           int[] inserted;
           try (PreparedStatement card =
                   c.prepareStatement(
@@ -509,36 +501,48 @@ public final class JdbcMemory implements Memory {
               }
             }
             inserted = card.executeBatch();
-            suggestion.executeBatch();
-          }
-          Map<List<Object>, Long> cardCounts = new HashMap<>();
-          List<CallRecord.LoggedCard> again = new ArrayList<>();
-          int i = 0;
-          for (Map.Entry<String, CallRecord.LoggedCard> e : cards.entrySet()) {
-            CallRecord call = callOf.get(e.getKey());
-            CardFacts f = e.getValue().facts();
-            cardCounts.merge(
-                DailyRollups.cardKey(
-                    dayNumber(call.at().toEpochMilli()),
-                    call.patient().issuer(),
-                    cap(f.leadRule(), 128),
-                    cap(f.topic(), 128),
-                    e.getValue().silent()),
-                1L,
-                Long::sum);
-            // 0: the card was there already (written before, or by another replica whose
-            // transaction this insert waited for).
-            if (inserted[i++] == 0) {
-              again.add(e.getValue());
+            Map<List<Object>, Long> cardCounts = new HashMap<>();
+            List<CallRecord.LoggedCard> again = new ArrayList<>();
+            int i = 0;
+            for (Map.Entry<String, CallRecord.LoggedCard> e : cards.entrySet()) {
+              CallRecord call = callOf.get(e.getKey());
+              CardFacts f = e.getValue().facts();
+              cardCounts.merge(
+                  DailyRollups.cardKey(
+                      dayNumber(call.at().toEpochMilli()),
+                      call.patient().issuer(),
+                      cap(f.leadRule(), 128),
+                      cap(f.topic(), 128),
+                      e.getValue().silent()),
+                  1L,
+                  Long::sum);
+              // 0: the card was there already (written before, or by another replica whose
+              // transaction this insert waited for).
+              if (inserted[i++] == 0) {
+                again.add(e.getValue());
+              }
             }
+            if (!again.isEmpty()) {
+              // A card logged again carries its latest suggestions only. A new card (the usual
+              // case: a fresh hookInstance) has none to remove, so no delete is sent for it.
+              try (PreparedStatement delSuggestions =
+                  c.prepareStatement("DELETE FROM card_suggestion WHERE card_uuid = ?")) {
+                for (CallRecord.LoggedCard l : again) {
+                  delSuggestions.setString(1, l.facts().cardUuid());
+                  delSuggestions.addBatch();
+                }
+                delSuggestions.executeBatch();
+              }
+            }
+            suggestion.executeBatch();
+            if (!again.isEmpty()) {
+              List<String> uuids = again.stream().map(l -> l.facts().cardUuid()).toList();
+              DailyRollups.loggedBefore(c, uuids, !embedded(settings))
+                  .forEach((k, n) -> cardCounts.merge(k, n, Long::sum));
+              replaceCards(c, again, callOf);
+            }
+            DailyRollups.addCards(c, cardCounts);
           }
-          if (!again.isEmpty()) {
-            List<String> uuids = again.stream().map(l -> l.facts().cardUuid()).toList();
-            DailyRollups.loggedBefore(c, uuids, !embedded(settings))
-                .forEach((k, n) -> cardCounts.merge(k, n, Long::sum));
-            replaceCards(c, again, callOf);
-          }
-          DailyRollups.addCards(c, cardCounts);
         }
         try (PreparedStatement s =
             c.prepareStatement(
