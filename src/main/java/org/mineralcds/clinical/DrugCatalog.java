@@ -2,6 +2,7 @@ package org.mineralcds.clinical;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -33,6 +35,18 @@ public final class DrugCatalog {
 
   /** Each name's position in {@link #byName}: matches are reported in catalogue order. */
   private final Map<String, Integer> nameOrder = new HashMap<>();
+
+  /**
+   * Medications already recognised, by their codings, texts, route and form. A record lists the
+   * same few drug concepts over and over (every renewal, every patient on the same product), and
+   * matching names in text is the costly part of mapping a medication.
+   */
+  private final Map<Recognition, Set<Ingredient>> recognised = new ConcurrentHashMap<>();
+
+  private static final int RECOGNISED_MAX = 4096;
+
+  private record Recognition(
+      List<CodeRef> codings, List<String> texts, List<CodeRef> routeAndForm) {}
 
   /** The most words in one name: longer runs of words in a text cannot be a name. */
   private final int maxNameWords;
@@ -148,6 +162,28 @@ public final class DrugCatalog {
    * (sacubitril/valsartan) count as one ingredient of that class.
    */
   public Set<Ingredient> recognise(
+      List<CodeRef> codings, List<String> texts, List<CodeRef> routeAndForm) {
+    Recognition key =
+        new Recognition(
+            Collections.unmodifiableList(new ArrayList<>(codings)),
+            Collections.unmodifiableList(new ArrayList<>(texts)),
+            Collections.unmodifiableList(new ArrayList<>(routeAndForm)));
+    Set<Ingredient> known = recognised.get(key);
+    if (known != null) {
+      return known;
+    }
+    Set<Ingredient> result =
+        Collections.unmodifiableSet(recogniseAnew(key.codings(), key.texts(), key.routeAndForm()));
+    if (recognised.size() >= RECOGNISED_MAX) {
+      // Bounded by design: a population with more distinct medication concepts than this starts
+      // over rather than growing without limit.
+      recognised.clear();
+    }
+    recognised.put(key, result);
+    return result;
+  }
+
+  private Set<Ingredient> recogniseAnew(
       List<CodeRef> codings, List<String> texts, List<CodeRef> routeAndForm) {
     Set<Ingredient> found = ingredients(codings, texts);
     boolean local = isLocal(codings, texts, routeAndForm);

@@ -3,6 +3,7 @@ package org.mineralcds.memory;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -86,6 +87,14 @@ public final class JdbcMemory implements Memory {
   private long lastPurgeNanos = System.nanoTime() - Duration.ofHours(2).toNanos();
 
   private record Pending(CardFacts facts, CallRecord call) {}
+
+  /**
+   * Embedded database only: the patients that may have an override or accepted test, so that a call
+   * for any other patient skips the two reads (see {@link RememberedPatients}: shared with every
+   * process opening the same database file). Null: always read (PostgreSQL, where replicas store
+   * feedback for each other, or no bit file could be mapped).
+   */
+  private volatile RememberedPatients remembered;
 
   /**
    * Opens the pool (without connecting); {@link #start()} migrates.
@@ -207,6 +216,8 @@ public final class JdbcMemory implements Memory {
       secret = storedSecret();
     }
     pseudonyms = new Pseudonyms(secret);
+    // Before the memory counts as started: no feedback can be stored by this process until then.
+    remembered = embedded(settings) ? rememberedPatients() : null;
     migrated = true;
     LOG.info(
         "memory: {} database ready (schema migrated)",
@@ -274,10 +285,43 @@ public final class JdbcMemory implements Memory {
     return p.of(fhirServer, patientId);
   }
 
+  /**
+   * Maps the bit file beside the embedded database and adds to it every patient the tables hold
+   * (whoever wrote them, before this process started); null (always read) when that fails.
+   */
+  private RememberedPatients rememberedPatients() {
+    String url = jdbcUrl(settings);
+    String file = url.substring("jdbc:sqlite:".length());
+    if (file.isEmpty() || file.startsWith(":") || file.startsWith("file:") || file.contains("?")) {
+      return null; // an in-memory or URI-style database: nothing to share a file with
+    }
+    try (Connection c = pool.getConnection()) {
+      RememberedPatients bits = RememberedPatients.mapped(Path.of(file + ".remembered"));
+      for (String table : List.of("suppression", "accepted_test")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT patient, issuer FROM " + table);
+            ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            bits.add(r.getString(1), r.getString(2));
+          }
+        }
+      }
+      return bits;
+    } catch (java.io.IOException | SQLException | RuntimeException e) {
+      LOG.warn(
+          "remembered-patients file unavailable ({}): every hook call reads the memory",
+          LogText.safe(e.getMessage()));
+      return null;
+    }
+  }
+
   @Override
   public PatientMemory recall(PatientKey key, Instant now) {
     if (!available()) {
       throw new MemoryUnavailableException("the memory database is unavailable", null);
+    }
+    RememberedPatients bits = remembered;
+    if (bits != null && !bits.mayRemember(key.pseudonym(), key.issuer())) {
+      return PatientMemory.EMPTY; // nothing overridden or accepted for this patient: no read
     }
     try (Connection c = pool.getConnection()) {
       List<PatientMemory.Override> overrides = new ArrayList<>();
@@ -869,6 +913,14 @@ public final class JdbcMemory implements Memory {
     }
   }
 
+  /** Before the rows are stored, so that no reader can see them and still be told "no". */
+  private void remember(String patient, String issuer) {
+    RememberedPatients bits = remembered;
+    if (bits != null) {
+      bits.add(patient, issuer);
+    }
+  }
+
   private void insertSuppression(
       Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
       throws SQLException {
@@ -879,6 +931,7 @@ public final class JdbcMemory implements Memory {
             ? settings.suppressionDays()
             : settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
     Instant from = now; // the service's clock, not the caller's outcomeTimestamp
+    remember(patient, issuer);
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO suppression (card_uuid, patient, issuer, topic, indicator, deviation,"
@@ -913,6 +966,7 @@ public final class JdbcMemory implements Memory {
   private void insertAcceptedTests(
       Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
       throws SQLException {
+    remember(patient, issuer);
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO accepted_test (suggestion_uuid, loinc, card_uuid, patient, issuer,"
