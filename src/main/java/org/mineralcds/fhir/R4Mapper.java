@@ -103,8 +103,9 @@ public final class R4Mapper {
   public List<LabResult> labResults(
       JsonNode obs, Instant now, MappingReport report, Map<String, JsonNode> specimens) {
     JsonNode code = codeOf(obs);
+    Optional<LoincEntry> observed = loinc(code);
     List<JsonNode> components = objects(obs, "component");
-    if (loinc(code).isEmpty() && components.stream().allMatch(c -> loinc(codeOf(c)).isEmpty())) {
+    if (observed.isEmpty() && components.stream().allMatch(c -> loinc(codeOf(c)).isEmpty())) {
       report.unrecognisedCode(describe(code));
       return List.of();
     }
@@ -132,9 +133,7 @@ public final class R4Mapper {
     String identity = identity(obs);
     Source source =
         new Source(obs, reference, status.get(), time, Hemolysis.marked(obs, specimens));
-    loinc(code)
-        .flatMap(entry -> result(entry, obs, source, identity, report))
-        .ifPresent(results::add);
+    observed.flatMap(entry -> result(entry, obs, source, identity, report)).ifPresent(results::add);
     for (JsonNode component : components) {
       Optional<LoincEntry> entry = loinc(codeOf(component));
       if (entry.isPresent() && !has(component, "dataAbsentReason")) {

@@ -156,7 +156,7 @@ public final class CardMemory {
     } else {
       memory.log(
           new CallRecord(
-              UUID.randomUUID().toString(),
+              callId(),
               key,
               hookInstance,
               now,
@@ -164,6 +164,19 @@ public final class CardMemory {
               Suppressor.resulted(remembered.acceptedTests(), latestFor)));
     }
     return shown;
+  }
+
+  /**
+   * A version-4 UUID naming this call in the card log. Unique, not secret: drawn from the thread's
+   * own generator instead of {@link UUID#randomUUID()}'s SecureRandom, shared by every hook thread.
+   */
+  static String callId() {
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
+    return new UUID(
+            random.nextLong() & 0xffffffffffff0fffL | 0x0000000000004000L,
+            random.nextLong() & 0x3fffffffffffffffL | 0x8000000000000000L)
+        .toString();
   }
 
   private static Map<Analyte, Instant> latestResults(PatientRecord record) {
