@@ -90,11 +90,14 @@ public final class JdbcMemory implements Memory {
 
   /**
    * Embedded database only: the patients that may have an override or accepted test, so that a call
-   * for any other patient skips the two reads (see {@link RememberedPatients}: shared with every
+   * for any other patient skips the two reads (see {@link RememberedKeys}: shared with every
    * process opening the same database file). Null: always read (PostgreSQL, where replicas store
    * feedback for each other, or no bit file could be mapped).
    */
-  private volatile RememberedPatients remembered;
+  private volatile RememberedKeys remembered;
+
+  /** The same for the run-ahead state (order_run_ahead: scope and draft), see JdbcRunAhead. */
+  private volatile RememberedKeys runAheadKeys;
 
   /**
    * Opens the pool (without connecting); {@link #start()} migrates.
@@ -217,7 +220,16 @@ public final class JdbcMemory implements Memory {
     }
     pseudonyms = new Pseudonyms(secret);
     // Before the memory counts as started: no feedback can be stored by this process until then.
-    remembered = embedded(settings) ? rememberedPatients() : null;
+    if (embedded(settings)) {
+      remembered =
+          rememberedKeys(
+              ".remembered",
+              List.of(
+                  "SELECT patient, issuer FROM suppression",
+                  "SELECT patient, issuer FROM accepted_test"));
+      runAheadKeys =
+          rememberedKeys(".run-ahead", List.of("SELECT scope, draft_key FROM order_run_ahead"));
+    }
     migrated = true;
     LOG.info(
         "memory: {} database ready (schema migrated)",
@@ -286,19 +298,20 @@ public final class JdbcMemory implements Memory {
   }
 
   /**
-   * Maps the bit file beside the embedded database and adds to it every patient the tables hold
-   * (whoever wrote them, before this process started); null (always read) when that fails.
+   * Maps the bit file {@code suffix} beside the embedded database and adds to it the keys every
+   * table in {@code tables} holds (two columns each; whoever wrote them, before this process
+   * started); null (always read) when that fails.
    */
-  private RememberedPatients rememberedPatients() {
+  private RememberedKeys rememberedKeys(String suffix, List<String> selects) {
     String url = jdbcUrl(settings);
     String file = url.substring("jdbc:sqlite:".length());
     if (file.isEmpty() || file.startsWith(":") || file.startsWith("file:") || file.contains("?")) {
       return null; // an in-memory or URI-style database: nothing to share a file with
     }
     try (Connection c = pool.getConnection()) {
-      RememberedPatients bits = RememberedPatients.mapped(Path.of(file + ".remembered"));
-      for (String table : List.of("suppression", "accepted_test")) {
-        try (PreparedStatement s = c.prepareStatement("SELECT patient, issuer FROM " + table);
+      RememberedKeys bits = RememberedKeys.mapped(Path.of(file + suffix));
+      for (String select : selects) {
+        try (PreparedStatement s = c.prepareStatement(select);
             ResultSet r = s.executeQuery()) {
           while (r.next()) {
             bits.add(r.getString(1), r.getString(2));
@@ -308,10 +321,18 @@ public final class JdbcMemory implements Memory {
       return bits;
     } catch (java.io.IOException | SQLException | RuntimeException e) {
       LOG.warn(
-          "remembered-patients file unavailable ({}): every hook call reads the memory",
+          "{} file unavailable ({}): every hook call reads the memory",
+          suffix,
           LogText.safe(e.getMessage()));
       return null;
     }
+  }
+
+  /**
+   * The run-ahead scopes and drafts that may have rows (embedded database), or null: always read.
+   */
+  RememberedKeys runAheadKeys() {
+    return runAheadKeys;
   }
 
   @Override
@@ -319,8 +340,8 @@ public final class JdbcMemory implements Memory {
     if (!available()) {
       throw new MemoryUnavailableException("the memory database is unavailable", null);
     }
-    RememberedPatients bits = remembered;
-    if (bits != null && !bits.mayRemember(key.pseudonym(), key.issuer())) {
+    RememberedKeys bits = remembered;
+    if (bits != null && !bits.mayHave(key.pseudonym(), key.issuer())) {
       return PatientMemory.EMPTY; // nothing overridden or accepted for this patient: no read
     }
     try (Connection c = pool.getConnection()) {
@@ -915,7 +936,7 @@ public final class JdbcMemory implements Memory {
 
   /** Before the rows are stored, so that no reader can see them and still be told "no". */
   private void remember(String patient, String issuer) {
-    RememberedPatients bits = remembered;
+    RememberedKeys bits = remembered;
     if (bits != null) {
       bits.add(patient, issuer);
     }

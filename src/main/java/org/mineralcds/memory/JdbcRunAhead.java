@@ -43,6 +43,11 @@ public final class JdbcRunAhead implements RunAheadStore {
     }
     long at = now.toEpochMilli();
     try (Connection c = memory.connection()) {
+      RememberedKeys bits = memory.runAheadKeys();
+      if (bits != null) {
+        // Before the rows can be read: order-sign is never told "nothing shown" for them.
+        findingsByDraft.keySet().forEach(draft -> bits.add(scope, draft));
+      }
       // Update then insert (portable across SQLite and PostgreSQL): a finding shown again is
       // dated anew, so it lives another day.
       try (PreparedStatement update =
@@ -84,6 +89,10 @@ public final class JdbcRunAhead implements RunAheadStore {
     Map<String, Set<String>> result = new LinkedHashMap<>();
     if (draftKeys.isEmpty()) {
       return result;
+    }
+    RememberedKeys bits = memory.runAheadKeys();
+    if (bits != null && draftKeys.stream().noneMatch(draft -> bits.mayHave(scope, draft))) {
+      return result; // none of these drafts was shown at order-select: no read
     }
     long since = now.minus(EXPIRY).toEpochMilli();
     try (Connection c = memory.connection();

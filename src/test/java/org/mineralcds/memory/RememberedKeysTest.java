@@ -16,42 +16,42 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mineralcds.config.MemorySettings;
 
-class RememberedPatientsTest {
+class RememberedKeysTest {
 
   @TempDir Path tmp;
 
   @Test
   void neverForgetsAKeyItWasGiven() {
-    RememberedPatients bits = RememberedPatients.inMemory();
+    RememberedKeys bits = RememberedKeys.inMemory();
     List<String> added = IntStream.range(0, 20_000).mapToObj(i -> "p" + i).toList();
     added.forEach(p -> bits.add(p, "https://ehr-a"));
-    assertThat(added).allMatch(p -> bits.mayRemember(p, "https://ehr-a"));
+    assertThat(added).allMatch(p -> bits.mayHave(p, "https://ehr-a"));
   }
 
   @Test
   void answersNoForNearlyEveryoneElse() {
-    RememberedPatients bits = RememberedPatients.inMemory();
+    RememberedKeys bits = RememberedKeys.inMemory();
     IntStream.range(0, 20_000).forEach(i -> bits.add(UUID.randomUUID().toString(), "local"));
     long maybes =
         IntStream.range(0, 100_000)
-            .filter(i -> bits.mayRemember(UUID.randomUUID().toString(), "local"))
+            .filter(i -> bits.mayHave(UUID.randomUUID().toString(), "local"))
             .count();
     // Two of 2^21 bits per key: 20,000 keys leave about 0.04 % false "maybe" answers.
     assertThat(maybes).isLessThan(100);
-    assertThat(bits.mayRemember("p", "https://ehr-a")).isFalse();
+    assertThat(bits.mayHave("p", "https://ehr-a")).isFalse();
     bits.add("p", "https://ehr-a");
-    assertThat(bits.mayRemember("p", "https://ehr-b")).as("another caller").isFalse();
+    assertThat(bits.mayHave("p", "https://ehr-b")).as("another caller").isFalse();
   }
 
   @Test
   void twoMappingsOfOneFileSeeEachOthersBits() throws Exception {
     Path file = tmp.resolve("db.remembered");
-    RememberedPatients one = RememberedPatients.mapped(file);
-    RememberedPatients other = RememberedPatients.mapped(file);
+    RememberedKeys one = RememberedKeys.mapped(file);
+    RememberedKeys other = RememberedKeys.mapped(file);
     one.add("p", "local");
-    assertThat(other.mayRemember("p", "local")).isTrue();
-    assertThat(Files.size(file)).isEqualTo(RememberedPatients.BITS / 8);
-    assertThat(RememberedPatients.mapped(file).mayRemember("p", "local")).as("reopened").isTrue();
+    assertThat(other.mayHave("p", "local")).isTrue();
+    assertThat(Files.size(file)).isEqualTo(RememberedKeys.BITS / 8);
+    assertThat(RememberedKeys.mapped(file).mayHave("p", "local")).as("reopened").isTrue();
   }
 
   /**
@@ -114,6 +114,42 @@ class RememberedPatientsTest {
       assertThat(
               memory.recall(new PatientKey(pseudonym, "local"), JdbcMemoryTest.NOW).acceptedTests())
           .hasSize(1);
+    }
+  }
+
+  /**
+   * Run-ahead through two processes' worth of memory on one embedded database: what order-select
+   * remembered through one is found by order-sign through the other at once (shared bits), and
+   * after the bit file is lost, from the table at start.
+   */
+  @Test
+  void runAheadIsFoundThroughAnotherInstanceAndAfterTheBitFileIsLost() throws Exception {
+    MemorySettings settings = MemorySettings.embedded(tmp.resolve("data"));
+    List<String> events = new ArrayList<>();
+    java.util.Map<String, java.util.Set<String>> shown =
+        java.util.Map.of("draft-1", java.util.Set.of("finding-a"));
+    try (JdbcMemory select = JdbcMemoryTest.open(settings, events);
+        JdbcMemory sign = JdbcMemoryTest.open(settings, events)) {
+      assertThat(
+              new JdbcRunAhead(sign)
+                  .shown("scope", java.util.Set.of("draft-1"), JdbcMemoryTest.NOW))
+          .isEmpty();
+      new JdbcRunAhead(select).remember("scope", shown, JdbcMemoryTest.NOW);
+      assertThat(
+              new JdbcRunAhead(sign)
+                  .shown("scope", java.util.Set.of("draft-1", "draft-2"), JdbcMemoryTest.NOW))
+          .isEqualTo(shown);
+      assertThat(
+              new JdbcRunAhead(sign)
+                  .shown("other-scope", java.util.Set.of("draft-1"), JdbcMemoryTest.NOW))
+          .isEmpty();
+    }
+    Files.delete(tmp.resolve("data").resolve("mineral-cds.db.run-ahead"));
+    try (JdbcMemory sign = JdbcMemoryTest.open(settings, events)) {
+      assertThat(
+              new JdbcRunAhead(sign)
+                  .shown("scope", java.util.Set.of("draft-1"), JdbcMemoryTest.NOW))
+          .isEqualTo(shown);
     }
   }
 }
