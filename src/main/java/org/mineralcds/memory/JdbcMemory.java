@@ -53,6 +53,10 @@ public final class JdbcMemory implements Memory {
   private static final Logger LOG = LoggerFactory.getLogger(JdbcMemory.class);
   private static final int QUEUE_CAPACITY = 100_000;
   private static final int BATCH = 500;
+
+  /** How long a small card-log batch waits for more calls (see {@link #gather}). */
+  private static final Duration GATHER = Duration.ofMillis(10);
+
   private static final Duration BACKOFF = Duration.ofSeconds(2);
   private static final String RESULT_NOT_TRUSTED = "result-not-trusted";
 
@@ -432,6 +436,7 @@ public final class JdbcMemory implements Memory {
           }
           batch.add(first);
           queue.drainTo(batch, BATCH - 1);
+          gather(batch);
         }
         if (!available()) {
           events.accept("card-log-retry");
@@ -467,6 +472,28 @@ public final class JdbcMemory implements Memory {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Waits up to {@link #GATHER} for more calls to join a small batch: under load one transaction
+   * then carries tens of calls instead of one or two, so its fixed cost (statements prepared, the
+   * commit, the roll-up upserts) is shared. Nothing waits for it but the card log itself (feedback
+   * finds cards still queued), and not while the service is closing.
+   */
+  private void gather(List<CallRecord> batch) throws InterruptedException {
+    long until = System.nanoTime() + GATHER.toNanos();
+    while (batch.size() < BATCH && !closing) {
+      long left = until - System.nanoTime();
+      if (left <= 0) {
+        return;
+      }
+      CallRecord next = queue.poll(left, TimeUnit.NANOSECONDS);
+      if (next == null) {
+        return;
+      }
+      batch.add(next);
+      queue.drainTo(batch, BATCH - batch.size());
     }
   }
 
@@ -609,21 +636,19 @@ public final class JdbcMemory implements Memory {
             DailyRollups.addCards(c, cardCounts);
           }
         }
-        try (PreparedStatement s =
-            c.prepareStatement(
-                "UPDATE accepted_test SET resulted_at = ? WHERE suggestion_uuid = ? AND loinc = ?"
-                    + " AND resulted_at IS NULL")) {
-          boolean any = false;
-          for (CallRecord call : batch) {
-            for (PatientMemory.AcceptedTest a : call.resulted()) {
-              s.setLong(1, a.resultedAt().toEpochMilli());
-              s.setString(2, a.suggestionUuid());
-              s.setString(3, a.loinc());
-              s.addBatch();
-              any = true;
+        if (batch.stream().anyMatch(call -> !call.resulted().isEmpty())) {
+          try (PreparedStatement s =
+              c.prepareStatement(
+                  "UPDATE accepted_test SET resulted_at = ? WHERE suggestion_uuid = ?"
+                      + " AND loinc = ? AND resulted_at IS NULL")) {
+            for (CallRecord call : batch) {
+              for (PatientMemory.AcceptedTest a : call.resulted()) {
+                s.setLong(1, a.resultedAt().toEpochMilli());
+                s.setString(2, a.suggestionUuid());
+                s.setString(3, a.loinc());
+                s.addBatch();
+              }
             }
-          }
-          if (any) {
             s.executeBatch();
           }
         }
