@@ -384,16 +384,13 @@ public final class MineralCds implements AutoCloseable {
     return v == null ? "dev" : v;
   }
 
-  /** The memory database, migrated on a thread of its own while the rest starts. */
-  private static JdbcMemory openMemory(
-      ServiceConfig config, Metrics metrics, Knowledge knowledge, Clock clock) {
+  /** Silent mode may name only rules the knowledge has. */
+  private static void checkSilentRules(ServiceConfig config, Knowledge knowledge) {
     Set<String> unknown = new LinkedHashSet<>(config.memory().silentRules());
     unknown.removeAll(ruleIds(knowledge));
     if (!unknown.isEmpty()) {
       throw new IllegalStateException("--silent-rules names unknown rule ids: " + unknown);
     }
-    return new JdbcMemory(
-        config.memory(), metrics::memory, clock, serviceVersion(), knowledgeVersion(knowledge));
   }
 
   /** Builds and starts the service; {@code clock} is the service's notion of now. */
@@ -422,15 +419,39 @@ public final class MineralCds implements AutoCloseable {
     // Hook calls use the CPU two per core at most, in arrival order, and give up their slot while
     // they wait for a FHIR server (CpuSlots, BENCHMARKS.md).
     CpuSlots cpuSlots = new CpuSlots(2 * Runtime.getRuntime().availableProcessors());
-    Knowledge knowledge = knowledge(config);
+    // The memory opens first and migrates on a thread of its own while this one loads and
+    // validates the knowledge (the two longest parts of start-up, overlapped); its card rows name
+    // the knowledge version, known by the time the first call is logged. Joined before the first
+    // request can arrive.
+    CompletableFuture<Knowledge> knowledgeLoaded = new CompletableFuture<>();
     JdbcMemory memory =
-        config.memory().enabled() ? openMemory(config, metrics, knowledge, clock) : null;
-    // Migrations run while the rest starts; joined before the first request can arrive.
+        config.memory().enabled()
+            ? new JdbcMemory(
+                config.memory(),
+                metrics::memory,
+                clock,
+                serviceVersion(),
+                () -> knowledgeVersion(knowledgeLoaded.join()))
+            : null;
     CompletableFuture<Void> memoryStarted =
         memory == null
             ? CompletableFuture.completedFuture(null)
             : CompletableFuture.runAsync(
                 memory::start, r -> daemonThreads("memory-init").newThread(r).start());
+    Knowledge knowledge;
+    try {
+      knowledge = knowledge(config);
+      if (memory != null) {
+        checkSilentRules(config, knowledge);
+      }
+    } catch (RuntimeException e) {
+      knowledgeLoaded.completeExceptionally(e);
+      if (memory != null) {
+        memory.close();
+      }
+      throw e;
+    }
+    knowledgeLoaded.complete(knowledge);
     // Used jti values are kept in the memory database when there is one (shared by replicas, kept
     // across restarts; JWT calls are refused with 503 while it is down), else in this process.
     EhrAuthenticator authenticator =

@@ -75,7 +75,10 @@ public final class JdbcMemory implements Memory {
   private final Consumer<String> events;
   private final Clock clock;
   private final String serviceVersion;
-  private final String knowledgeVersion;
+
+  /** Resolved when the first card row is written: the memory can start before the knowledge. */
+  private final java.util.function.Supplier<String> knowledgeVersion;
+
   private final BlockingQueue<CallRecord> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
   private final Map<String, Pending> pendingCards = new ConcurrentHashMap<>();
   private final Object flushed = new Object();
@@ -115,6 +118,19 @@ public final class JdbcMemory implements Memory {
       Clock clock,
       String serviceVersion,
       String knowledgeVersion) {
+    this(settings, events, clock, serviceVersion, () -> knowledgeVersion);
+  }
+
+  /**
+   * As above, with the knowledge version known later: start-up opens and migrates the database
+   * while the knowledge is still being loaded and validated.
+   */
+  public JdbcMemory(
+      MemorySettings settings,
+      Consumer<String> events,
+      Clock clock,
+      String serviceVersion,
+      java.util.function.Supplier<String> knowledgeVersion) {
     this.settings = settings;
     this.events = events;
     this.clock = clock;
@@ -581,7 +597,7 @@ public final class JdbcMemory implements Memory {
               card.setBoolean(14, f.critical());
               card.setBoolean(15, e.getValue().silent());
               card.setString(16, cap(serviceVersion, 64));
-              card.setString(17, cap(knowledgeVersion, 64));
+              card.setString(17, cap(knowledgeVersion.get(), 64));
               card.addBatch();
               for (CardFacts.SuggestionFacts s : f.suggestions()) {
                 suggestion.setString(1, s.uuid());
@@ -692,7 +708,7 @@ public final class JdbcMemory implements Memory {
         s.setBoolean(13, f.critical());
         s.setBoolean(14, card.silent());
         s.setString(15, cap(serviceVersion, 64));
-        s.setString(16, cap(knowledgeVersion, 64));
+        s.setString(16, cap(knowledgeVersion.get(), 64));
         s.setString(17, f.cardUuid());
         s.addBatch();
       }

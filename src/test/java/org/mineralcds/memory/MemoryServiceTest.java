@@ -1,6 +1,7 @@
 package org.mineralcds.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -317,6 +318,24 @@ class MemoryServiceTest {
       assertThat(topic.path("key").asText()).isEqualTo("potassium-low");
       assertThat(topic.path("silent").asLong()).isEqualTo(1);
       assertThat(topic.path("shown").asLong()).isZero();
+    }
+  }
+
+  /**
+   * A silent rule the knowledge does not have is a configuration error that stops start-up, even
+   * though the memory starts (and migrates) beside the knowledge loading; the memory it opened is
+   * closed, so the data directory is free for the corrected start.
+   */
+  @Test
+  void anUnknownSilentRuleStopsStartUpAndLeavesTheDatabaseUsable() throws Exception {
+    MemorySettings memory =
+        TestDatabases.fresh("embedded", tmp).withSilent(List.of(), List.of("no-such-rule"));
+    assertThatThrownBy(() -> MineralCds.start(config(memory), new TestClock()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("--silent-rules names unknown rule ids: [no-such-rule]");
+    MemorySettings corrected = memory.withSilent(List.of(), List.of("potassium-low"));
+    try (MineralCds app = MineralCds.start(config(corrected), new TestClock())) {
+      assertThat(card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low")).isNull();
     }
   }
 
