@@ -32,6 +32,15 @@ public record DraftOrders(
     orderedTests = List.copyOf(orderedTests);
   }
 
+  /**
+   * MedicationRequest statuses that say an entry is not an order being written (R4
+   * medicationrequest-status): it is not checked and does not count as therapy about to start. Any
+   * other status (draft, as the spec asks; active or on-hold as some EHRs send; unknown or absent)
+   * is checked.
+   */
+  static final Set<String> NOT_BEING_ORDERED =
+      Set.of("entered-in-error", "cancelled", "completed", "stopped");
+
   /** Entries read at most (a bundle of orders signed together is small; this bounds the work). */
   static final int MAX_ENTRIES = 500;
 
@@ -87,6 +96,11 @@ public record DraftOrders(
       try {
         if ("MedicationRequest".equals(type)) {
           DraftOrder order = mapper.draftOrder(r, medications);
+          String status = FhirJson.text(r, "status");
+          if (status != null && NOT_BEING_ORDERED.contains(status)) {
+            // Sent among the drafts but withdrawn or done: not an order being written.
+            continue;
+          }
           all.add(order);
           if (selected == null || selected.contains(order.reference())) {
             considered.add(order);

@@ -13,7 +13,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.mineralcds.auth.Caller;
 import org.mineralcds.cards.OrderCards;
@@ -25,7 +24,6 @@ import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.fhir.R4Mapper;
 import org.mineralcds.hook.Card;
 import org.mineralcds.hook.Feedback;
-import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
@@ -55,7 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class OrderCheck {
 
   private static final Logger LOG = LoggerFactory.getLogger("mineralcds.hook");
-  private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 
   private final ServiceDefinition definition;
   private final PatientDataLoader loader;
@@ -95,13 +92,7 @@ public final class OrderCheck {
   }
 
   ServiceDescriptor descriptor() {
-    return new ServiceDescriptor(
-        definition.hook(),
-        definition.title(),
-        definition.description(),
-        definition.id(),
-        definition.prefetch(),
-        definition.usageRequirements());
+    return HookCalls.descriptor(definition);
   }
 
   /**
@@ -110,25 +101,7 @@ public final class OrderCheck {
    */
   HookResponse call(HookRequest request, Caller caller, String baseUrl, boolean select) {
     long started = System.nanoTime();
-    if (!definition.hook().equals(request.hook())) {
-      throw HookError.badRequest(
-          "Service '"
-              + definition.id()
-              + "' answers the '"
-              + definition.hook()
-              + "' hook, not '"
-              + request.hook()
-              + "'.");
-    }
-    String patientId = request.contextString("patientId");
-    if (patientId == null || patientId.isBlank()) {
-      throw HookError.badRequest("'context.patientId' is required for " + definition.hook() + ".");
-    }
-    if (!FHIR_ID.matcher(patientId).matches()) {
-      throw HookError.badRequest(
-          "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64"
-              + " characters.");
-    }
+    String patientId = HookCalls.patientId(definition, request);
     DraftOrders drafts = DraftOrders.read(request.context(), select, mapper);
     if (drafts.considered().stream().allMatch(d -> d.ingredients().isEmpty())) {
       // No drug with a mineral or electrolyte implication: quiet, and no FHIR request spent.
@@ -165,9 +138,7 @@ public final class OrderCheck {
       remember(scope, findings, shown, request.hookInstance(), now);
     }
     log(request, caller, "ok", findings, shown.size(), data, started, loaded);
-    shown.forEach(c -> metrics.card(c.source().topic().code(), c.indicator()));
-    data.failures().keySet().forEach(metrics::dataUnavailable);
-    metrics.fhirBytes(data.fhirBytes());
+    HookCalls.count(metrics, shown, data);
     return HookResponse.of(shown);
   }
 
@@ -279,27 +250,15 @@ public final class OrderCheck {
     }
   }
 
-  // ---- shared with mineral-balance ----------------------------------------------------------
+  // ---- shared with mineral-balance (HookCalls) ----------------------------------------------
 
   private FhirServerPolicy policyFor(Caller caller) {
-    if (caller.local()) {
-      return new FhirServerPolicy(allowedFhirServers, true);
-    }
-    List<String> allowed = new ArrayList<>(allowedFhirServers);
-    allowed.addAll(caller.fhirServers());
-    return new FhirServerPolicy(allowed, false);
+    return HookCalls.policyFor(caller, allowedFhirServers);
   }
 
   void feedback(Feedback feedback, Caller caller) {
     cardMemory.feedback(feedback, caller, clock.instant());
-    for (Feedback.Item item : feedback.items()) {
-      LOG.info(
-          "feedback service={} card={} outcome={} acceptedSuggestions={}",
-          definition.id(),
-          MineralBalanceService.loggable(item.card()),
-          item.outcome(),
-          item.acceptedSuggestions().size());
-    }
+    HookCalls.logFeedback(LOG, definition.id(), feedback);
   }
 
   boolean memoryReady() {
@@ -318,7 +277,7 @@ public final class OrderCheck {
     LOG.info(
         "hook call hookInstance={} issuer={} service={} outcome={} rules=[{}] cards={}"
             + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} loadMs={} evalMs={}",
-        MineralBalanceService.loggable(request.hookInstance()),
+        HookCalls.loggable(request.hookInstance()),
         LogText.safe(caller.logName()),
         definition.id(),
         outcome,
