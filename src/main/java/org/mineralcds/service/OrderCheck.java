@@ -96,17 +96,32 @@ public final class OrderCheck {
   }
 
   /**
+   * The cards, with the orders, data and findings behind them (for the check command).
+   *
+   * @param drafts the orders as read from draftOrders
+   * @param data the patient's data, or null when no order had a mineral or electrolyte implication
+   *     (then nothing was loaded)
+   */
+  public record Evaluation(
+      HookResponse response, DraftOrders drafts, PatientData data, List<OrderFinding> findings) {}
+
+  /**
    * @param select order-select: only the selected drafts, and what is shown is remembered; else
    *     order-sign: all drafts, and what order-select showed for the same draft is left out
    */
   HookResponse call(HookRequest request, Caller caller, String baseUrl, boolean select) {
+    return evaluate(request, caller, baseUrl, select).response();
+  }
+
+  /** As {@link #call}, also returning what was read and found. */
+  Evaluation evaluate(HookRequest request, Caller caller, String baseUrl, boolean select) {
     long started = System.nanoTime();
     String patientId = HookCalls.patientId(definition, request);
     DraftOrders drafts = DraftOrders.read(request.context(), select, mapper);
     if (drafts.considered().stream().allMatch(d -> d.ingredients().isEmpty())) {
       // No drug with a mineral or electrolyte implication: quiet, and no FHIR request spent.
       log(request, caller, "quiet-orders", List.of(), 0, null, started, started);
-      return HookResponse.of(List.of());
+      return new Evaluation(HookResponse.of(List.of()), drafts, null, List.of());
     }
     FhirServerPolicy policy = policyFor(caller);
     PatientData data = loader.load(request, patientId, policy);
@@ -139,7 +154,7 @@ public final class OrderCheck {
     }
     log(request, caller, "ok", findings, shown.size(), data, started, loaded);
     HookCalls.count(metrics, shown, data);
-    return HookResponse.of(shown);
+    return new Evaluation(HookResponse.of(shown), drafts, data, findings);
   }
 
   private List<OrderFinding> evaluate(PatientData data, DraftOrders drafts, Instant now) {

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -28,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mineralcds.MineralCds;
 import org.mineralcds.config.MemorySettings;
+import org.mineralcds.config.ServiceConfig;
 
 /**
  * What a prober sends to the prescribing hooks (issue 16, "Bad input"): every malformed or odd
@@ -355,10 +357,9 @@ class OrderBadInputTest {
             Expect.CONFLICT,
             null),
         sign(
-            "many entries (more than are read) of a drug without implication",
+            "more entries than are checked in one call",
             b -> {
-              entries(b).removeAll();
-              for (int i = 0; i < 1_500; i++) {
+              for (int i = 0; i < 500; i++) {
                 entries(b)
                     .addObject()
                     .set(
@@ -366,7 +367,23 @@ class OrderBadInputTest {
                         medication("a" + i, "draft", "amoxicillin 500 MG Oral Capsule"));
               }
             },
-            Expect.QUIET,
+            Expect.BAD_REQUEST,
+            "'context.draftOrders' has 501 entries; at most 500"),
+        sign(
+            "as many entries as are checked, the drug last",
+            b -> {
+              ObjectNode losartan = draft(b).deepCopy();
+              entries(b).removeAll();
+              for (int i = 0; i < 499; i++) {
+                entries(b)
+                    .addObject()
+                    .set(
+                        "resource",
+                        medication("a" + i, "draft", "amoxicillin 500 MG Oral Capsule"));
+              }
+              entries(b).addObject().set("resource", losartan);
+            },
+            Expect.CONFLICT,
             null),
         // ---- selections (order-select)
         select(
@@ -516,17 +533,35 @@ class OrderBadInputTest {
   }
 
   @Test
-  void aBodyOverTheSizeLimitIs413() throws Exception {
-    ObjectNode body = base("order-sign");
-    // The test service takes bodies up to 1,000,000 bytes: a Bundle of many drafts past that.
-    for (int i = 0; i < 8_000; i++) {
-      entries(body)
-          .addObject()
-          .set("resource", medication("a" + i, "draft", "amoxicillin 500 MG Oral Capsule"));
+  void aBundlePastTheBodySizeLimitIs413() throws Exception {
+    // A service taking bodies up to 50,000 bytes (--max-body-bytes), and a Bundle of drafts past
+    // that (small enough for the socket buffers, so the refusal is read, not a reset upload).
+    ServiceConfig small =
+        new ServiceConfig(
+                "127.0.0.1",
+                0,
+                List.of("*"),
+                List.of(),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(4),
+                50_000,
+                10,
+                null,
+                false,
+                false)
+            .withMemory(MemorySettings.disabled());
+    try (MineralCds limited = MineralCds.start(small, new MemoryServiceTest.TestClock())) {
+      ObjectNode body = base("order-sign");
+      for (int i = 0; i < 300; i++) {
+        entries(body)
+            .addObject()
+            .set("resource", medication("a" + i, "draft", "amoxicillin 500 MG Oral Capsule"));
+      }
+      assertThat(body.toString().length()).isBetween(50_001, 200_000);
+      HttpResponse<String> r = post(limited.baseUrl() + "/cds-services/" + SIGN, body.toString());
+      assertThat(r.statusCode()).isEqualTo(413);
+      assertThat(r.body()).contains("OperationOutcome").doesNotContain("Exception");
     }
-    assertThat(body.toString().length()).isGreaterThan(1_000_000);
-    HttpResponse<String> r = post(app.baseUrl() + "/cds-services/" + SIGN, body.toString());
-    assertThat(r.statusCode()).isEqualTo(413);
-    assertThat(r.body()).contains("OperationOutcome").doesNotContain("Exception");
   }
 }
