@@ -384,7 +384,7 @@ public final class CheckCommand {
    * server (whose data then replaces the prefetch) and its token. A missing hookInstance is made
    * up: a developer's hand-written request need not carry one.
    */
-  static HookRequest readRequest(
+  public static HookRequest readRequest(
       String file, String hook, String server, String patient, String token)
       throws java.io.IOException {
     JsonNode body;
@@ -409,6 +409,8 @@ public final class CheckCommand {
     if (server != null) {
       copy.put("fhirServer", server);
       copy.remove("prefetch");
+      // The request's token was granted for its own server: never send it to another one.
+      copy.remove("fhirAuthorization");
     }
     if (token != null) {
       copy.putObject("fhirAuthorization")

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mineralcds.cli.CheckCommand;
+import org.mineralcds.hook.HookRequest;
 
 /**
  * The check command against a real HAPI FHIR server, an unreachable one and a refusing one, and on
@@ -325,6 +326,31 @@ class CheckCommandTest {
         .contains("order-sign request")
         .doesNotContain("[not selected]")
         .contains("[WARNING] Ordering losartan");
+  }
+
+  @Test
+  void anotherServerNeverGetsTheRequestsOwnToken(@TempDir Path tmp) throws Exception {
+    ObjectNode request = TestServers.JSON.createObjectNode();
+    request.put("hook", "patient-view");
+    request.put("fhirServer", "https://ehr.example.org/fhir");
+    request.putObject("fhirAuthorization").put("access_token", "ehr-token");
+    request.putObject("context").put("patientId", "p1");
+    Path file = Files.writeString(tmp.resolve("r.json"), request.toString());
+    HookRequest moved =
+        CheckCommand.readRequest(file.toString(), null, "http://127.0.0.1:1/fhir", null, null);
+    assertThat(moved.fhirServer()).isEqualTo("http://127.0.0.1:1/fhir");
+    assertThat(moved.fhirAuthorization()).isNull();
+    assertThat(moved.prefetch()).isEmpty();
+    assertThat(moved.hookInstance()).isNotBlank();
+    HookRequest withToken =
+        CheckCommand.readRequest(
+            file.toString(), "order-sign", "http://127.0.0.1:1/fhir", "p2", "t");
+    assertThat(withToken.fhirAuthorization().accessToken()).isEqualTo("t");
+    assertThat(withToken.hook()).isEqualTo("order-sign");
+    assertThat(withToken.contextString("patientId")).isEqualTo("p2");
+    assertThat(
+            CheckCommand.readRequest(file.toString(), null, null, null, null).fhirAuthorization())
+        .isNotNull();
   }
 
   @Test
