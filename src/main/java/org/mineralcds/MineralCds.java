@@ -174,7 +174,9 @@ public final class MineralCds implements AutoCloseable {
 
       Usage:
         java -jar mineral-cds.jar [options]        serve CDS Hooks (the default)
-        java -jar mineral-cds.jar check --help     evaluate one patient on a FHIR server
+        java -jar mineral-cds.jar check --help     evaluate one patient on a FHIR server, or one
+                                                   hook request (patient-view, order-select,
+                                                   order-sign) from a file
         java -jar mineral-cds.jar knowledge-report --help
                                                    write the clinical knowledge as a Markdown
                                                    report for clinical review
@@ -190,6 +192,23 @@ public final class MineralCds implements AutoCloseable {
   public static MineralBalanceService service(
       ServiceConfig config, Clock clock, ExecutorService fetchPool, Metrics metrics) {
     return service(config, clock, fetchPool, metrics, FhirContext.forR4(), WaitBracket.NONE);
+  }
+
+  /**
+   * The three services (mineral-balance, mineral-order-select, mineral-order-sign) by id, without
+   * memory, sharing one data loader: what the check command runs.
+   */
+  public static Map<String, CdsService> services(
+      ServiceConfig config, Clock clock, ExecutorService fetchPool, Metrics metrics) {
+    Knowledge knowledge = knowledge(config);
+    PatientDataLoader loader =
+        loader(config, clock, fetchPool, metrics, FhirContext.forR4(), WaitBracket.NONE, knowledge);
+    Map<String, CdsService> services = new LinkedHashMap<>();
+    services.put(SERVICE_ID, service(config, clock, metrics, knowledge, null, loader));
+    services.putAll(
+        orderServices(
+            config, clock, metrics, knowledge, prescribing(config, knowledge), loader, null));
+    return services;
   }
 
   /**

@@ -2,6 +2,7 @@ package org.mineralcds.cli;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -27,6 +28,7 @@ import org.mineralcds.MineralCds;
 import org.mineralcds.auth.Caller;
 import org.mineralcds.cards.CardRenderer;
 import org.mineralcds.clinical.Analyte;
+import org.mineralcds.clinical.DraftOrder;
 import org.mineralcds.clinical.Ingredient;
 import org.mineralcds.clinical.LabHistory;
 import org.mineralcds.clinical.LabResult;
@@ -34,6 +36,7 @@ import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.config.ConfigLoader;
 import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.fhir.DraftOrders;
 import org.mineralcds.fhir.MappingReport;
 import org.mineralcds.fhir.PatientData;
 import org.mineralcds.hook.Card;
@@ -41,29 +44,47 @@ import org.mineralcds.hook.FhirAuthorization;
 import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.Suggestion;
 import org.mineralcds.observability.Metrics;
+import org.mineralcds.service.CdsService;
 import org.mineralcds.service.MineralBalanceService;
+import org.mineralcds.service.OrderCheck;
+import org.mineralcds.service.OrderSelectService;
+import org.mineralcds.service.OrderSignService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code check}: evaluates one patient on any FHIR R4 server (public sandboxes included) with the
- * same code path as a hook call, and prints the cards and what data was found. For testers and IT
- * checking a FHIR endpoint before registering the service with an EHR.
+ * {@code check}: evaluates one patient on any FHIR R4 server (public sandboxes included), or one
+ * hook request from a file (patient-view, order-select or order-sign: its prefetch or a FHIR
+ * server, and the draft orders), with the same code path as a hook call, and prints the cards and
+ * what data (and which drugs in the draft orders) it found. For testers and IT checking a FHIR
+ * endpoint before registering the service with an EHR, and developers checking a request.
  */
 public final class CheckCommand {
 
   static final String USAGE =
       """
       Usage: java -jar mineral-cds.jar check --fhir-server URL --patient ID [options]
+             java -jar mineral-cds.jar check [--hook HOOK] [--fhir-server URL] REQUEST.json [options]
 
-      Evaluates one patient on a FHIR R4 server and prints the cards mineral-cds would return,
-      with the data it found (results per analyte, medications, unrecognised units and codes).
+      Evaluates one patient on a FHIR R4 server, or one CDS Hooks request (patient-view,
+      order-select or order-sign, e.g. a golden example), and prints the cards mineral-cds would
+      return, with the data it found (results per analyte, medications, the draft orders and the
+      drugs recognised in them, unrecognised units and codes).
 
       Options:
-        --fhir-server URL    FHIR R4 base URL, e.g. https://r4.smarthealthit.org (required)
-        --patient ID         the Patient's id on that server (required)
+        --fhir-server URL    FHIR R4 base URL, e.g. https://r4.smarthealthit.org (required
+                             without a request; with one, all data is read from this server
+                             instead of the request's prefetch)
+        --patient ID         the Patient's id on that server (required without a request; with
+                             one, it replaces context.patientId)
+        REQUEST.json         a hook request (or --request FILE): its context (draftOrders and
+                             selections for order-select and order-sign) and its prefetch, or its
+                             fhirServer for keys it does not prefetch, evaluated as a hook call
+        --hook HOOK          evaluate the request as patient-view, order-select or order-sign
+                             (default: the request's own hook)
         --token TOKEN        bearer access token for the server, if it needs one
         --json               print JSON instead of text
         --timeout-ms N       per-request read timeout (default 15000; the whole check gets 3x)
@@ -75,8 +96,11 @@ public final class CheckCommand {
         --help               this text
 
       Exit status: 0 evaluated (with or without cards), 1 the server or patient could not be
-      read, 2 wrong usage.
+      read, 2 wrong usage (including a request that is not a valid hook call).
       """;
+
+  /** The hooks a request may be checked as. */
+  static final List<String> HOOKS = List.of("patient-view", "order-select", "order-sign");
 
   private static final ObjectMapper JSON = HookJson.newMapper();
 
@@ -98,7 +122,9 @@ public final class CheckCommand {
             "--token",
             "--timeout-ms",
             "--now",
-            "--public-base-url" -> {
+            "--public-base-url",
+            "--hook",
+            "--request" -> {
           if (i + 1 >= args.length) {
             err.println(args[i] + " needs a value.\n\n" + USAGE);
             return 2;
@@ -106,18 +132,31 @@ public final class CheckCommand {
           options.put(args[i], args[++i]);
         }
         default -> {
-          err.println("Unknown option " + args[i] + ".\n\n" + USAGE);
-          return 2;
+          if (args[i].startsWith("-") || options.containsKey("--request")) {
+            err.println("Unknown option " + args[i] + ".\n\n" + USAGE);
+            return 2;
+          }
+          options.put("--request", args[i]);
         }
       }
     }
     String server = options.get("--fhir-server");
     String patient = options.get("--patient");
-    if (server == null || patient == null) {
-      err.println("--fhir-server and --patient are required.\n\n" + USAGE);
+    String requestFile = options.get("--request");
+    String hook = options.get("--hook");
+    if (hook != null && !HOOKS.contains(hook)) {
+      err.println("--hook must be one of " + String.join(", ", HOOKS) + ", not '" + hook + "'.");
       return 2;
     }
-    if (!isHttpUrl(server)) {
+    if (requestFile == null && (server == null || patient == null)) {
+      err.println(
+          (hook != null && !hook.equals("patient-view")
+                  ? "A " + hook + " check needs a request file with its draftOrders.\n\n"
+                  : "--fhir-server and --patient are required (or a request file).\n\n")
+              + USAGE);
+      return 2;
+    }
+    if (server != null && !isHttpUrl(server)) {
       err.println("--fhir-server must be an http(s) URL, not '" + server + "'.");
       return 2;
     }
@@ -144,6 +183,20 @@ public final class CheckCommand {
     }
     Level previous = silenceServiceLogs();
     try {
+      if (requestFile != null) {
+        return checkRequest(
+            requestFile,
+            hook,
+            server == null ? null : server.replaceAll("/+$", ""),
+            patient,
+            options.get("--token"),
+            json,
+            timeoutMs,
+            out,
+            err,
+            clock,
+            baseUrl.replaceAll("/+$", ""));
+      }
       return check(
           server.replaceAll("/+$", ""),
           patient,
@@ -169,24 +222,9 @@ public final class CheckCommand {
       PrintStream err,
       Clock clock,
       String baseUrl) {
-    ServiceConfig config =
-        new ServiceConfig(
-            "127.0.0.1",
-            0,
-            List.of(),
-            List.of(server),
-            Duration.ofMillis(Math.min(timeoutMs, 10_000)),
-            Duration.ofMillis(timeoutMs),
-            Duration.ofMillis(3L * timeoutMs),
-            Integer.MAX_VALUE,
-            10,
-            null,
-            false,
-            false);
+    ServiceConfig config = config(server, timeoutMs);
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
-      // The person running the command names the server, so it is the one server allowed.
-      // The person running the command names the server, so it is the one server allowed.
       MineralBalanceService service = MineralCds.service(config, clock, pool, new Metrics());
       ObjectNode context = JsonNodeFactory.instance.objectNode();
       context.put("patientId", patient);
@@ -226,6 +264,279 @@ public final class CheckCommand {
       pool.shutdownNow();
     }
   }
+
+  /**
+   * The service's settings for a check: the person running the command names the server (on the
+   * command line or in the request), so it is the one server allowed besides loopback.
+   */
+  private static ServiceConfig config(String server, int timeoutMs) {
+    return new ServiceConfig(
+        "127.0.0.1",
+        0,
+        List.of(),
+        server == null ? List.of() : List.of(server),
+        Duration.ofMillis(Math.min(timeoutMs, 10_000)),
+        Duration.ofMillis(timeoutMs),
+        Duration.ofMillis(3L * timeoutMs),
+        Integer.MAX_VALUE,
+        10,
+        null,
+        false,
+        false);
+  }
+
+  // ---- a request file -----------------------------------------------------------------------
+
+  /**
+   * Evaluates a hook request read from {@code file} through the service of its hook: its prefetch
+   * (or, with {@code server}, all data from that server) and, for the prescribing hooks, its
+   * draftOrders and selections.
+   */
+  private static int checkRequest(
+      String file,
+      String hook,
+      String server,
+      String patient,
+      String token,
+      boolean json,
+      int timeoutMs,
+      PrintStream out,
+      PrintStream err,
+      Clock clock,
+      String baseUrl) {
+    HookRequest request;
+    try {
+      request = readRequest(file, hook, server, patient, token);
+    } catch (java.io.IOException e) {
+      err.println("Cannot read the request " + file + ": " + e.getMessage());
+      return 2;
+    } catch (HookError e) {
+      err.println("The request " + file + " is not a valid hook call: " + e.getMessage());
+      return 2;
+    }
+    if (!HOOKS.contains(request.hook())) {
+      err.println(
+          "The request's hook is '"
+              + request.hook()
+              + "'; mineral-cds answers "
+              + String.join(", ", HOOKS)
+              + " (--hook chooses one).");
+      return 2;
+    }
+    String fhirServer = request.fhirServer();
+    if (fhirServer != null && !isHttpUrl(fhirServer)) {
+      err.println("The request's fhirServer must be an http(s) URL, not '" + fhirServer + "'.");
+      return 2;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      Map<String, CdsService> services =
+          MineralCds.services(config(fhirServer, timeoutMs), clock, pool, new Metrics());
+      Caller caller = Caller.unauthenticatedLocal();
+      Checked checked =
+          switch (request.hook()) {
+            case "order-select" ->
+                Checked.of(
+                    ((OrderSelectService) services.get("mineral-order-select"))
+                        .evaluate(request, caller, baseUrl));
+            case "order-sign" ->
+                Checked.of(
+                    ((OrderSignService) services.get("mineral-order-sign"))
+                        .evaluate(request, caller, baseUrl));
+            default ->
+                Checked.of(
+                    ((MineralBalanceService) services.get(MineralCds.SERVICE_ID))
+                        .evaluate(request, caller, baseUrl));
+          };
+      String patientId = request.contextString("patientId");
+      if (checked.data() != null
+          && !checked.data().fetched().isEmpty()
+          && !checked.data().patientFound()
+          && !request.prefetch().containsKey("patient")) {
+        err.println("Patient '" + patientId + "' was not found on " + fhirServer + ".");
+        return 1;
+      }
+      if (json) {
+        out.println(
+            JSON.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(requestJson(request, patientId, checked)));
+      } else {
+        printRequest(request, patientId, checked, out);
+      }
+      return 0;
+    } catch (HookError e) {
+      if (e.kind() == HookError.Kind.BAD_REQUEST) {
+        err.println("The request " + file + " is not a valid hook call: " + e.getMessage());
+        return 2;
+      }
+      err.println(explain(e, fhirServer == null ? "(none: prefetch only)" : fhirServer));
+      return 1;
+    } catch (Exception e) {
+      err.println("The check failed: " + e.getMessage());
+      return 1;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A hook request from a file, with what the command line changes: the hook, the patient, the FHIR
+   * server (whose data then replaces the prefetch) and its token. A missing hookInstance is made
+   * up: a developer's hand-written request need not carry one.
+   */
+  public static HookRequest readRequest(
+      String file, String hook, String server, String patient, String token)
+      throws java.io.IOException {
+    JsonNode body;
+    try {
+      body = JSON.readTree(java.nio.file.Path.of(file).toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw HookError.badRequest("not JSON (" + e.getOriginalMessage() + ")");
+    }
+    if (body == null || !body.isObject()) {
+      throw HookError.badRequest("The request body must be a JSON object.");
+    }
+    ObjectNode copy = ((ObjectNode) body).deepCopy();
+    if (hook != null) {
+      copy.put("hook", hook);
+    }
+    if (!copy.hasNonNull("hookInstance")) {
+      copy.put("hookInstance", UUID.randomUUID().toString());
+    }
+    if (patient != null && copy.path("context").isObject()) {
+      ((ObjectNode) copy.path("context")).put("patientId", patient);
+    }
+    if (server != null) {
+      copy.put("fhirServer", server);
+      copy.remove("prefetch");
+      // The request's token was granted for its own server: never send it to another one.
+      copy.remove("fhirAuthorization");
+    }
+    if (token != null) {
+      copy.putObject("fhirAuthorization")
+          .put("access_token", token)
+          .put("token_type", "Bearer")
+          .put("expires_in", 300)
+          .put("scope", "patient/*.read")
+          .put("subject", "mineral-cds-check");
+    }
+    return HookRequest.fromJson(copy);
+  }
+
+  /** What a service returned, whichever hook: the cards, the data (null: none loaded), orders. */
+  private record Checked(HookResponse response, PatientData data, DraftOrders drafts) {
+    static Checked of(MineralBalanceService.Evaluation e) {
+      return new Checked(e.response(), e.data(), null);
+    }
+
+    static Checked of(OrderCheck.Evaluation e) {
+      return new Checked(e.response(), e.data(), e.drafts());
+    }
+  }
+
+  private static void printRequest(
+      HookRequest request, String patient, Checked checked, PrintStream out) {
+    out.println(
+        "mineral-cds check: "
+            + request.hook()
+            + " request for patient "
+            + patient
+            + (request.fhirServer() == null ? "" : " on " + request.fhirServer()));
+    if (checked.drafts() != null) {
+      printDrafts(checked.drafts(), out);
+    }
+    out.println();
+    if (checked.data() == null) {
+      out.println(
+          "Data found: none read (no draft order has a mineral or electrolyte implication, so no"
+              + " data is needed).");
+    } else {
+      printData(checked.data(), out);
+    }
+    out.println();
+    printCards(checked.response().cards(), out);
+  }
+
+  private static void printDrafts(DraftOrders drafts, PrintStream out) {
+    out.println();
+    out.println(
+        "Draft orders ("
+            + drafts.all().size()
+            + " medication order(s), "
+            + drafts.considered().size()
+            + " checked)");
+    Map<String, Integer> unrecognised = new LinkedHashMap<>();
+    for (DraftOrder d : drafts.all()) {
+      boolean checked = drafts.considered().contains(d);
+      out.println(
+          "  "
+              + (d.reference() == null ? "(no id)" : d.reference())
+              + "  "
+              + describe(d)
+              + (checked ? "" : "   [not selected]"));
+      if (d.ingredients().isEmpty()) {
+        unrecognised.merge(
+            d.description() == null ? "(no code or text)" : d.description(), 1, Integer::sum);
+      }
+    }
+    if (!drafts.orderedTests().isEmpty()) {
+      out.println(
+          "  lab orders (count as ordered): "
+              + drafts.orderedTests().stream()
+                  .map(t -> String.join("+", new java.util.TreeSet<>(t.loincCodes())))
+                  .collect(Collectors.joining(", ")));
+    }
+    printCounts(out, "Draft orders with no recognized drug (no implication)", unrecognised);
+  }
+
+  private static String describe(DraftOrder d) {
+    List<String> names = new ArrayList<>();
+    for (Ingredient i : d.ingredients()) {
+      names.add(i.name() + " [" + i.drugClass().name() + "]");
+    }
+    names.sort(null);
+    String what = d.description() == null ? "(no code or text)" : d.description();
+    return what
+        + (names.isEmpty() ? " (not recognized)" : " = " + String.join(", ", names))
+        + (d.priorPrescription() == null ? "" : ", renews " + d.priorPrescription());
+  }
+
+  private static ObjectNode requestJson(HookRequest request, String patient, Checked checked) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("hook", request.hook());
+    root.put("patient", patient);
+    root.put("fhirServer", request.fhirServer());
+    if (checked.drafts() != null) {
+      ArrayNode orders = root.putArray("draftOrders");
+      for (DraftOrder d : checked.drafts().all()) {
+        ObjectNode o =
+            orders
+                .addObject()
+                .put("reference", d.reference())
+                .put("description", d.description())
+                .put("checked", checked.drafts().considered().contains(d));
+        ArrayNode recognised = o.putArray("recognised");
+        d.ingredients()
+            .forEach(
+                i ->
+                    recognised
+                        .addObject()
+                        .put("ingredient", i.name())
+                        .put("class", i.drugClass().id()));
+      }
+      ArrayNode tests = root.putArray("orderedTests");
+      checked.drafts().orderedTests().forEach(t -> tests.add(JSON.valueToTree(t.loincCodes())));
+    }
+    if (checked.data() == null) {
+      root.putNull("data");
+    } else {
+      root.set("data", dataJson(checked.data()));
+    }
+    root.set("cards", JSON.valueToTree(checked.response().cards()));
+    return root;
+  }
+
+  // ---- errors -------------------------------------------------------------------------------
 
   private static String explain(HookError e, String server) {
     String message = e.getMessage();
@@ -273,11 +584,17 @@ public final class CheckCommand {
 
   private static void printText(
       String server, String patient, MineralBalanceService.Evaluation evaluation, PrintStream out) {
-    PatientData data = evaluation.data();
-    PatientRecord record = data.record();
-    LabHistory history = new LabHistory(record.labs());
     out.println("mineral-cds check: patient " + patient + " on " + server);
     out.println();
+    printData(evaluation.data(), out);
+    out.println();
+    printCards(evaluation.response().cards(), out);
+  }
+
+  /** What was read: results per analyte, medications, problems, and what could not be used. */
+  private static void printData(PatientData data, PrintStream out) {
+    PatientRecord record = data.record();
+    LabHistory history = new LabHistory(record.labs());
     out.println("Data found");
     for (Analyte analyte : Analyte.values()) {
       List<LabResult> results = history.all(analyte);
@@ -307,8 +624,9 @@ public final class CheckCommand {
     printCounts(out, "Results not used", report.skipped());
     printCounts(out, "Medications with no recognized drug", report.unrecognisedMedications());
     printCounts(out, "Data that could not be read (evaluated without)", countsOf(data.failures()));
-    out.println();
-    List<Card> cards = evaluation.response().cards();
+  }
+
+  private static void printCards(List<Card> cards, PrintStream out) {
     out.println("Cards (" + cards.size() + ")" + (cards.isEmpty() ? ": nothing to flag." : ""));
     for (Card card : cards) {
       out.println("  [" + card.indicator().toUpperCase(Locale.ROOT) + "] " + card.summary());
@@ -356,12 +674,17 @@ public final class CheckCommand {
 
   private static ObjectNode asJson(
       String server, String patient, MineralBalanceService.Evaluation evaluation) {
-    PatientData data = evaluation.data();
-    LabHistory history = new LabHistory(data.record().labs());
     ObjectNode root = JSON.createObjectNode();
     root.put("fhirServer", server);
     root.put("patient", patient);
-    ObjectNode found = root.putObject("data");
+    root.set("data", dataJson(evaluation.data()));
+    root.set("cards", JSON.valueToTree(evaluation.response().cards()));
+    return root;
+  }
+
+  private static ObjectNode dataJson(PatientData data) {
+    LabHistory history = new LabHistory(data.record().labs());
+    ObjectNode found = JSON.createObjectNode();
     ObjectNode analytes = found.putObject("analytes");
     for (Analyte analyte : Analyte.values()) {
       List<LabResult> results = history.all(analyte);
@@ -395,7 +718,6 @@ public final class CheckCommand {
     found.set("notUsed", JSON.valueToTree(data.report().skipped()));
     found.set("unrecognisedMedications", JSON.valueToTree(data.report().unrecognisedMedications()));
     found.set("unavailable", JSON.valueToTree(data.failures()));
-    root.set("cards", JSON.valueToTree(evaluation.response().cards()));
-    return root;
+    return found;
   }
 }

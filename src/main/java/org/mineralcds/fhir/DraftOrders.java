@@ -32,14 +32,26 @@ public record DraftOrders(
     orderedTests = List.copyOf(orderedTests);
   }
 
-  /** Entries read at most (a bundle of orders signed together is small; this bounds the work). */
+  /**
+   * MedicationRequest statuses that say an entry is not an order being written (R4
+   * medicationrequest-status): it is not checked and does not count as therapy about to start. Any
+   * other status (draft, as the spec asks; active or on-hold as some EHRs send; unknown or absent)
+   * is checked.
+   */
+  static final Set<String> NOT_BEING_ORDERED =
+      Set.of("entered-in-error", "cancelled", "completed", "stopped");
+
+  /**
+   * Entries a Bundle may have (orders signed together are few; this bounds the work): more is a
+   * 400, never a silent cut that would leave an order unchecked.
+   */
   static final int MAX_ENTRIES = 500;
 
   /**
    * Reads {@code context.draftOrders} (and {@code context.selections} when {@code selectedOnly}).
    *
-   * @throws HookError 400 when draftOrders is missing or not a Bundle, or selections is not an
-   *     array of references into draftOrders
+   * @throws HookError 400 when draftOrders is missing, not a Bundle or has more than {@link
+   *     #MAX_ENTRIES} entries, or selections is not an array of references into draftOrders
    */
   public static DraftOrders read(JsonNode context, boolean selectedOnly, R4Mapper mapper) {
     JsonNode bundle = context.get("draftOrders");
@@ -56,10 +68,16 @@ public record DraftOrders(
     }
     List<JsonNode> resources = new ArrayList<>();
     if (entries != null && entries.isArray()) {
+      if (entries.size() > MAX_ENTRIES) {
+        // Reading only some would leave a drug unchecked without a word: refuse the call instead.
+        throw HookError.badRequest(
+            "'context.draftOrders' has "
+                + entries.size()
+                + " entries; at most "
+                + MAX_ENTRIES
+                + " orders are checked in one call.");
+      }
       for (JsonNode entry : entries) {
-        if (resources.size() >= MAX_ENTRIES) {
-          break;
-        }
         JsonNode resource = entry.isObject() ? entry.get("resource") : null;
         if (resource != null && resource.isObject()) {
           resources.add(resource);
@@ -87,6 +105,11 @@ public record DraftOrders(
       try {
         if ("MedicationRequest".equals(type)) {
           DraftOrder order = mapper.draftOrder(r, medications);
+          String status = FhirJson.text(r, "status");
+          if (status != null && NOT_BEING_ORDERED.contains(status)) {
+            // Sent among the drafts but withdrawn or done: not an order being written.
+            continue;
+          }
           all.add(order);
           if (selected == null || selected.contains(order.reference())) {
             considered.add(order);

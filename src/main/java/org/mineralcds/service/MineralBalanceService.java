@@ -3,7 +3,6 @@ package org.mineralcds.service;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.mineralcds.auth.Caller;
@@ -13,7 +12,6 @@ import org.mineralcds.fhir.PatientData;
 import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.hook.Card;
 import org.mineralcds.hook.Feedback;
-import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
@@ -35,7 +33,6 @@ import org.slf4j.LoggerFactory;
 public final class MineralBalanceService implements CdsService {
 
   private static final Logger LOG = LoggerFactory.getLogger("mineralcds.hook");
-  private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 
   private final ServiceDefinition definition;
   private final PatientDataLoader loader;
@@ -69,33 +66,13 @@ public final class MineralBalanceService implements CdsService {
     this.memory = memory;
   }
 
-  /**
-   * Which FHIR servers a call may name. A local caller of an unconfigured service: loopback and the
-   * global list. An authenticated EHR: its issuer's own {@code fhirServers} when it lists any,
-   * which are then the boundary (the global list does not widen them); the global list only for an
-   * issuer that lists none. Never loopback.
-   */
-  static FhirServerPolicy policyFor(Caller caller, List<String> allowedFhirServers) {
-    if (caller.local()) {
-      return new FhirServerPolicy(allowedFhirServers, true);
-    }
-    return new FhirServerPolicy(
-        caller.fhirServers().isEmpty() ? allowedFhirServers : caller.fhirServers(), false);
-  }
-
   private FhirServerPolicy policyFor(Caller caller) {
-    return policyFor(caller, allowedFhirServers);
+    return HookCalls.policyFor(caller, allowedFhirServers);
   }
 
   @Override
   public ServiceDescriptor descriptor() {
-    return new ServiceDescriptor(
-        definition.hook(),
-        definition.title(),
-        definition.description(),
-        definition.id(),
-        definition.prefetch(),
-        definition.usageRequirements());
+    return HookCalls.descriptor(definition);
   }
 
   /** The cards, with the data and findings behind them. */
@@ -113,25 +90,7 @@ public final class MineralBalanceService implements CdsService {
   /** As {@link #call}, also returning what was found, for the check command. */
   public Evaluation evaluate(HookRequest request, Caller caller, String baseUrl) {
     long started = System.nanoTime();
-    if (!definition.hook().equals(request.hook())) {
-      throw HookError.badRequest(
-          "Service '"
-              + definition.id()
-              + "' answers the '"
-              + definition.hook()
-              + "' hook, not '"
-              + request.hook()
-              + "'.");
-    }
-    String patientId = request.contextString("patientId");
-    if (patientId == null || patientId.isBlank()) {
-      throw HookError.badRequest("'context.patientId' is required for " + definition.hook() + ".");
-    }
-    if (!FHIR_ID.matcher(patientId).matches()) {
-      throw HookError.badRequest(
-          "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64"
-              + " characters.");
-    }
+    String patientId = HookCalls.patientId(definition, request);
     FhirServerPolicy policy = policyFor(caller);
     PatientData data = loader.load(request, patientId, policy);
     long loaded = System.nanoTime();
@@ -164,7 +123,7 @@ public final class MineralBalanceService implements CdsService {
         "hook call hookInstance={} issuer={} service={} outcome=ok rules=[{}] cards={}"
             + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} fhirBytes={} loadMs={}"
             + " evalMs={}",
-        loggable(request.hookInstance()),
+        HookCalls.loggable(request.hookInstance()),
         LogText.safe(caller.logName()),
         definition.id(),
         Stream.concat(
@@ -179,9 +138,7 @@ public final class MineralBalanceService implements CdsService {
         data.fhirBytes(),
         (loaded - started) / 1_000_000,
         (done - loaded) / 1_000_000);
-    cards.forEach(c -> metrics.card(c.source().topic().code(), c.indicator()));
-    data.failures().keySet().forEach(metrics::dataUnavailable);
-    metrics.fhirBytes(data.fhirBytes());
+    HookCalls.count(metrics, cards, data);
     return new Evaluation(HookResponse.of(cards), data, findings, due);
   }
 
@@ -199,25 +156,9 @@ public final class MineralBalanceService implements CdsService {
     return memory.ready();
   }
 
-  /** The caller chose this text: keep it to one short line of safe characters in the log. */
-  static String loggable(String callerText) {
-    String safe = callerText.replaceAll("[^A-Za-z0-9._:-]", "_");
-    return safe.length() > 64 ? safe.substring(0, 64) : safe;
-  }
-
   @Override
   public void feedback(Feedback feedback, Caller caller) {
     memory.feedback(feedback, caller, clock.instant());
-    for (Feedback.Item item : feedback.items()) {
-      LOG.info(
-          "feedback service={} card={} outcome={} acceptedSuggestions={} overrideReason={}",
-          definition.id(),
-          loggable(item.card()),
-          item.outcome(),
-          item.acceptedSuggestions().size(),
-          item.overrideReason() == null || item.overrideReason().code() == null
-              ? "-"
-              : loggable(item.overrideReason().code()));
-    }
+    HookCalls.logFeedback(LOG, definition.id(), feedback);
   }
 }

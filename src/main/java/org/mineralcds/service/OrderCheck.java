@@ -13,7 +13,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.mineralcds.auth.Caller;
 import org.mineralcds.cards.OrderCards;
@@ -25,7 +24,6 @@ import org.mineralcds.fhir.PatientDataLoader;
 import org.mineralcds.fhir.R4Mapper;
 import org.mineralcds.hook.Card;
 import org.mineralcds.hook.Feedback;
-import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookRequest;
 import org.mineralcds.hook.HookResponse;
 import org.mineralcds.hook.ServiceDescriptor;
@@ -55,7 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class OrderCheck {
 
   private static final Logger LOG = LoggerFactory.getLogger("mineralcds.hook");
-  private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
 
   private final ServiceDefinition definition;
   private final PatientDataLoader loader;
@@ -95,45 +92,36 @@ public final class OrderCheck {
   }
 
   ServiceDescriptor descriptor() {
-    return new ServiceDescriptor(
-        definition.hook(),
-        definition.title(),
-        definition.description(),
-        definition.id(),
-        definition.prefetch(),
-        definition.usageRequirements());
+    return HookCalls.descriptor(definition);
   }
+
+  /**
+   * The cards, with the orders, data and findings behind them (for the check command).
+   *
+   * @param drafts the orders as read from draftOrders
+   * @param data the patient's data, or null when no order had a mineral or electrolyte implication
+   *     (then nothing was loaded)
+   */
+  public record Evaluation(
+      HookResponse response, DraftOrders drafts, PatientData data, List<OrderFinding> findings) {}
 
   /**
    * @param select order-select: only the selected drafts, and what is shown is remembered; else
    *     order-sign: all drafts, and what order-select showed for the same draft is left out
    */
   HookResponse call(HookRequest request, Caller caller, String baseUrl, boolean select) {
+    return evaluate(request, caller, baseUrl, select).response();
+  }
+
+  /** As {@link #call}, also returning what was read and found. */
+  Evaluation evaluate(HookRequest request, Caller caller, String baseUrl, boolean select) {
     long started = System.nanoTime();
-    if (!definition.hook().equals(request.hook())) {
-      throw HookError.badRequest(
-          "Service '"
-              + definition.id()
-              + "' answers the '"
-              + definition.hook()
-              + "' hook, not '"
-              + request.hook()
-              + "'.");
-    }
-    String patientId = request.contextString("patientId");
-    if (patientId == null || patientId.isBlank()) {
-      throw HookError.badRequest("'context.patientId' is required for " + definition.hook() + ".");
-    }
-    if (!FHIR_ID.matcher(patientId).matches()) {
-      throw HookError.badRequest(
-          "'context.patientId' must be a FHIR id: letters, digits, '-' and '.', at most 64"
-              + " characters.");
-    }
+    String patientId = HookCalls.patientId(definition, request);
     DraftOrders drafts = DraftOrders.read(request.context(), select, mapper);
     if (drafts.considered().stream().allMatch(d -> d.ingredients().isEmpty())) {
       // No drug with a mineral or electrolyte implication: quiet, and no FHIR request spent.
       log(request, caller, "quiet-orders", List.of(), 0, null, started, started);
-      return HookResponse.of(List.of());
+      return new Evaluation(HookResponse.of(List.of()), drafts, null, List.of());
     }
     FhirServerPolicy policy = policyFor(caller);
     PatientData data = loader.load(request, patientId, policy);
@@ -165,10 +153,8 @@ public final class OrderCheck {
       remember(scope, findings, shown, request.hookInstance(), now);
     }
     log(request, caller, "ok", findings, shown.size(), data, started, loaded);
-    shown.forEach(c -> metrics.card(c.source().topic().code(), c.indicator()));
-    data.failures().keySet().forEach(metrics::dataUnavailable);
-    metrics.fhirBytes(data.fhirBytes());
-    return HookResponse.of(shown);
+    HookCalls.count(metrics, shown, data);
+    return new Evaluation(HookResponse.of(shown), drafts, data, findings);
   }
 
   private List<OrderFinding> evaluate(PatientData data, DraftOrders drafts, Instant now) {
@@ -279,27 +265,15 @@ public final class OrderCheck {
     }
   }
 
-  // ---- shared with mineral-balance ----------------------------------------------------------
+  // ---- shared with mineral-balance (HookCalls) ----------------------------------------------
 
   private FhirServerPolicy policyFor(Caller caller) {
-    if (caller.local()) {
-      return new FhirServerPolicy(allowedFhirServers, true);
-    }
-    List<String> allowed = new ArrayList<>(allowedFhirServers);
-    allowed.addAll(caller.fhirServers());
-    return new FhirServerPolicy(allowed, false);
+    return HookCalls.policyFor(caller, allowedFhirServers);
   }
 
   void feedback(Feedback feedback, Caller caller) {
     cardMemory.feedback(feedback, caller, clock.instant());
-    for (Feedback.Item item : feedback.items()) {
-      LOG.info(
-          "feedback service={} card={} outcome={} acceptedSuggestions={}",
-          definition.id(),
-          MineralBalanceService.loggable(item.card()),
-          item.outcome(),
-          item.acceptedSuggestions().size());
-    }
+    HookCalls.logFeedback(LOG, definition.id(), feedback);
   }
 
   boolean memoryReady() {
@@ -318,7 +292,7 @@ public final class OrderCheck {
     LOG.info(
         "hook call hookInstance={} issuer={} service={} outcome={} rules=[{}] cards={}"
             + " prefetched={} fetched={} unavailable=[{}] fhirRequests={} loadMs={} evalMs={}",
-        MineralBalanceService.loggable(request.hookInstance()),
+        HookCalls.loggable(request.hookInstance()),
         LogText.safe(caller.logName()),
         definition.id(),
         outcome,

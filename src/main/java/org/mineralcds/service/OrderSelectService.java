@@ -28,6 +28,11 @@ public final class OrderSelectService implements CdsService {
     return check.call(request, caller, baseUrl, true);
   }
 
+  /** As {@link #call}, also returning the orders, data and findings (for the check command). */
+  public OrderCheck.Evaluation evaluate(HookRequest request, Caller caller, String baseUrl) {
+    return check.evaluate(request, caller, baseUrl, true);
+  }
+
   @Override
   public void feedback(Feedback feedback, Caller caller) {
     check.feedback(feedback, caller);
