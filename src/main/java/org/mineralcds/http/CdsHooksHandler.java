@@ -265,7 +265,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
         throw refused(request, path, failure);
       }
     }
-    if (settings.loopbackOnly() && !isLoopback(Request.getRemoteAddr(request))) {
+    if (settings.loopbackOnly() && !isLocalCaller(request)) {
       metrics.authFailure("not-loopback");
       LOG.warn(
           "refused {} {}: no trusted EHR issuer is configured and the caller is not on loopback",
@@ -522,6 +522,23 @@ public final class CdsHooksHandler extends Handler.Abstract {
       p.allow = allowed + ", OPTIONS";
       throw p;
     }
+  }
+
+  /**
+   * A caller on this host, as the loopback-only rules mean it: the connection comes from a loopback
+   * address and was not relayed by a proxy. A reverse proxy or sidecar on the same host connects
+   * from loopback on behalf of remote clients; the forwarding headers it adds ({@code Forwarded},
+   * {@code X-Forwarded-For}, {@code X-Real-IP}) give it away, and such a call is not a local one.
+   * (A proxy that adds none of them cannot be told apart: use the management port behind one.)
+   */
+  static boolean isLocalCaller(Request request) {
+    if (!isLoopback(Request.getRemoteAddr(request))) {
+      return false;
+    }
+    var headers = request.getHeaders();
+    return !headers.contains(HttpHeader.FORWARDED)
+        && !headers.contains(HttpHeader.X_FORWARDED_FOR)
+        && !headers.contains("X-Real-IP");
   }
 
   static boolean isLoopback(String address) {
