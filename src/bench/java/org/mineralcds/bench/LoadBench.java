@@ -47,6 +47,12 @@ final class LoadBench {
         --url URL               use a running service instead of launching the jar
         --fhir-delay-ms MS      the stub's fixed latency per query (default 100)
         --rss-every S           also print the service's RSS every S seconds
+        --jwt ALG               sign every call with a fresh JWT (RS384, ES384, RS256, ES256) of a
+                                test issuer the service is configured to trust (a settings file
+                                is added to the service options): the cost of verifying it and of
+                                the replay cache
+        --request-id-header H   send header H with a new id per call (with --jwt and the service
+                                option --proxy-retry-header H: the proxy-retry request key)
       """;
 
   private LoadBench() {}
@@ -66,7 +72,13 @@ final class LoadBench {
     long delay = Long.parseLong(o.getOrDefault("fhir-delay-ms", "100"));
     int rssEvery = Integer.parseInt(o.getOrDefault("rss-every", "0"));
     List<String> jvm = split(o.getOrDefault("jvm-opts", ""));
-    List<String> serviceArgs = split(o.getOrDefault("service-args", "--demo false"));
+    List<String> serviceArgs =
+        new ArrayList<>(split(o.getOrDefault("service-args", "--demo false")));
+    BenchJwt jwt = o.containsKey("jwt") ? new BenchJwt(o.get("jwt")) : null;
+    if (jwt != null) {
+      serviceArgs.addAll(List.of("--config", jwt.configFile.toString()));
+    }
+    String requestIdHeader = o.get("request-id-header");
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
 
     FhirStub stub = fhirPath ? new FhirStub(delay, today) : null;
@@ -78,8 +90,9 @@ final class LoadBench {
     String base = service != null ? service.baseUrl : o.get("url");
     try {
       System.out.printf(
-          "load: path=%s clients=%d warmup=%ds runs=%dx%ds service=%s%s cores=%d java=%s%n",
+          "load: path=%s%s clients=%d warmup=%ds runs=%dx%ds service=%s%s cores=%d java=%s%n",
           path,
+          jwt == null ? "" : " jwt=" + o.get("jwt"),
           clients,
           warmup,
           runs,
@@ -108,9 +121,19 @@ final class LoadBench {
       }
       URI hookUrl =
           URI.create(base + "/cds-services/" + (orderSign ? "mineral-order-sign" : "mineral-balance"));
-      byte[] request =
-          KeepAliveClient.post(
-              hookUrl, new ObjectMapper().writeValueAsBytes(body), "");
+      byte[] bodyBytes = new ObjectMapper().writeValueAsBytes(body);
+      byte[] fixed = KeepAliveClient.post(hookUrl, bodyBytes, "");
+      Requests request =
+          jwt == null && requestIdHeader == null
+              ? () -> fixed
+              : () ->
+                  KeepAliveClient.post(
+                      hookUrl,
+                      bodyBytes,
+                      (jwt == null ? "" : jwt.authorizationHeader(hookUrl.getRawPath()))
+                          + (requestIdHeader == null
+                              ? ""
+                              : requestIdHeader + ": " + java.util.UUID.randomUUID() + "\r\n"));
       byte[] metricsRequest = KeepAliveClient.get(URI.create(base + "/metrics"));
       check(hookUrl, request, fhirPath, orderSign);
 
@@ -191,10 +214,10 @@ final class LoadBench {
   }
 
   /** One call first: the path must answer 200 with the expected card, or nothing is measured. */
-  private static void check(URI url, byte[] request, boolean fhirPath, boolean orderSign)
+  private static void check(URI url, Requests request, boolean fhirPath, boolean orderSign)
       throws Exception {
     try (KeepAliveClient client = new KeepAliveClient(url)) {
-      KeepAliveClient.Response r = client.send(request);
+      KeepAliveClient.Response r = client.send(request.next());
       String body = new String(r.body(), StandardCharsets.UTF_8);
       boolean expected =
           orderSign
@@ -239,7 +262,13 @@ final class LoadBench {
     }
   }
 
-  private static Result run(URI url, byte[] request, int clients, int seconds) throws Exception {
+  /** The bytes of the next hook call: the same each time, or with a fresh JWT. */
+  interface Requests {
+    byte[] next();
+  }
+
+  private static Result run(URI url, Requests request, int clients, int seconds)
+      throws Exception {
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(clients);
     long[][] latencies = new long[clients][];
@@ -255,9 +284,11 @@ final class LoadBench {
                 int n = 0;
                 try (KeepAliveClient client = new KeepAliveClient(url)) {
                   while (!stop.get()) {
+                    // Signing a token (--jwt) is the EHR's time, not the service's.
+                    byte[] bytes = request.next();
                     long t0 = System.nanoTime();
                     try {
-                      KeepAliveClient.Response r = client.send(request);
+                      KeepAliveClient.Response r = client.send(bytes);
                       if (r.status() != 200) {
                         errors.incrementAndGet();
                         continue;
