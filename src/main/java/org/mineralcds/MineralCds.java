@@ -498,7 +498,8 @@ public final class MineralCds implements AutoCloseable {
                 config.maxBodyBytes(),
                 !config.insecureAllowRemoteUnauthenticated(),
                 config.publicBaseUrl(),
-                config.maxConcurrentHooks()),
+                config.maxConcurrentHooks(),
+                config.operations().proxyRetryHeader()),
             authenticator,
             metrics,
             cpuSlots);
@@ -512,6 +513,13 @@ public final class MineralCds implements AutoCloseable {
               + " (--insecure-allow-remote-unauthenticated). Use only on a private demo network.");
     } else {
       log.info("no trusted EHR issuer configured: only loopback callers are answered");
+    }
+    if (config.operations().proxyRetryHeader() != null && authenticator.enabled()) {
+      log.info(
+          "a JWT seen again is accepted only as the proxy's retry of the same request (same {}"
+              + " header and body): the replicas must be reachable through the proxy only, and the"
+              + " proxy must overwrite that header",
+          config.operations().proxyRetryHeader());
     }
     for (TrustedIssuer issuer : config.trustedIssuers()) {
       log.info(

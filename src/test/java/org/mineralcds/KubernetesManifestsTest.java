@@ -431,6 +431,8 @@ class KubernetesManifestsTest {
           }
         }
       }
+      Integer managementPort = ports.get("management");
+      boolean scraped = management == null;
       for (NetworkPolicyIngressRule rule : policy.getSpec().getIngress()) {
         if (rule.getFrom() == null || rule.getFrom().isEmpty()) {
           problems.add("an ingress rule has no 'from': anyone may connect");
@@ -439,11 +441,36 @@ class KubernetesManifestsTest {
           problems.add("an ingress rule has no ports");
           continue;
         }
+        // The management port (/metrics, analytics) only from the monitoring namespace.
+        boolean monitoringOnly =
+            rule.getFrom() != null
+                && !rule.getFrom().isEmpty()
+                && rule.getFrom().stream()
+                    .allMatch(
+                        peer ->
+                            peer.getIpBlock() == null
+                                && peer.getNamespaceSelector() != null
+                                && "monitoring"
+                                    .equals(
+                                        peer.getNamespaceSelector()
+                                            .getMatchLabels()
+                                            .get("kubernetes.io/metadata.name")));
         for (NetworkPolicyPort p : rule.getPorts()) {
-          if (!Objects.equals(resolve(p.getPort(), ports), port)) {
-            problems.add("ingress allowed to port " + p.getPort() + " (only the hook port)");
+          Integer to = resolve(p.getPort(), ports);
+          if (management != null && Objects.equals(to, managementPort) && monitoringOnly) {
+            scraped = true;
+          } else if (!Objects.equals(to, port)) {
+            problems.add(
+                "ingress allowed to port "
+                    + p.getPort()
+                    + " (only the hook port, and the management port from monitoring)");
           }
         }
+      }
+      if (!scraped) {
+        problems.add(
+            "/metrics cannot be scraped: with MINERALCDS_MANAGEMENT_PORT it is served there only,"
+                + " and no ingress rule admits the monitoring namespace to that port");
       }
     }
 
@@ -610,6 +637,11 @@ class KubernetesManifestsTest {
             "        - port: 8080",
             "        - port: 8081",
             "ingress allowed"),
+        Arguments.of(
+            "networkpolicy.yaml",
+            "        - port: 8081",
+            "        - port: 8080",
+            "cannot be scraped"),
         Arguments.of(
             "configmap.yaml", "MINERALCDS_DEMO: \"false\"", "MINERALCDS_DEMO: \"true\"", "demo"),
         Arguments.of(

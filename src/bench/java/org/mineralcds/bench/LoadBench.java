@@ -52,6 +52,12 @@ final class LoadBench {
                                 fresh (default): every call carries a new hookInstance, as an EHR
                                 sends; same: every call repeats one, so every card is one already
                                 logged (the card log's replace path, an EHR that reuses ids)
+        --jwt ALG               sign every call with a fresh JWT (RS384, ES384, RS256, ES256) of a
+                                test issuer the service is configured to trust (a settings file
+                                is added to the service options): the cost of verifying it and of
+                                the replay cache
+        --request-id-header H   send header H with a new id per call (with --jwt and the service
+                                option --proxy-retry-header H: the proxy-retry request key)
       """;
 
   private LoadBench() {}
@@ -71,7 +77,13 @@ final class LoadBench {
     long delay = Long.parseLong(o.getOrDefault("fhir-delay-ms", "100"));
     int rssEvery = Integer.parseInt(o.getOrDefault("rss-every", "0"));
     List<String> jvm = split(o.getOrDefault("jvm-opts", ""));
-    List<String> serviceArgs = split(o.getOrDefault("service-args", "--demo false"));
+    List<String> serviceArgs =
+        new ArrayList<>(split(o.getOrDefault("service-args", "--demo false")));
+    BenchJwt jwt = o.containsKey("jwt") ? new BenchJwt(o.get("jwt")) : null;
+    if (jwt != null) {
+      serviceArgs.addAll(List.of("--config", jwt.configFile.toString()));
+    }
+    String requestIdHeader = o.get("request-id-header");
     boolean freshHookInstance =
         switch (o.getOrDefault("hook-instance", "fresh")) {
           case "fresh" -> true;
@@ -89,9 +101,10 @@ final class LoadBench {
     String base = service != null ? service.baseUrl : o.get("url");
     try {
       System.out.printf(
-          "load: path=%s hookInstance=%s clients=%d warmup=%ds runs=%dx%ds service=%s%s cores=%d"
-              + " java=%s%n",
+          "load: path=%s%s hookInstance=%s clients=%d warmup=%ds runs=%dx%ds service=%s%s"
+              + " cores=%d java=%s%n",
           path,
+          jwt == null ? "" : " jwt=" + o.get("jwt"),
           freshHookInstance ? "fresh" : "same",
           clients,
           warmup,
@@ -121,18 +134,39 @@ final class LoadBench {
       }
       URI hookUrl =
           URI.create(base + "/cds-services/" + (orderSign ? "mineral-order-sign" : "mineral-balance"));
-      byte[] request =
-          KeepAliveClient.post(
-              hookUrl, new ObjectMapper().writeValueAsBytes(body), "");
+      byte[] bodyBytes = new ObjectMapper().writeValueAsBytes(body);
+      byte[] fixed = KeepAliveClient.post(hookUrl, bodyBytes, "");
+      Prepared request =
+          new Prepared(
+              jwt == null && requestIdHeader == null
+                  ? null
+                  : () ->
+                      (jwt == null ? "" : jwt.authorizationHeader(hookUrl.getRawPath()))
+                          + (requestIdHeader == null
+                              ? ""
+                              : requestIdHeader + ": " + java.util.UUID.randomUUID() + "\r\n"),
+              headers ->
+                  headers.isEmpty() ? fixed : KeepAliveClient.post(hookUrl, bodyBytes, headers));
       byte[] metricsRequest = KeepAliveClient.get(URI.create(base + "/metrics"));
       check(hookUrl, request, fhirPath, orderSign);
+      // The hookInstance sits at the same distance from the end of every request (the body is
+      // the same; only header lines vary with --jwt): each call gets a new one written there.
+      int hookInstanceFromEnd =
+          freshHookInstance ? fixed.length - hookInstanceOffset(fixed) : 0;
 
       Monitor monitor = rssEvery > 0 && service != null ? new Monitor(service, rssEvery) : null;
       System.out.printf("warm-up %d s ...%n", warmup);
-      Result warm = run(hookUrl, request, clients, warmup, freshHookInstance);
+      // With --jwt, tokens for the warm-up too (about 200 calls/s), so that the service warms up
+      // at the rate it is then measured at.
+      request.prepare(warmup * 200);
+      Result warm = run(hookUrl, request, clients, warmup, hookInstanceFromEnd);
       System.out.printf("warm-up: %s%n", warm.describe());
       List<Result> results = new ArrayList<>();
+      double expected = warm.throughput();
       for (int i = 1; i <= runs; i++) {
+        // Fresh tokens are signed before the period (as an EHR signs on its own machine), so the
+        // shared cores spend the period on the service, as without --jwt.
+        request.prepare((int) Math.ceil(expected * duration * 1.5) + 100);
         String before = scrape(hookUrl, metricsRequest);
         long stubRequests = stub == null ? 0 : stub.requests.get();
         long stubConnections = stub == null ? 0 : stub.connections.get();
@@ -140,14 +174,19 @@ final class LoadBench {
         if (stub != null) {
           stub.slowestNanos.reset();
         }
-        Result r = run(hookUrl, request, clients, duration, freshHookInstance);
+        Result r = run(hookUrl, request, clients, duration, hookInstanceFromEnd);
         if (service != null) {
           r.cpuMillisPerCall = (service.cpuMillis() - cpuBefore) / (double) Math.max(1, r.ok);
         }
         r.loadAverage = ServiceProcess.loadAverage();
         r.server = ServerHistogram.between(before, scrape(hookUrl, metricsRequest));
         results.add(r);
-        System.out.printf("run %d: %s%n", i, r.describe());
+        expected = Math.max(expected, r.throughput());
+        System.out.printf(
+            "run %d: %s%s%n",
+            i,
+            r.describe(),
+            request.perCall() ? ", signed during the period: " + request.inline.get() : "");
         if (stub != null) {
           System.out.printf(
               "       stub: %d queries (%.1f per hook call), %d new connections, %d /metadata,"
@@ -204,10 +243,10 @@ final class LoadBench {
   }
 
   /** One call first: the path must answer 200 with the expected card, or nothing is measured. */
-  private static void check(URI url, byte[] request, boolean fhirPath, boolean orderSign)
+  private static void check(URI url, Requests request, boolean fhirPath, boolean orderSign)
       throws Exception {
     try (KeepAliveClient client = new KeepAliveClient(url)) {
-      KeepAliveClient.Response r = client.send(request);
+      KeepAliveClient.Response r = client.send(request.next());
       String body = new String(r.body(), StandardCharsets.UTF_8);
       boolean expected =
           orderSign
@@ -281,10 +320,71 @@ final class LoadBench {
     System.arraycopy(text, 0, target, at, text.length);
   }
 
+  /** The bytes of the next hook call: the same each time, or with a fresh JWT. */
+  interface Requests {
+    byte[] next();
+
+    /** Whether every call gets bytes of its own (else the same array each time). */
+    boolean perCall();
+  }
+
+  /**
+   * The next request: the same bytes each time, or with headers of its own (a fresh JWT) made
+   * ahead of a period (each used once; only the header lines are kept, not whole requests), then
+   * made as needed.
+   */
+  static final class Prepared implements Requests {
+    private final java.util.function.Supplier<String> headerMaker;
+    private final java.util.function.Function<String, byte[]> build;
+    private final boolean perCall;
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> ready =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final AtomicLong inline = new AtomicLong();
+
+    /**
+     * @param headerMaker the extra header lines of a new request, or null for none
+     */
+    Prepared(
+        java.util.function.Supplier<String> headerMaker,
+        java.util.function.Function<String, byte[]> build) {
+      this.headerMaker = headerMaker;
+      this.build = build;
+      this.perCall = headerMaker != null;
+    }
+
+    void prepare(int n) {
+      inline.set(0);
+      if (!perCall) {
+        return;
+      }
+      ready.clear();
+      java.util.stream.IntStream.range(0, n)
+          .parallel()
+          .forEach(i -> ready.add(headerMaker.get()));
+    }
+
+    @Override
+    public boolean perCall() {
+      return perCall;
+    }
+
+    @Override
+    public byte[] next() {
+      if (!perCall) {
+        return build.apply("");
+      }
+      String headers = ready.poll();
+      if (headers == null) {
+        inline.incrementAndGet();
+        headers = headerMaker.get();
+      }
+      return build.apply(headers);
+    }
+  }
+
   private static Result run(
-      URI url, byte[] template, int clients, int seconds, boolean freshHookInstance)
+      URI url, Requests request, int clients, int seconds, int hookInstanceFromEnd)
       throws Exception {
-    int hookInstanceAt = freshHookInstance ? hookInstanceOffset(template) : -1;
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(clients);
     long[][] latencies = new long[clients][];
@@ -298,17 +398,26 @@ final class LoadBench {
               () -> {
                 long[] mine = new long[1 << 16];
                 int n = 0;
-                byte[] request = template.clone();
+                byte[] own = null;
                 java.util.concurrent.ThreadLocalRandom random =
                     java.util.concurrent.ThreadLocalRandom.current();
                 try (KeepAliveClient client = new KeepAliveClient(url)) {
                   while (!stop.get()) {
-                    if (hookInstanceAt >= 0) {
-                      writeUuid(request, hookInstanceAt, random);
+                    // Signing a token (--jwt) is the EHR's time, not the service's.
+                    byte[] bytes = request.next();
+                    if (hookInstanceFromEnd > 0) {
+                      if (!request.perCall()) {
+                        // The same bytes for every call: this client's own copy to write into.
+                        if (own == null) {
+                          own = bytes.clone();
+                        }
+                        bytes = own;
+                      }
+                      writeUuid(bytes, bytes.length - hookInstanceFromEnd, random);
                     }
                     long t0 = System.nanoTime();
                     try {
-                      KeepAliveClient.Response r = client.send(request);
+                      KeepAliveClient.Response r = client.send(bytes);
                       if (r.status() != 200) {
                         errors.incrementAndGet();
                         continue;

@@ -127,10 +127,46 @@ public final class EhrAuthenticator {
   }
 
   /**
+   * A token whose signature and claims were checked, and whose jti is still to be recorded ({@link
+   * #accept}). Only this class makes them.
+   */
+  public static final class Verified {
+    private final Caller caller;
+    private final String issuer;
+    private final String jti;
+    private final Instant rememberUntil;
+
+    private Verified(Caller caller, String issuer, String jti, Instant rememberUntil) {
+      this.caller = caller;
+      this.issuer = issuer;
+      this.jti = jti;
+      this.rememberUntil = rememberUntil;
+    }
+
+    /** The caller the token names, for logs while its jti is not yet recorded. */
+    public Caller caller() {
+      return caller;
+    }
+  }
+
+  /**
+   * Verifies the token and records its jti: {@link #verify} then {@link #accept} without a request
+   * key (every second sighting of the jti is a replay).
+   *
    * @param authorization the Authorization header, or null
    * @param audience the URL of the endpoint called (public base URL + path)
    */
   public Caller authenticate(String authorization, String audience) throws AuthenticationFailure {
+    return accept(verify(authorization, audience), null);
+  }
+
+  /**
+   * Checks the token's signature and claims; its jti is not recorded yet.
+   *
+   * @param authorization the Authorization header, or null
+   * @param audience the URL of the endpoint called (public base URL + path)
+   */
+  public Verified verify(String authorization, String audience) throws AuthenticationFailure {
     if (authorization == null || authorization.isBlank()) {
       throw new AuthenticationFailure(
           AuthenticationFailure.Reason.MISSING, "no Authorization header");
@@ -160,15 +196,26 @@ public final class EhrAuthenticator {
     }
     verifySignature(jwt, header, issuer);
     Caller caller = checkClaims(claims, issuer, audience);
-    Instant now = clock.instant();
+    return new Verified(
+        caller,
+        claims.getIssuer(),
+        claims.getJWTID(),
+        claims.getExpirationTime().toInstant().plus(skew));
+  }
+
+  /**
+   * Records the verified token's jti: the first sighting is accepted, a later one only as the
+   * proxy's retry of the same request ({@link ProxyRetry}: the same non-null {@code requestKey}).
+   *
+   * @param requestKey {@link ProxyRetry#requestKey} of this request, or null
+   * @return the caller, or {@link AuthenticationFailure} for a replay (or a full or unavailable
+   *     cache)
+   */
+  public Caller accept(Verified token, String requestKey) throws AuthenticationFailure {
     ReplayCache.Use use;
     try {
       use =
-          replays.record(
-              claims.getIssuer(),
-              claims.getJWTID(),
-              claims.getExpirationTime().toInstant().plus(skew),
-              now);
+          replays.record(token.issuer, token.jti, requestKey, token.rememberUntil, clock.instant());
     } catch (ReplayCache.Unavailable e) {
       // Fail closed: a token whose jti cannot be checked against every replica is not accepted.
       throw new AuthenticationFailure(
@@ -177,6 +224,9 @@ public final class EhrAuthenticator {
     }
     switch (use) {
       case FIRST -> {}
+      case RETRY -> {
+        return token.caller.asProxyRetry();
+      }
       case FULL ->
           throw new AuthenticationFailure(
               AuthenticationFailure.Reason.REPLAY_CACHE_FULL,
@@ -184,9 +234,9 @@ public final class EhrAuthenticator {
       case REPLAYED ->
           throw new AuthenticationFailure(
               AuthenticationFailure.Reason.REPLAYED,
-              "jti already used for iss " + LogText.quoted(claims.getIssuer()));
+              "jti already used for iss " + LogText.quoted(token.issuer));
     }
-    return caller;
+    return token.caller;
   }
 
   private void verifySignature(SignedJWT jwt, JWSHeader header, Issuer issuer)

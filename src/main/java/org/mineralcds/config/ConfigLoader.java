@@ -91,7 +91,8 @@ public final class ConfigLoader {
           // Operations: logs, plain http.
           new Setting("--log-level", "MINERALCDS_LOG_LEVEL", "info"),
           new Setting("--log-format", "MINERALCDS_LOG_FORMAT", "text"),
-          new Setting("--allow-plain-http", "MINERALCDS_ALLOW_PLAIN_HTTP", "false"));
+          new Setting("--allow-plain-http", "MINERALCDS_ALLOW_PLAIN_HTTP", "false"),
+          new Setting("--proxy-retry-header", "MINERALCDS_PROXY_RETRY_HEADER", ""));
 
   /** Database credentials: from the environment only, never an option or the settings file. */
   public static final String DATABASE_USER_ENV = "MINERALCDS_DATABASE_USER";
@@ -243,8 +244,37 @@ public final class ConfigLoader {
                 + " (use https, or start with --allow-plain-http true on a private network)");
       }
     }
-    return new Operations(level, format, allowPlain);
+    String retryHeader = values.get("--proxy-retry-header").trim();
+    if (!retryHeader.isEmpty()) {
+      if (!retryHeader.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")) {
+        problems.add(
+            "--proxy-retry-header must be a header name (e.g. X-Request-ID), not '"
+                + retryHeader
+                + "'");
+      } else if (RESERVED_HEADERS.contains(retryHeader.toLowerCase(java.util.Locale.ROOT))) {
+        problems.add(
+            "--proxy-retry-header cannot be "
+                + retryHeader
+                + ": it must be a header only the proxy sets (e.g. X-Request-ID)");
+      }
+    }
+    return new Operations(level, format, allowPlain, retryHeader.isEmpty() ? null : retryHeader);
   }
+
+  /** Headers a client sends and a proxy passes on: never a proxy's request id. */
+  private static final Set<String> RESERVED_HEADERS =
+      Set.of(
+          "authorization",
+          "content-type",
+          "content-length",
+          "host",
+          "cookie",
+          "origin",
+          "user-agent",
+          "transfer-encoding",
+          "connection",
+          "forwarded",
+          "x-forwarded-for");
 
   /** The JWKS, jku and FHIR server URLs that would cross the network in clear. */
   public static List<String> plainHttpUrls(List<String> fhirServers, List<TrustedIssuer> issuers) {

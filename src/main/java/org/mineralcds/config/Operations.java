@@ -11,11 +11,20 @@ import java.util.Locale;
  * @param logFormat {@code text} (one line per event) or {@code json} (one JSON object per line)
  * @param allowPlainHttp plain-http JWKS, jku and FHIR server URLs on other hosts than loopback are
  *     accepted (with a warning at start-up); otherwise start-up stops on them
+ * @param proxyRetryHeader the header in which the trusted proxy in front of the replicas sends its
+ *     own id of each client request, the same across its retries ({@code --proxy-retry-header}): a
+ *     JWT seen again with the same id and request is the proxy's retry, not a replay; null (the
+ *     default) to treat every second sighting of a jti as a replay
  */
-public record Operations(String logLevel, String logFormat, boolean allowPlainHttp) {
+public record Operations(
+    String logLevel, String logFormat, boolean allowPlainHttp, String proxyRetryHeader) {
+
+  public Operations(String logLevel, String logFormat, boolean allowPlainHttp) {
+    this(logLevel, logFormat, allowPlainHttp, null);
+  }
 
   public static Operations defaults() {
-    return new Operations("info", "text", false);
+    return new Operations("info", "text", false, null);
   }
 
   /** A URL that crosses the network in clear: http to a host other than loopback. */

@@ -178,6 +178,32 @@ public record ServiceConfig(
         operations);
   }
 
+  /** The same settings with {@code operations}. */
+  public ServiceConfig withOperations(Operations operations) {
+    return new ServiceConfig(
+        host,
+        port,
+        corsAllowedOrigins,
+        allowedFhirServers,
+        fhirConnectTimeout,
+        fhirReadTimeout,
+        hookDeadline,
+        maxBodyBytes,
+        maxFhirPages,
+        knowledgeDir,
+        demo,
+        insecureAllowRemoteUnauthenticated,
+        publicBaseUrl,
+        maxConcurrentHooks,
+        trustedIssuers,
+        allowSandboxIssuer,
+        clockSkew,
+        fhirLimits,
+        now,
+        memory,
+        operations);
+  }
+
   /** The settings without EHR authentication: loopback callers only (the unconfigured default). */
   public ServiceConfig(
       String host,

@@ -59,7 +59,7 @@ public final class AnalyticsHandler extends Handler.Abstract {
     if (!page && !path.equals("/admin/analytics")) {
       return false;
     }
-    if (loopbackOnly && !CdsHooksHandler.isLoopback(Request.getRemoteAddr(request))) {
+    if (loopbackOnly && !CdsHooksHandler.isLocalCaller(request)) {
       return false;
     }
     if (!request.getMethod().equals("GET")) {

@@ -22,6 +22,7 @@ import org.eclipse.jetty.util.Callback;
 import org.mineralcds.auth.AuthenticationFailure;
 import org.mineralcds.auth.Caller;
 import org.mineralcds.auth.EhrAuthenticator;
+import org.mineralcds.auth.ProxyRetry;
 import org.mineralcds.hook.Discovery;
 import org.mineralcds.hook.Feedback;
 import org.mineralcds.hook.HookError;
@@ -46,18 +47,45 @@ public final class CdsHooksHandler extends Handler.Abstract {
   private static final Logger HOOK_LOG = LoggerFactory.getLogger("mineralcds.hook");
   private static final String PREFIX = "/cds-services";
 
-  /** The transport's settings. */
+  /**
+   * The transport's settings.
+   *
+   * @param proxyRetryHeader the header in which the trusted proxy sends its id of the client's
+   *     request ({@code --proxy-retry-header}, {@link ProxyRetry}), or null
+   */
   public record Settings(
       List<String> corsOrigins,
       int maxBodyBytes,
       boolean loopbackOnly,
       String publicBaseUrl,
-      int maxConcurrentHooks) {
+      int maxConcurrentHooks,
+      String proxyRetryHeader) {
 
     public Settings {
       corsOrigins = List.copyOf(corsOrigins);
     }
   }
+
+  /**
+   * How an authenticated call is let in: at once (its jti recorded, or no JWT needed), or once its
+   * body is read, when the jti is recorded with the proxy's request key ({@link ProxyRetry}).
+   */
+  private interface Admission {
+    /** The caller for logs, before {@link #admit}. */
+    Caller caller();
+
+    /** The caller, once the jti is recorded; {@link Refused} (401) or a 503 otherwise. */
+    Caller admit(byte[] body);
+  }
+
+  private record Admitted(Caller caller) implements Admission {
+    @Override
+    public Caller admit(byte[] body) {
+      return caller;
+    }
+  }
+
+  private static final byte[] NO_BODY = new byte[0];
 
   private final Map<String, CdsService> services;
   private final ObjectMapper json;
@@ -143,13 +171,15 @@ public final class CdsHooksHandler extends Handler.Abstract {
         callback.succeeded();
         return 204;
       }
-      Caller caller = authenticate(request, path);
+      Admission caller = authenticate(request, path);
       if (caller == null) {
-        // RFC 9110 asks for the scheme; the reason stays in the log (CDS Hooks: no detail).
-        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-        return write(response, callback, 401, "", "application/json");
+        throw new Refused();
       }
       return route(path, endpoint, method, caller, request, response, callback);
+    } catch (Refused r) {
+      // RFC 9110 asks for the scheme; the reason stays in the log (CDS Hooks: no detail).
+      response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+      return write(response, callback, 401, "", "application/json");
     } catch (HttpProblem p) {
       if (p.status == 405) {
         response.getHeaders().put(HttpHeader.ALLOW, p.allow);
@@ -188,29 +218,54 @@ public final class CdsHooksHandler extends Handler.Abstract {
     stopping = true;
   }
 
-  /** The caller, or null when the call must be refused with 401 (the reason is logged only). */
-  private Caller authenticate(Request request, String path) {
+  /**
+   * How the caller is let in, or null when the call must be refused with 401 (the reason is logged
+   * only). With {@code --proxy-retry-header} and that header on a POST, the token is verified now
+   * and its jti recorded once the body is read, with the request key ({@link ProxyRetry}).
+   */
+  private Admission authenticate(Request request, String path) {
     if (authenticator.enabled()) {
       try {
-        return authenticator.authenticate(
-            request.getHeaders().get(HttpHeader.AUTHORIZATION), audience(request, path));
-      } catch (AuthenticationFailure failure) {
-        metrics.authFailure(failure.reason().code());
-        // The failure's message quotes the token's values already escaped (LogText).
-        LOG.warn(
-            "refused {} {}: JWT {}",
-            LogText.safe(request.getMethod()),
-            LogText.quoted(path),
-            failure.getMessage());
-        if (failure.reason() == AuthenticationFailure.Reason.REPLAY_CACHE_UNAVAILABLE) {
-          // Not the caller's fault: the token cannot be checked for replay now (fail closed).
-          throw new HttpProblem(
-              503, "transient", "The service cannot verify tokens now; retry shortly.");
+        EhrAuthenticator.Verified token =
+            authenticator.verify(
+                request.getHeaders().get(HttpHeader.AUTHORIZATION), audience(request, path));
+        String proxyRequestId = proxyRequestId(request);
+        if (proxyRequestId == null) {
+          return new Admitted(authenticator.accept(token, null));
         }
-        return null;
+        if (!request.getMethod().equals("POST")) {
+          return new Admitted(
+              accepted(
+                  request,
+                  path,
+                  authenticator.accept(
+                      token,
+                      ProxyRetry.requestKey(proxyRequestId, request.getMethod(), path, NO_BODY))));
+        }
+        return new Admission() {
+          @Override
+          public Caller caller() {
+            return token.caller();
+          }
+
+          @Override
+          public Caller admit(byte[] body) {
+            try {
+              return accepted(
+                  request,
+                  path,
+                  authenticator.accept(
+                      token, ProxyRetry.requestKey(proxyRequestId, "POST", path, body)));
+            } catch (AuthenticationFailure failure) {
+              throw refused(request, path, failure);
+            }
+          }
+        };
+      } catch (AuthenticationFailure failure) {
+        throw refused(request, path, failure);
       }
     }
-    if (settings.loopbackOnly() && !isLoopback(Request.getRemoteAddr(request))) {
+    if (settings.loopbackOnly() && !isLocalCaller(request)) {
       metrics.authFailure("not-loopback");
       LOG.warn(
           "refused {} {}: no trusted EHR issuer is configured and the caller is not on loopback",
@@ -218,7 +273,50 @@ public final class CdsHooksHandler extends Handler.Abstract {
           LogText.quoted(path));
       return null;
     }
-    return Caller.unauthenticatedLocal();
+    return new Admitted(Caller.unauthenticatedLocal());
+  }
+
+  /**
+   * The proxy's id of this request, from {@code --proxy-retry-header}: null when the setting is off
+   * or the request carries no such header, or more than one (the proxy overwrites it: one).
+   */
+  private String proxyRequestId(Request request) {
+    if (settings.proxyRetryHeader() == null) {
+      return null;
+    }
+    List<String> values = request.getHeaders().getValuesList(settings.proxyRetryHeader());
+    return values.size() == 1 && !values.get(0).isBlank() ? values.get(0) : null;
+  }
+
+  private Caller accepted(Request request, String path, Caller caller) {
+    if (caller.proxyRetry()) {
+      metrics.proxyRetry();
+      LOG.info(
+          "accepted {} {}: the proxy's retry of a request whose JWT was seen before (same {} and"
+              + " body) issuer={}",
+          LogText.safe(request.getMethod()),
+          LogText.quoted(path),
+          settings.proxyRetryHeader(),
+          LogText.safe(caller.logName()));
+    }
+    return caller;
+  }
+
+  /** Counts and logs a refused token; the exception to throw (401, or 503 when not its fault). */
+  private RuntimeException refused(Request request, String path, AuthenticationFailure failure) {
+    metrics.authFailure(failure.reason().code());
+    // The failure's message quotes the token's values already escaped (LogText).
+    LOG.warn(
+        "refused {} {}: JWT {}",
+        LogText.safe(request.getMethod()),
+        LogText.quoted(path),
+        failure.getMessage());
+    if (failure.reason() == AuthenticationFailure.Reason.REPLAY_CACHE_UNAVAILABLE) {
+      // Not the caller's fault: the token cannot be checked for replay now (fail closed).
+      return new HttpProblem(
+          503, "transient", "The service cannot verify tokens now; retry shortly.");
+    }
+    return new Refused();
   }
 
   /** The URL the EHR called: the configured public base URL, else the request's own. */
@@ -249,13 +347,14 @@ public final class CdsHooksHandler extends Handler.Abstract {
       String path,
       String endpoint,
       String method,
-      Caller caller,
+      Admission caller,
       Request request,
       Response response,
       Callback callback) {
     String rest = path.substring(PREFIX.length());
     if (rest.isEmpty() || rest.equals("/")) {
       requireMethod(method, "GET");
+      caller.admit(NO_BODY);
       Discovery discovery =
           new Discovery(services.values().stream().map(CdsService::descriptor).toList());
       return write(response, callback, 200, serialise(discovery), "application/json");
@@ -268,7 +367,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
     requireMethod(method, "POST");
     if (parts.length == 2) {
-      service.feedback(Feedback.fromJson(readJson(request)), caller);
+      byte[] body = readBody(request);
+      Caller admitted = caller.admit(body);
+      service.feedback(Feedback.fromJson(parseJson(body)), admitted);
       return write(response, callback, 200, "{}", "application/json");
     }
     if (!hookSlots.tryAcquire()) {
@@ -282,12 +383,17 @@ public final class CdsHooksHandler extends Handler.Abstract {
     boolean cpuSlot = false;
     try {
       byte[] requestBody = readBody(request);
+      Caller admitted = caller.admit(requestBody);
       cpuSlots.acquire();
       cpuSlot = true;
       body =
           serialise(
-              service.call(HookRequest.fromJson(parseJson(requestBody)), caller, baseUrl(request)));
+              service.call(
+                  HookRequest.fromJson(parseJson(requestBody)), admitted, baseUrl(request)));
       outcome = "ok";
+    } catch (Refused e) {
+      outcome = "401";
+      throw e;
     } catch (HookError e) {
       outcome = Integer.toString(e.kind().status());
       throw e;
@@ -305,17 +411,13 @@ public final class CdsHooksHandler extends Handler.Abstract {
         // Successful calls are logged by the service with their rule ids; failures here.
         HOOK_LOG.info(
             "hook call issuer={} service={} outcome={} ms={}",
-            LogText.safe(caller.logName()),
+            LogText.safe(caller.caller().logName()),
             parts[0],
             outcome,
             (System.nanoTime() - started) / 1_000_000);
       }
     }
     return write(response, callback, 200, body, "application/json");
-  }
-
-  private JsonNode readJson(Request request) {
-    return parseJson(readBody(request));
   }
 
   /**
@@ -422,6 +524,23 @@ public final class CdsHooksHandler extends Handler.Abstract {
     }
   }
 
+  /**
+   * A caller on this host, as the loopback-only rules mean it: the connection comes from a loopback
+   * address and was not relayed by a proxy. A reverse proxy or sidecar on the same host connects
+   * from loopback on behalf of remote clients; the forwarding headers it adds ({@code Forwarded},
+   * {@code X-Forwarded-For}, {@code X-Real-IP}) give it away, and such a call is not a local one.
+   * (A proxy that adds none of them cannot be told apart: use the management port behind one.)
+   */
+  static boolean isLocalCaller(Request request) {
+    if (!isLoopback(Request.getRemoteAddr(request))) {
+      return false;
+    }
+    var headers = request.getHeaders();
+    return !headers.contains(HttpHeader.FORWARDED)
+        && !headers.contains(HttpHeader.X_FORWARDED_FOR)
+        && !headers.contains("X-Real-IP");
+  }
+
   static boolean isLoopback(String address) {
     try {
       // An IP literal: getByName does no DNS lookup for it.
@@ -449,6 +568,13 @@ public final class CdsHooksHandler extends Handler.Abstract {
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type + "; charset=utf-8");
     Content.Sink.write(response, true, body, callback);
     return status;
+  }
+
+  /** The call is refused with 401 (the reason is logged and counted already). */
+  private static final class Refused extends RuntimeException {
+    Refused() {
+      super(null, null, false, false);
+    }
   }
 
   /** A transport-level problem with its status. */

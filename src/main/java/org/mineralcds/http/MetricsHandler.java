@@ -28,7 +28,7 @@ public final class MetricsHandler extends Handler.Abstract.NonBlocking {
     if (!Request.getPathInContext(request).equals("/metrics")) {
       return false;
     }
-    if (loopbackOnly && !CdsHooksHandler.isLoopback(Request.getRemoteAddr(request))) {
+    if (loopbackOnly && !CdsHooksHandler.isLocalCaller(request)) {
       return false;
     }
     if (!request.getMethod().equals("GET")) {

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
@@ -16,9 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JWT replay cache in the memory database (table {@code jwt_replay}, migration V2): one row per
- * accepted token, keyed by a hash of issuer and jti, so a jti is refused on every replica sharing
- * the database and after a restart, until its token expires.
+ * The JWT replay cache in the memory database (table {@code jwt_replay}, migrations V2 and V5): one
+ * row per accepted token, keyed by a hash of issuer and jti, so a jti is refused on every replica
+ * sharing the database and after a restart, until its token expires. The row keeps the request key
+ * of the first sighting ({@link org.mineralcds.auth.ProxyRetry}), when there was one, so that the
+ * proxy's retry of that same request is accepted on another replica.
  *
  * <p>The check is one statement: an insert that does nothing when a live row exists (and takes over
  * an expired one). PostgreSQL and SQLite both serialise it on the primary key, so of two replicas
@@ -45,20 +48,43 @@ final class JdbcReplayCache implements ReplayCache {
   }
 
   @Override
-  public Use record(String issuer, String jti, Instant rememberUntil, Instant now) {
+  public Use record(
+      String issuer, String jti, String requestKey, Instant rememberUntil, Instant now) {
     if (!available.getAsBoolean()) {
       throw new Unavailable("the memory database is unavailable", null);
     }
-    try (Connection c = pool.getConnection();
-        PreparedStatement s =
-            c.prepareStatement(
-                "INSERT INTO jwt_replay (jti_key, expires_at) VALUES (?, ?)"
-                    + " ON CONFLICT (jti_key) DO UPDATE SET expires_at = excluded.expires_at"
-                    + " WHERE jwt_replay.expires_at < ?")) {
-      s.setString(1, key(issuer, jti));
-      s.setLong(2, rememberUntil.toEpochMilli());
-      s.setLong(3, now.toEpochMilli());
-      return s.executeUpdate() == 1 ? Use.FIRST : Use.REPLAYED;
+    String key = key(issuer, jti);
+    try (Connection c = pool.getConnection()) {
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "INSERT INTO jwt_replay (jti_key, expires_at, request_key) VALUES (?, ?, ?)"
+                  + " ON CONFLICT (jti_key) DO UPDATE SET expires_at = excluded.expires_at,"
+                  + " request_key = excluded.request_key WHERE jwt_replay.expires_at < ?")) {
+        s.setString(1, key);
+        s.setLong(2, rememberUntil.toEpochMilli());
+        s.setString(3, requestKey);
+        s.setLong(4, now.toEpochMilli());
+        if (s.executeUpdate() == 1) {
+          return Use.FIRST;
+        }
+      }
+      if (requestKey == null) {
+        return Use.REPLAYED;
+      }
+      // A live row exists. Its request key is written once, with the row, and never changed while
+      // the row lives (only an expired row is taken over), so reading it now is as good as
+      // reading it in the insert: the proxy's retry of the same request matches, nothing else.
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT 1 FROM jwt_replay WHERE jti_key = ? AND request_key = ?"
+                  + " AND expires_at >= ?")) {
+        s.setString(1, key);
+        s.setString(2, requestKey);
+        s.setLong(3, now.toEpochMilli());
+        try (ResultSet r = s.executeQuery()) {
+          return r.next() ? Use.RETRY : Use.REPLAYED;
+        }
+      }
     } catch (SQLException e) {
       markDown.run();
       throw new Unavailable("the memory database failed: " + e.getSQLState(), e);

@@ -91,6 +91,13 @@ public final class Metrics {
           .help("Calls refused with 401, by reason")
           .labelNames("reason")
           .register(registry);
+  private final Counter proxyRetries =
+      Counter.builder()
+          .name("mineralcds_auth_proxy_retries_total")
+          .help(
+              "JWT calls accepted as the trusted proxy's retry of a request seen before (same jti,"
+                  + " same --proxy-retry-header id and body)")
+          .register(registry);
   private final Counter rejected =
       Counter.builder()
           .name("mineralcds_hook_rejected_total")
@@ -155,6 +162,10 @@ public final class Metrics {
 
   public void authFailure(String reason) {
     authFailures.labelValues(reason).inc();
+  }
+
+  public void proxyRetry() {
+    proxyRetries.inc();
   }
 
   public void rejectedAtCapacity() {

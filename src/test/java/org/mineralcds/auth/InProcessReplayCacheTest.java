@@ -84,4 +84,72 @@ class InProcessReplayCacheTest {
     assertThat(cache.firstUse(ISS, "g", t1000.plusSeconds(60), t1000)).isTrue();
     assertThat(cache.size()).isEqualTo(2);
   }
+
+  @Test
+  void aSecondSightingIsAcceptedOnlyAsTheProxysRetryOfTheSameRequest() {
+    InProcessReplayCache cache = new InProcessReplayCache(10);
+    Instant until = T0.plusSeconds(360);
+    String r1 = ProxyRetry.requestKey("proxy-id-1", "POST", "/p", "{}".getBytes());
+    String r2 = ProxyRetry.requestKey("proxy-id-2", "POST", "/p", "{}".getBytes());
+    assertThat(cache.record(ISS, "jti-1", r1, until, T0)).isEqualTo(ReplayCache.Use.FIRST);
+    assertThat(cache.record(ISS, "jti-1", r1, until, T0.plusSeconds(1)))
+        .isEqualTo(ReplayCache.Use.RETRY);
+    assertThat(cache.record(ISS, "jti-1", r1, until, T0.plusSeconds(2)))
+        .isEqualTo(ReplayCache.Use.RETRY);
+    assertThat(cache.record(ISS, "jti-1", r2, until, T0)).isEqualTo(ReplayCache.Use.REPLAYED);
+    assertThat(cache.record(ISS, "jti-1", null, until, T0)).isEqualTo(ReplayCache.Use.REPLAYED);
+    // Another issuer's jti is another token, whatever the request key.
+    assertThat(cache.record("https://other.example.org", "jti-1", r1, until, T0))
+        .isEqualTo(ReplayCache.Use.FIRST);
+    // First seen without a key (no proxy id): every later sighting is a replay.
+    assertThat(cache.record(ISS, "jti-2", null, until, T0)).isEqualTo(ReplayCache.Use.FIRST);
+    assertThat(cache.record(ISS, "jti-2", r1, until, T0)).isEqualTo(ReplayCache.Use.REPLAYED);
+    assertThat(cache.record(ISS, "jti-2", null, until, T0)).isEqualTo(ReplayCache.Use.REPLAYED);
+  }
+
+  @Test
+  void afterExpiryTheOldRequestKeyNoLongerCounts() {
+    InProcessReplayCache cache = new InProcessReplayCache(10);
+    String r1 = ProxyRetry.requestKey("proxy-id-1", "POST", "/p", "{}".getBytes());
+    String r2 = ProxyRetry.requestKey("proxy-id-2", "POST", "/p", "{}".getBytes());
+    assertThat(cache.record(ISS, "jti-1", r1, T0.plusSeconds(60), T0))
+        .isEqualTo(ReplayCache.Use.FIRST);
+    Instant later = T0.plusSeconds(61);
+    // The entry expired: taken over (the token is refused as expired before this anyway) ...
+    assertThat(cache.record(ISS, "jti-1", r2, later.plusSeconds(60), later))
+        .isEqualTo(ReplayCache.Use.FIRST);
+    // ... and the first request's key is no longer a retry of anything.
+    assertThat(cache.record(ISS, "jti-1", r1, later.plusSeconds(60), later))
+        .isEqualTo(ReplayCache.Use.REPLAYED);
+    assertThat(cache.record(ISS, "jti-1", r2, later.plusSeconds(60), later))
+        .isEqualTo(ReplayCache.Use.RETRY);
+  }
+
+  @Test
+  void aRetryIsToldApartEvenWhenTheCacheIsFull() {
+    InProcessReplayCache cache = new InProcessReplayCache(2);
+    String r1 = ProxyRetry.requestKey("proxy-id-1", "POST", "/p", "{}".getBytes());
+    Instant until = T0.plusSeconds(300);
+    assertThat(cache.record(ISS, "a", r1, until, T0)).isEqualTo(ReplayCache.Use.FIRST);
+    assertThat(cache.record(ISS, "b", null, until, T0)).isEqualTo(ReplayCache.Use.FIRST);
+    assertThat(cache.record(ISS, "c", r1, until, T0)).isEqualTo(ReplayCache.Use.FULL);
+    assertThat(cache.record(ISS, "a", r1, until, T0)).isEqualTo(ReplayCache.Use.RETRY);
+    assertThat(cache.record(ISS, "a", null, until, T0)).isEqualTo(ReplayCache.Use.FULL);
+  }
+
+  @Test
+  void theRequestKeyCoversTheProxyIdMethodPathAndBodyWithoutShifting() {
+    byte[] body = "{\"a\":1}".getBytes();
+    String key = ProxyRetry.requestKey("id", "POST", "/p", body);
+    assertThat(key).matches("[0-9a-f]{64}");
+    assertThat(ProxyRetry.requestKey("id", "POST", "/p", body.clone())).isEqualTo(key);
+    assertThat(ProxyRetry.requestKey("id2", "POST", "/p", body)).isNotEqualTo(key);
+    assertThat(ProxyRetry.requestKey("id", "GET", "/p", body)).isNotEqualTo(key);
+    assertThat(ProxyRetry.requestKey("id", "POST", "/q", body)).isNotEqualTo(key);
+    assertThat(ProxyRetry.requestKey("id", "POST", "/p", "{\"a\":2}".getBytes())).isNotEqualTo(key);
+    assertThat(ProxyRetry.requestKey("i", "dPOST", "/p", body))
+        .isNotEqualTo(ProxyRetry.requestKey("id", "POST", "/p", body));
+    assertThat(ProxyRetry.requestKey(null, "POST", "/p", body)).isNull();
+    assertThat(ProxyRetry.requestKey(" ", "POST", "/p", body)).isNull();
+  }
 }

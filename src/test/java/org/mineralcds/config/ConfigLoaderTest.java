@@ -90,6 +90,37 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theProxyRetryHeaderIsOffByDefaultAndMustBeAHeaderOnlyTheProxySets() throws Exception {
+    assertThat(load(Map.of(), NO_ARGS).operations().proxyRetryHeader()).isNull();
+    assertThat(load(Map.of(), "--proxy-retry-header", " ").operations().proxyRetryHeader())
+        .isNull();
+    assertThat(
+            load(Map.of("MINERALCDS_PROXY_RETRY_HEADER", "X-Request-ID"), NO_ARGS)
+                .operations()
+                .proxyRetryHeader())
+        .isEqualTo("X-Request-ID");
+    Path file = write("retry.yaml", "proxyRetryHeader: X-Mineral-Request-Id\n");
+    assertThat(load(Map.of(), "--config", file.toString()).operations().proxyRetryHeader())
+        .isEqualTo("X-Mineral-Request-Id");
+    assertThat(
+            load(
+                    Map.of("MINERALCDS_PROXY_RETRY_HEADER", "X-Request-ID"),
+                    "--proxy-retry-header=X-Unique-ID")
+                .operations()
+                .proxyRetryHeader())
+        .isEqualTo("X-Unique-ID");
+    assertThat(problems(() -> load(Map.of(), "--proxy-retry-header", "X Request: id")))
+        .containsExactly(
+            "--proxy-retry-header must be a header name (e.g. X-Request-ID), not 'X Request: id'");
+    assertThat(problems(() -> load(Map.of(), "--proxy-retry-header", "authorization")))
+        .singleElement()
+        .asString()
+        .contains("--proxy-retry-header cannot be authorization");
+    assertThat(problems(() -> load(Map.of(), "--proxy-retry-header", "X-Forwarded-For")))
+        .hasSize(1);
+  }
+
+  @Test
   void logLevelAndFormat() {
     ServiceConfig c = load(Map.of("MINERALCDS_LOG_FORMAT", "json"), "--log-level", "WARN");
     assertThat(c.operations().logLevel()).isEqualTo("warn");
@@ -545,7 +576,8 @@ class ConfigLoaderTest {
           "--override-flag-percent",
           "--log-level",
           "--log-format",
-          "--allow-plain-http");
+          "--allow-plain-http",
+          "--proxy-retry-header");
 
   @Test
   void everyOptionHasAnEnvironmentVariableAndIsDescribed() {

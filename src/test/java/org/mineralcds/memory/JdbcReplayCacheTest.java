@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.mineralcds.auth.ProxyRetry;
 import org.mineralcds.auth.ReplayCache;
 import org.mineralcds.auth.ReplayCache.Use;
 import org.mineralcds.config.MemorySettings;
@@ -76,6 +77,48 @@ class JdbcReplayCacheTest {
           .isEqualTo(Use.FIRST);
       assertThat(restarted.replayCache().record(ISS, "jti-1", later.plusSeconds(60), later))
           .isEqualTo(Use.REPLAYED);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void aSecondSightingOnAnyReplicaIsAcceptedOnlyAsTheProxysRetryOfTheSameRequest(String db) {
+    MemorySettings settings = TestDatabases.fresh(db, tmp);
+    Instant until = NOW.plusSeconds(360);
+    String r1 = ProxyRetry.requestKey("proxy-id-1", "POST", "/p", "{}".getBytes());
+    String r2 = ProxyRetry.requestKey("proxy-id-2", "POST", "/p", "{}".getBytes());
+    try (JdbcMemory a = open(settings);
+        JdbcMemory b = open(settings)) {
+      assertThat(a.replayCache().record(ISS, "jti-1", r1, until, NOW)).isEqualTo(Use.FIRST);
+      // The proxy sends the same request (same id, same bytes) to another replica: accepted.
+      assertThat(b.replayCache().record(ISS, "jti-1", r1, until, NOW.plusSeconds(1)))
+          .isEqualTo(Use.RETRY);
+      assertThat(a.replayCache().record(ISS, "jti-1", r1, until, NOW.plusSeconds(2)))
+          .isEqualTo(Use.RETRY);
+      // Another proxy id (a replay through the proxy), or none (straight to a replica): refused.
+      assertThat(b.replayCache().record(ISS, "jti-1", r2, until, NOW)).isEqualTo(Use.REPLAYED);
+      assertThat(b.replayCache().record(ISS, "jti-1", null, until, NOW)).isEqualTo(Use.REPLAYED);
+      // First seen without a proxy id: nothing can be a retry of it.
+      assertThat(a.replayCache().record(ISS, "jti-2", null, until, NOW)).isEqualTo(Use.FIRST);
+      assertThat(b.replayCache().record(ISS, "jti-2", r1, until, NOW)).isEqualTo(Use.REPLAYED);
+    }
+    try (JdbcMemory restarted = open(settings)) {
+      assertThat(restarted.replayCache().record(ISS, "jti-1", r1, until, NOW.plusSeconds(300)))
+          .isEqualTo(Use.RETRY);
+      // Expired: taken over by the next sighting; the first request's id counts no more.
+      Instant later = until.plusSeconds(1);
+      assertThat(restarted.replayCache().record(ISS, "jti-1", r2, later.plusSeconds(60), later))
+          .isEqualTo(Use.FIRST);
+      assertThat(restarted.replayCache().record(ISS, "jti-1", r1, later.plusSeconds(60), later))
+          .isEqualTo(Use.REPLAYED);
+      assertThat(restarted.replayCache().record(ISS, "jti-1", r2, later.plusSeconds(60), later))
+          .isEqualTo(Use.RETRY);
+      // A live row whose own time has passed is not a retry either.
+      assertThat(
+              restarted
+                  .replayCache()
+                  .record(ISS, "jti-1", r2, later.plusSeconds(120), later.plusSeconds(61)))
+          .isEqualTo(Use.FIRST);
     }
   }
 
