@@ -99,13 +99,8 @@ final class TracingProxy implements AutoCloseable {
       status = 502;
       body = new byte[0];
     }
-    exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-    if (body.length > 0) {
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
-    exchange.close();
+    // Recorded before the answer is passed on: the service may answer its hook call as soon as it
+    // has read this, before this thread would get to record it.
     hops.add(
         new Hop(
             rest,
@@ -113,6 +108,13 @@ final class TracingProxy implements AutoCloseable {
             (System.nanoTime() - markNanos) / 1e6,
             status,
             body.length));
+    exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    if (body.length > 0) {
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+    exchange.close();
   }
 
   @Override
