@@ -71,11 +71,18 @@ final class PopulationBench {
             options.getOrDefault("--jvm", "-Xmx160m -Xmn64m -XX:+UseSerialGC").trim().split("\\s+"));
     List<String> patients = patientIds(fhir, limit);
     System.out.printf("population: %d patients on %s%n", patients.size(), fhir);
-    try (ServiceProcess service =
-        ServiceProcess.launch(
-            ServiceProcess.jar(options.get("--jar")),
-            jvm,
-            List.of("--demo", "false", "--allowed-fhir-servers", fhir))) {
+    boolean trace = options.containsKey("--trace");
+    try (TracingProxy proxy = trace ? new TracingProxy(fhir) : null;
+        ServiceProcess service =
+            ServiceProcess.launch(
+                ServiceProcess.jar(options.get("--jar")),
+                jvm,
+                List.of(
+                    "--demo",
+                    "false",
+                    "--allowed-fhir-servers",
+                    trace ? fhir + "," + proxy.base() : fhir))) {
+      String callBase = trace ? proxy.base() : fhir;
       // The queries the service itself sends in its first round: the discovery templates with
       // its fetch parameters (_include), without the keys it reads only when needed.
       ServiceDefinition definition =
@@ -87,7 +94,7 @@ final class PopulationBench {
         }
       }
       // Warm the service's code paths (not the server's caches for these patients).
-      post(service.baseUrl + "/cds-services/mineral-balance", request("no-such-patient", fhir));
+      post(service.baseUrl + "/cds-services/mineral-balance", request("no-such-patient", callBase));
       List<Call> calls = new ArrayList<>();
       for (String patient : patients) {
         // Warm the server's caches for this patient (an EHR has just opened the chart, so its
@@ -97,10 +104,16 @@ final class PopulationBench {
         double slowest = slowestQuery(fhir, templates, patient);
         double requestsBefore = metric(service.baseUrl, "mineralcds_fhir_requests_total");
         double bytesBefore = metric(service.baseUrl, "mineralcds_fhir_response_bytes_total");
+        if (trace) {
+          proxy.mark();
+        }
         long started = System.nanoTime();
         HttpResponse<String> response =
-            post(service.baseUrl + "/cds-services/mineral-balance", request(patient, fhir));
+            post(service.baseUrl + "/cds-services/mineral-balance", request(patient, callBase));
         double millis = (System.nanoTime() - started) / 1e6;
+        if (trace) {
+          printTrace(patient, millis, proxy);
+        }
         double requests = metric(service.baseUrl, "mineralcds_fhir_requests_total") - requestsBefore;
         double bytes = metric(service.baseUrl, "mineralcds_fhir_response_bytes_total") - bytesBefore;
         List<String> topics = new ArrayList<>();
@@ -114,6 +127,41 @@ final class PopulationBench {
       }
       report(calls);
     }
+  }
+
+  /**
+   * The requests of one hook call on a timeline (ms from sending the hook call), each with the
+   * same request's time when sent alone right after (through the same proxy), and where the
+   * call's time went: before the first request, between rounds, after the last answer.
+   */
+  private static void printTrace(String patient, double hookMillis, TracingProxy proxy)
+      throws Exception {
+    List<TracingProxy.Hop> inCall = proxy.hops();
+    List<Double> alone = new ArrayList<>();
+    for (TracingProxy.Hop hop : inCall) {
+      proxy.mark();
+      get(proxy.base() + hop.target());
+      List<TracingProxy.Hop> single = proxy.hops();
+      alone.add(single.isEmpty() ? 0 : single.get(0).endMs() - single.get(0).startMs());
+    }
+    System.out.printf("trace %s: hook %.0f ms%n", patient.substring(0, Math.min(8, patient.length())), hookMillis);
+    double lastEnd = 0;
+    double maxAlone = 0;
+    for (int i = 0; i < inCall.size(); i++) {
+      TracingProxy.Hop h = inCall.get(i);
+      String target = h.target();
+      String shortTarget =
+          target.length() > 70 ? target.substring(0, 40) + "..." + target.substring(target.length() - 27) : target;
+      System.out.printf(
+          "  %7.1f -> %7.1f  %6.1f ms (alone %6.1f)  %7d B  %d  %s%n",
+          h.startMs(), h.endMs(), h.endMs() - h.startMs(), alone.get(i), h.bytes(), h.status(), shortTarget);
+      lastEnd = Math.max(lastEnd, h.endMs());
+      maxAlone = Math.max(maxAlone, alone.get(i));
+    }
+    double firstStart = inCall.isEmpty() ? 0 : inCall.get(0).startMs();
+    System.out.printf(
+        "  before first request %.1f ms, requests span %.1f ms, after last answer %.1f ms; slowest alone %.1f ms%n",
+        firstStart, lastEnd - firstStart, hookMillis - lastEnd, maxAlone);
   }
 
   private static void report(List<Call> calls) {

@@ -1,6 +1,8 @@
 package org.mineralcds.demo;
 
 import ca.uhn.fhir.model.api.Include;
+import ca.uhn.fhir.model.api.ResourceMetadataKeyEnum;
+import ca.uhn.fhir.model.valueset.BundleEntrySearchModeEnum;
 import ca.uhn.fhir.rest.annotation.IdParam;
 import ca.uhn.fhir.rest.annotation.IncludeParam;
 import ca.uhn.fhir.rest.annotation.OptionalParam;
@@ -10,14 +12,18 @@ import ca.uhn.fhir.rest.annotation.Search;
 import ca.uhn.fhir.rest.annotation.Sort;
 import ca.uhn.fhir.rest.api.SortOrderEnum;
 import ca.uhn.fhir.rest.api.SortSpec;
+import ca.uhn.fhir.rest.api.server.IBundleProvider;
 import ca.uhn.fhir.rest.param.DateRangeParam;
 import ca.uhn.fhir.rest.param.ReferenceParam;
 import ca.uhn.fhir.rest.param.TokenOrListParam;
 import ca.uhn.fhir.rest.param.TokenParam;
 import ca.uhn.fhir.rest.server.IResourceProvider;
+import ca.uhn.fhir.rest.server.SimpleBundleProvider;
 import ca.uhn.fhir.rest.server.exceptions.ResourceNotFoundException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
@@ -29,6 +35,7 @@ import org.hl7.fhir.r4.model.Condition;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.IdType;
 import org.hl7.fhir.r4.model.Medication;
+import org.hl7.fhir.r4.model.MedicationDispense;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.MedicationStatement;
 import org.hl7.fhir.r4.model.Observation;
@@ -54,6 +61,7 @@ final class ScenarioProviders {
         new MedicationProvider(store),
         new ObservationProvider(store),
         new MedicationRequestProvider(store),
+        new MedicationDispenseProvider(store),
         new MedicationStatementProvider(store),
         new ConditionProvider(store),
         new ServiceRequestProvider(store),
@@ -181,9 +189,43 @@ final class ScenarioProviders {
       return readById(id);
     }
 
+    /**
+     * Patients, by {@code _id} when given, with the MedicationStatements and MedicationDispenses
+     * about them when {@code _revinclude} asks (marked as included; copies, since the store's
+     * resources are shared).
+     */
     @Search
-    public List<Patient> search() {
-      return stream().toList();
+    public IBundleProvider search(
+        @OptionalParam(name = "_id") TokenOrListParam ids,
+        @IncludeParam(
+                reverse = true,
+                allow = {"MedicationStatement:patient", "MedicationDispense:patient"})
+            Set<Include> revIncludes) {
+      List<Patient> found = ids == null ? stream().toList() : byIdList(ids);
+      List<IBaseResource> results = new ArrayList<>(found);
+      if (revIncludes != null) {
+        Set<String> patients = new HashSet<>();
+        found.forEach(p -> patients.add(p.getIdElement().getIdPart()));
+        for (Include include : revIncludes) {
+          String type = include.getParamType();
+          if (!"MedicationStatement".equals(type) && !"MedicationDispense".equals(type)) {
+            continue;
+          }
+          for (Resource r : store.all(type)) {
+            Reference subject =
+                r instanceof MedicationStatement m
+                    ? m.getSubject()
+                    : ((MedicationDispense) r).getSubject();
+            if (patients.contains(idOf(subject))) {
+              Resource copy = r.copy();
+              ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(
+                  copy, BundleEntrySearchModeEnum.INCLUDE);
+              results.add(copy);
+            }
+          }
+        }
+      }
+      return new SimpleBundleProvider(results);
     }
   }
 
@@ -312,6 +354,28 @@ final class ScenarioProviders {
                 return copy;
               })
           .toList();
+    }
+  }
+
+  public static final class MedicationDispenseProvider extends Base<MedicationDispense> {
+    MedicationDispenseProvider(ScenarioStore store) {
+      super(store, MedicationDispense.class);
+    }
+
+    @Read
+    public MedicationDispense read(@IdParam IdType id) {
+      return readById(id);
+    }
+
+    @Search
+    public List<MedicationDispense> search(
+        @OptionalParam(name = "patient") ReferenceParam patient,
+        @OptionalParam(name = "status") TokenOrListParam status) {
+      return byPatientAndStatus(
+          patient,
+          status,
+          MedicationDispense::getSubject,
+          m -> m.hasStatus() ? m.getStatus().toCode() : null);
     }
   }
 

@@ -18,6 +18,12 @@ import org.mineralcds.clinical.MedicationExposure;
  * "since" date that way, and "lisinopril started 34 days ago" was said of patients on it since
  * 2016. A current order's start is moved back over the earlier orders of the same ingredient that
  * form an unbroken run with it, and over the orders it names as its {@code priorPrescription}.
+ *
+ * <p>Dispenses (MedicationDispense) are part of the run too: a pharmacy that handed the drug over
+ * long before the first order on file (an order written in another system, or purged) shows when
+ * the patient really started, and the supply a dispense covers bridges a gap between orders. A
+ * dispense with no current order of its drug is exposure while its supply lasts, plus {@link
+ * #DISPENSE_GRACE}.
  */
 final class MedicationHistory {
 
@@ -28,8 +34,52 @@ final class MedicationHistory {
    */
   static final Duration RENEWAL_GAP = Duration.ofDays(400);
 
-  /** An order and the order it renews, if it says. */
-  record Order(MedicationExposure exposure, String priorPrescription) {}
+  /**
+   * Days after a dispense's supply runs out during which the patient still counts as taking the
+   * drug: the 30-day persistence window of the OHDSI/OMOP drug eras (two dispenses at most 30 days
+   * apart beyond the supply are one era), within the range pharmacoepidemiology uses for the
+   * permissible gap between fills (Gardarsdottir H et al. Construction of drug treatment episodes
+   * from drug-dispensing histories is influenced by the gap length. J Clin Epidemiol 2010;63:422-7,
+   * https://pubmed.ncbi.nlm.nih.gov/19880282/: the median episode doubled between gaps of 0 and 10
+   * days; longer gaps change it less). Short enough that a drug handed over once months ago is not
+   * called current.
+   */
+  static final Duration DISPENSE_GRACE = Duration.ofDays(30);
+
+  /**
+   * The supply a dispense covers when it does not give its daysSupply: 30 days, the usual US fill
+   * (as {@link R4Mapper#expectedDays} assumes for an order that gives only its refills).
+   */
+  static final int DEFAULT_DAYS_SUPPLY = 30;
+
+  /** An order and the order it renews, if it says; {@code stopped}: the prescriber ended it. */
+  record Order(MedicationExposure exposure, String priorPrescription, boolean stopped) {
+    Order(MedicationExposure exposure, String priorPrescription) {
+      this(exposure, priorPrescription, false);
+    }
+  }
+
+  /**
+   * A dispense: the drug handed over, its exposure's {@code start} the day it was, the days of
+   * supply (null when not said) and the orders it fills ("MedicationRequest/id").
+   */
+  record Dispense(
+      MedicationExposure exposure, Integer daysSupply, List<String> authorizingPrescriptions) {
+    Dispense {
+      authorizingPrescriptions = List.copyOf(authorizingPrescriptions);
+    }
+
+    /** The last day the supply lasts. */
+    Instant suppliedUntil() {
+      return exposure
+          .start()
+          .plus(Duration.ofDays(daysSupply == null ? DEFAULT_DAYS_SUPPLY : daysSupply));
+    }
+  }
+
+  /** An earlier order or dispense and how far forward it keeps a course unbroken. */
+  private record Event(
+      Instant start, Instant reach, MedicationExposure exposure, Order order, Dispense dispense) {}
 
   private MedicationHistory() {}
 
@@ -42,39 +92,164 @@ final class MedicationHistory {
    */
   static List<MedicationExposure> withRealStarts(
       List<Order> current, List<Order> past, Map<String, Order> byReference) {
-    if (past.isEmpty() && byReference.isEmpty()) {
-      return current.stream().map(Order::exposure).toList();
+    return withRealStarts(current, past, byReference, List.of(), null).current();
+  }
+
+  /**
+   * The current exposures and the history that is not current.
+   *
+   * @param current active orders and statements (and dispenses whose supply lasts, once dated)
+   * @param past ended orders, and dispenses that are not current
+   */
+  record Exposures(List<MedicationExposure> current, List<MedicationExposure> past) {}
+
+  /**
+   * The current exposures, each with its start moved back to the first order or dispense of its
+   * unbroken run, followed by the drugs that only a dispense shows, while its supply lasts plus
+   * {@link #DISPENSE_GRACE}; and the past: the ended orders and the dispenses not current.
+   *
+   * @param current active orders and statements
+   * @param past ended orders (completed, stopped), their start being when they were written
+   * @param byReference every order by "MedicationRequest/id", for priorPrescription links
+   * @param dispenses completed dispenses, their start being when they were handed over
+   * @param now the evaluation time; null: dispenses only date the orders, none is current alone
+   */
+  static Exposures withRealStarts(
+      List<Order> current,
+      List<Order> past,
+      Map<String, Order> byReference,
+      List<Dispense> dispenses,
+      Instant now) {
+    List<MedicationExposure> pastExposures = new ArrayList<>();
+    past.forEach(o -> pastExposures.add(o.exposure()));
+    if (past.isEmpty() && byReference.isEmpty() && dispenses.isEmpty()) {
+      return new Exposures(current.stream().map(Order::exposure).toList(), pastExposures);
     }
-    List<Order> newestFirst = new ArrayList<>(past);
-    newestFirst.sort(
-        Comparator.comparing((Order o) -> o.exposure().start(), Comparator.reverseOrder()));
+    List<Dispense> supplies = new ArrayList<>(dispenses.size());
+    dispenses.forEach(d -> supplies.add(withOrderIngredients(d, byReference)));
+    List<Event> newestFirst = new ArrayList<>(past.size() + supplies.size());
+    for (Order o : past) {
+      Instant at = o.exposure().start();
+      newestFirst.add(new Event(at, at.plus(RENEWAL_GAP), o.exposure(), o, null));
+    }
+    for (Dispense d : supplies) {
+      newestFirst.add(
+          new Event(
+              d.exposure().start(), d.suppliedUntil().plus(DISPENSE_GRACE), d.exposure(), null, d));
+    }
+    newestFirst.sort(Comparator.comparing(Event::start, Comparator.reverseOrder()));
     List<MedicationExposure> result = new ArrayList<>(current.size());
+    Set<String> taken = new HashSet<>();
     for (Order order : current) {
       MedicationExposure exposure = order.exposure();
       Instant start = exposure.start();
+      taken.addAll(names(exposure.ingredients()));
       if (start == null || exposure.ingredients().isEmpty()) {
         result.add(exposure);
         continue;
       }
       start = earliestLinked(order, start, byReference);
-      Set<String> names = names(exposure.ingredients());
-      for (Order earlier : newestFirst) {
-        Instant at = earlier.exposure().start();
-        if (!at.isBefore(start) || !sharesIngredient(names, earlier.exposure())) {
-          continue;
-        }
-        if (Duration.between(at, start).compareTo(RENEWAL_GAP) > 0) {
-          break;
-        }
-        start = earliestLinked(earlier, at, byReference);
-      }
-      result.add(
-          start.equals(exposure.start())
-              ? exposure
-              : new MedicationExposure(
-                  exposure.reference(), exposure.description(), start, exposure.ingredients()));
+      start = runStart(names(exposure.ingredients()), start, newestFirst, byReference);
+      result.add(startingAt(exposure, start));
     }
-    return result;
+    supplies.sort(
+        Comparator.comparing((Dispense d) -> d.exposure().start(), Comparator.reverseOrder()));
+    for (Dispense d : supplies) {
+      MedicationExposure exposure = d.exposure();
+      Set<String> names = names(exposure.ingredients());
+      boolean lasting =
+          now != null
+              && !names.isEmpty()
+              && !taken.containsAll(names)
+              && !exposure.start().isAfter(now)
+              && !d.suppliedUntil().plus(DISPENSE_GRACE).isBefore(now)
+              && !stoppedOrder(d, byReference);
+      if (lasting) {
+        taken.addAll(names);
+        result.add(
+            startingAt(exposure, runStart(names, exposure.start(), newestFirst, byReference)));
+      } else {
+        pastExposures.add(exposure);
+      }
+    }
+    return new Exposures(result, pastExposures);
+  }
+
+  /**
+   * The start of the unbroken run that ends at {@code start}: earlier orders of the ingredient
+   * within {@link #RENEWAL_GAP}, and earlier dispenses whose supply (plus the grace) reaches it.
+   */
+  private static Instant runStart(
+      Set<String> names, Instant start, List<Event> newestFirst, Map<String, Order> byReference) {
+    for (Event earlier : newestFirst) {
+      if (!earlier.start().isBefore(start)
+          || earlier.reach().isBefore(start)
+          || !sharesIngredient(names, earlier.exposure())) {
+        continue;
+      }
+      start =
+          earlier.order() == null
+              ? filledOrderStart(earlier.dispense(), names, earlier.start(), byReference)
+              : earliestLinked(earlier.order(), earlier.start(), byReference);
+    }
+    return start;
+  }
+
+  /**
+   * A dispense in the run brings the order it fills (when on file, of the same drug, and earlier)
+   * and that order's renewals: the supply bridges what the orders' dates alone would not.
+   */
+  private static Instant filledOrderStart(
+      Dispense dispense, Set<String> names, Instant start, Map<String, Order> byReference) {
+    Instant earliest = start;
+    for (String reference : dispense.authorizingPrescriptions()) {
+      Order order = byReference.get(reference);
+      Instant at = order == null ? null : order.exposure().start();
+      if (at != null && at.isBefore(earliest) && sharesIngredient(names, order.exposure())) {
+        earliest = earliestLinked(order, at, byReference);
+      }
+    }
+    return earliest;
+  }
+
+  private static MedicationExposure startingAt(MedicationExposure exposure, Instant start) {
+    return start.equals(exposure.start())
+        ? exposure
+        : new MedicationExposure(
+            exposure.reference(), exposure.description(), start, exposure.ingredients());
+  }
+
+  /**
+   * A dispense whose drug is not recognised (text the catalogue does not know) takes the
+   * ingredients of the order it fills, when that order is on file.
+   */
+  private static Dispense withOrderIngredients(Dispense d, Map<String, Order> byReference) {
+    if (!d.exposure().ingredients().isEmpty()) {
+      return d;
+    }
+    for (String reference : d.authorizingPrescriptions()) {
+      Order order = byReference.get(reference);
+      if (order != null && !order.exposure().ingredients().isEmpty()) {
+        MedicationExposure e = d.exposure();
+        return new Dispense(
+            new MedicationExposure(
+                e.reference(), e.description(), e.start(), order.exposure().ingredients()),
+            d.daysSupply(),
+            d.authorizingPrescriptions());
+      }
+    }
+    return d;
+  }
+
+  /** The dispense fills an order on file that the prescriber stopped: the drug was ended. */
+  private static boolean stoppedOrder(Dispense d, Map<String, Order> byReference) {
+    for (String reference : d.authorizingPrescriptions()) {
+      Order order = byReference.get(reference);
+      if (order != null && order.stopped()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Follows priorPrescription links back (whatever the gap: the EHR says it is a renewal). */

@@ -24,7 +24,6 @@ import org.mineralcds.clinical.ConditionRecord;
 import org.mineralcds.clinical.DataGap;
 import org.mineralcds.clinical.Demographics;
 import org.mineralcds.clinical.LabResult;
-import org.mineralcds.clinical.MedicationExposure;
 import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.clinical.PendingOrder;
 import org.mineralcds.hook.HookError;
@@ -168,16 +167,17 @@ public final class PatientDataLoader {
         service.keysFetchedOnlyWhen(ServiceDefinition.FetchWhen.SUGGESTING);
     Set<String> whenNotIncluded =
         service.keysFetchedOnlyWhen(ServiceDefinition.FetchWhen.NOT_INCLUDED);
-    boolean includeRefused =
-        !usableServer.isEmpty()
-            && fetcher.refusedParameters(request.fhirServer()).contains("_include");
+    Set<String> refused =
+        usableServer.isEmpty() ? Set.of() : fetcher.refusedParameters(request.fhirServer());
     List<String> now = new ArrayList<>();
     List<String> afterwards = new ArrayList<>();
     Set<String> deferred = new LinkedHashSet<>();
     for (String key : missing) {
-      if (whenSuggesting.contains(key) && !usableServer.isEmpty()) {
+      if (!usableServer.isEmpty() && whenSuggesting.contains(key)) {
         deferred.add(key);
-      } else if (whenNotIncluded.contains(key) && !includeRefused && !usableServer.isEmpty()) {
+      } else if (!usableServer.isEmpty()
+          && whenNotIncluded.contains(key)
+          && !includersFetchedNow(key, missing, refused).isEmpty()) {
         afterwards.add(key);
       } else {
         now.add(key);
@@ -188,9 +188,19 @@ public final class PatientDataLoader {
     List<String> fetched = new ArrayList<>(now);
     LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
     List<String> stillMissing = new ArrayList<>();
+    Set<String> refusedNow =
+        usableServer.isEmpty() ? Set.of() : fetcher.refusedParameters(request.fhirServer());
     for (String key : afterwards) {
+      // Arrived with a key that included it: an instance read is found in the pool; a search's
+      // resources came if an including query was answered with its _include or _revinclude.
       String url = renderedOrNull(key, request, today);
-      if (url == null || url.contains("?") || !pool.containsKey(url)) {
+      boolean included =
+          url != null
+              && (url.contains("?")
+                  ? includersFetchedNow(key, missing, refusedNow).stream()
+                      .anyMatch(k -> !failures.containsKey(k))
+                  : pool.containsKey(url));
+      if (!included) {
         stillMissing.add(key);
       }
     }
@@ -266,6 +276,25 @@ public final class PatientDataLoader {
           data.fhirRequests() + call.requests(),
           data.fhirBytes() + call.bytesRead());
     }
+  }
+
+  /**
+   * The keys fetched in the first round whose query includes {@code key}'s resources (by an {@code
+   * _include} or a {@code _revinclude} this server has not refused).
+   */
+  private List<String> includersFetchedNow(String key, List<String> missing, Set<String> refused) {
+    List<String> includers = new ArrayList<>();
+    service
+        .includers(key)
+        .forEach(
+            (includer, parameter) -> {
+              if (missing.contains(includer)
+                  && !service.fetchOnlyWhen().containsKey(includer)
+                  && !refused.contains(parameter)) {
+                includers.add(includer);
+              }
+            });
+    return includers;
   }
 
   /** The request's fhirServer as a one-element set when this caller may use it, else empty. */
@@ -439,7 +468,9 @@ public final class PatientDataLoader {
     }
     for (Held held : resources.values()) {
       String type = FhirJson.resourceType(held.resource());
-      if (!"MedicationRequest".equals(type) && !"MedicationStatement".equals(type)) {
+      if (!"MedicationRequest".equals(type)
+          && !"MedicationStatement".equals(type)
+          && !"MedicationDispense".equals(type)) {
         continue;
       }
       JsonNode ref = FhirJson.object(held.resource(), "medicationReference");
@@ -522,6 +553,11 @@ public final class PatientDataLoader {
     Set<DataGap> gaps = EnumSet.noneOf(DataGap.class);
     for (String key : failed) {
       String template = service.prefetch().get(key);
+      if (template.startsWith("MedicationDispense")) {
+        // Without the dispenses the orders still say what the patient takes; only a start date
+        // may be later than the real one, as before dispenses were read.
+        continue;
+      }
       if (template.startsWith("Patient")) {
         gaps.add(DataGap.PATIENT);
       } else if (template.startsWith("Medication")) {
@@ -552,6 +588,7 @@ public final class PatientDataLoader {
     List<MedicationHistory.Order> currentMeds = new ArrayList<>();
     List<MedicationHistory.Order> pastMeds = new ArrayList<>();
     Map<String, MedicationHistory.Order> ordersById = new LinkedHashMap<>();
+    List<MedicationHistory.Dispense> dispenses = new ArrayList<>();
     List<ConditionRecord> conditions = new ArrayList<>();
     List<PendingOrder> orders = new ArrayList<>();
     Demographics demographics = null;
@@ -564,8 +601,10 @@ public final class PatientDataLoader {
       try {
         switch (type) {
           case "Observation" -> labs.addAll(mapper.labResults(r, now, report, specimens));
+          case "MedicationDispense" -> mapper.dispense(r, medications).ifPresent(dispenses::add);
           case "MedicationRequest", "MedicationStatement" -> {
             String prior = R4Mapper.priorPrescription(r);
+            boolean stopped = "stopped".equals(FhirJson.text(r, "status"));
             mapper
                 .medication(r, medications)
                 .ifPresent(
@@ -581,7 +620,8 @@ public final class PatientDataLoader {
                 .pastMedication(r, medications)
                 .ifPresent(
                     m -> {
-                      MedicationHistory.Order order = new MedicationHistory.Order(m, prior);
+                      MedicationHistory.Order order =
+                          new MedicationHistory.Order(m, prior, stopped);
                       pastMeds.add(order);
                       remember(ordersById, order);
                     });
@@ -608,17 +648,10 @@ public final class PatientDataLoader {
         LOG.warn("skipped a {} that could not be mapped: {}", type, e.getClass().getSimpleName());
       }
     }
-    List<MedicationExposure> meds =
-        MedicationHistory.withRealStarts(currentMeds, pastMeds, ordersById);
+    MedicationHistory.Exposures meds =
+        MedicationHistory.withRealStarts(currentMeds, pastMeds, ordersById, dispenses, now);
     return new PatientRecord(
-        patientId,
-        demographics,
-        labs,
-        meds,
-        conditions,
-        orders,
-        gaps,
-        pastMeds.stream().map(MedicationHistory.Order::exposure).toList());
+        patientId, demographics, labs, meds.current(), conditions, orders, gaps, meds.past());
   }
 
   private static void remember(

@@ -457,6 +457,63 @@ public final class R4Mapper {
   }
 
   /**
+   * A completed MedicationDispense as the supply it handed over: the drug (recognised like an
+   * order's: RxNorm, ATC or text, via medicationReference too), {@code start} when it was handed
+   * over (else prepared), the days it covers ({@code daysSupply}; null when it does not say), and
+   * the orders it fills ({@code authorizingPrescription}). Empty for any other resource, a dispense
+   * not completed (in preparation, cancelled, declined, stopped, entered in error) or one without a
+   * date.
+   *
+   * @param medications Medication resources by "Medication/id", for medicationReference
+   */
+  public Optional<MedicationHistory.Dispense> dispense(
+      JsonNode resource, Map<String, JsonNode> medications) {
+    if (!"MedicationDispense".equals(resourceType(resource))
+        || !"completed".equals(text(resource, "status"))) {
+      return Optional.empty();
+    }
+    Instant handedOver = instant(resource, "whenHandedOver", "MedicationDispense.whenHandedOver");
+    if (handedOver == null) {
+      handedOver = instant(resource, "whenPrepared", "MedicationDispense.whenPrepared");
+    }
+    if (handedOver == null) {
+      return Optional.empty();
+    }
+    List<String> orders = new ArrayList<>();
+    for (JsonNode reference : objects(resource, "authorizingPrescription")) {
+      String ref = text(reference, "reference");
+      if (ref != null && !ref.startsWith("#")) {
+        orders.add(relativeReference(ref));
+      }
+    }
+    return Optional.of(
+        new MedicationHistory.Dispense(
+            exposure("MedicationDispense", resource, handedOver, medications),
+            daysSupply(object(resource, "daysSupply")),
+            orders));
+  }
+
+  /** A dispense's daysSupply (a Quantity in days, weeks or months) in whole days, or null. */
+  static Integer daysSupply(JsonNode quantity) {
+    if (quantity == null) {
+      return null;
+    }
+    BigDecimal value = FhirJson.decimal(quantity, "value", "MedicationDispense.daysSupply.value");
+    if (value == null || value.signum() < 0) {
+      return null;
+    }
+    String unit = text(quantity, "code") != null ? text(quantity, "code") : text(quantity, "unit");
+    double days =
+        switch (unit == null ? "d" : unit.toLowerCase(java.util.Locale.ROOT)) {
+          case "d", "day", "days" -> value.doubleValue();
+          case "wk", "week", "weeks" -> value.doubleValue() * 7;
+          case "mo", "month", "months" -> value.doubleValue() * DAYS_PER_MONTH;
+          default -> -1;
+        };
+    return days < 0 ? null : (int) Math.round(Math.min(days, 3_650));
+  }
+
+  /**
    * A MedicationRequest of a hook's draftOrders, as the order being written: its drug (recognised
    * like any medication: RxNorm, ATC or text), the order it renews, the supply it covers, and a
    * fingerprint of what the rules read of it.
@@ -623,9 +680,9 @@ public final class R4Mapper {
     return new MedicationExposure(ref, description, start, drugs.recognise(codings, texts, routes));
   }
 
-  /** MedicationRequest.dosageInstruction, MedicationStatement.dosage. */
+  /** MedicationRequest and MedicationDispense.dosageInstruction, MedicationStatement.dosage. */
   private static String dosageField(String type) {
-    return "MedicationRequest".equals(type) ? "dosageInstruction" : "dosage";
+    return "MedicationStatement".equals(type) ? "dosage" : "dosageInstruction";
   }
 
   /** A dosage route or a Medication.form, as codings (a text as a display without a code). */

@@ -4,6 +4,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The discovery entry of a CDS service, as reviewed data.
@@ -60,7 +62,59 @@ public record ServiceDefinition(
     if (template == null || extra == null || extra.isBlank()) {
       return template;
     }
+    Matcher read = INSTANCE_READ.matcher(template);
+    if (read.matches()) {
+      // A read takes no search parameters: it becomes the search by _id that returns the same
+      // resource, with them.
+      return read.group(1) + "?_id=" + read.group(2) + "&" + extra;
+    }
     return template + (template.contains("?") ? "&" : "?") + extra;
+  }
+
+  /** "Patient/{{context.patientId}}": a type and one id (or token), nothing else. */
+  private static final Pattern INSTANCE_READ = Pattern.compile("([A-Z][A-Za-z]+)/([^/?]+)");
+
+  /**
+   * The keys whose own query (with its fetch parameters) brings {@code key}'s resources along, each
+   * with the parameter that does it: {@code _include=Type:param[:Target]} includes the target type
+   * (by default the parameter's name as a type: Observation:patient → Patient), {@code
+   * _revinclude=Type:param} the resources of Type that point at the results.
+   */
+  public Map<String, String> includers(String key) {
+    String template = prefetch.get(key);
+    Map<String, String> includers = new LinkedHashMap<>();
+    if (template == null) {
+      return includers;
+    }
+    String type = template.split("[/?]", 2)[0];
+    fetchParameters.forEach(
+        (other, parameters) -> {
+          if (other.equals(key)) {
+            return;
+          }
+          for (String pair : parameters.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq < 0) {
+              continue;
+            }
+            String name = pair.substring(0, eq);
+            String[] parts = pair.substring(eq + 1).split(":");
+            if (name.equals("_include") && parts.length >= 2) {
+              String target =
+                  parts.length >= 3
+                      ? parts[2]
+                      : parts[1].isEmpty()
+                          ? ""
+                          : Character.toUpperCase(parts[1].charAt(0)) + parts[1].substring(1);
+              if (target.equals(type)) {
+                includers.put(other, name);
+              }
+            } else if (name.equals("_revinclude") && parts[0].equals(type)) {
+              includers.put(other, name);
+            }
+          }
+        });
+    return includers;
   }
 
   /** The keys fetched from fhirServer, when not prefetched, only under {@code when}. */

@@ -125,4 +125,176 @@ class MedicationHistoryTest {
 
     assertThat(start(MedicationHistory.withRealStarts(List.of(undated), past, Map.of()))).isNull();
   }
+
+  private static MedicationHistory.Dispense dispense(
+      String id, String date, Integer days, String order, Ingredient... ingredients) {
+    return new MedicationHistory.Dispense(
+        new MedicationExposure(
+            "MedicationDispense/" + id,
+            "fill " + id,
+            Instant.parse(date + "T15:00:00Z"),
+            Set.of(ingredients)),
+        days,
+        order == null ? List.of() : List.of(order));
+  }
+
+  private static final Instant NOW = Instant.parse("2026-11-20T12:00:00Z");
+
+  @Test
+  void quarterlyDispensesBeforeTheFirstOrderOnFileDateTheDrug() {
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    List<MedicationHistory.Dispense> fills =
+        List.of(
+            dispense("f1", "2025-12-01", 90, "MedicationRequest/elsewhere", LISINOPRIL),
+            dispense("f2", "2026-03-01", 90, "MedicationRequest/elsewhere", LISINOPRIL),
+            dispense("f3", "2026-06-01", 90, "MedicationRequest/elsewhere", LISINOPRIL),
+            dispense("f4", "2026-08-25", 90, "MedicationRequest/elsewhere", LISINOPRIL));
+
+    MedicationHistory.Exposures result =
+        MedicationHistory.withRealStarts(List.of(current), List.of(), Map.of(), fills, NOW);
+    assertThat(start(result.current())).isEqualTo(Instant.parse("2025-12-01T15:00:00Z"));
+    assertThat(result.past()).hasSize(4);
+  }
+
+  @Test
+  void aDispenseWhoseSupplyAndGraceEndedBeforeTheOrderDoesNotJoin() {
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    // 30 days of supply from 2026-08-30 plus 30 days of grace end 2026-10-29, a day short.
+    List<MedicationHistory.Dispense> fills =
+        List.of(dispense("f1", "2026-08-30", 30, null, LISINOPRIL));
+    assertThat(
+            start(
+                MedicationHistory.withRealStarts(List.of(current), List.of(), Map.of(), fills, NOW)
+                    .current()))
+        .isEqualTo(Instant.parse("2026-10-30T10:00:00Z"));
+
+    List<MedicationHistory.Dispense> reaching =
+        List.of(dispense("f1", "2026-08-31", 30, null, LISINOPRIL));
+    assertThat(
+            start(
+                MedicationHistory.withRealStarts(
+                        List.of(current), List.of(), Map.of(), reaching, NOW)
+                    .current()))
+        .isEqualTo(Instant.parse("2026-08-31T15:00:00Z"));
+  }
+
+  @Test
+  void aDispenseBridgesTwoOrdersTooFarApartOnTheirOwn() {
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    // 500 days between the orders; the last fill of the old one (90 days) reaches the new one.
+    MedicationHistory.Order old = order("old", "2025-06-17", null, LISINOPRIL);
+    List<MedicationHistory.Dispense> fills =
+        List.of(dispense("f", "2026-08-15", 90, "MedicationRequest/old", LISINOPRIL));
+
+    assertThat(
+            start(
+                MedicationHistory.withRealStarts(
+                        List.of(current), List.of(old), Map.of(), fills, NOW)
+                    .current()))
+        .as("the fill alone, without its order on file")
+        .isEqualTo(Instant.parse("2026-08-15T15:00:00Z"));
+    assertThat(
+            start(
+                MedicationHistory.withRealStarts(
+                        List.of(current),
+                        List.of(old),
+                        Map.of("MedicationRequest/old", old),
+                        fills,
+                        NOW)
+                    .current()))
+        .isEqualTo(Instant.parse("2025-06-17T10:00:00Z"));
+  }
+
+  @Test
+  void aDispenseAloneIsCurrentWhileItsSupplyAndTheGraceLast() {
+    // 90 days from 2026-07-01 end 2026-09-29; with 30 days of grace 2026-10-29: before NOW.
+    MedicationHistory.Exposures ended =
+        MedicationHistory.withRealStarts(
+            List.of(),
+            List.of(),
+            Map.of(),
+            List.of(dispense("f", "2026-07-01", 90, null, HCTZ)),
+            NOW);
+    assertThat(ended.current()).isEmpty();
+    assertThat(ended.past())
+        .extracting(MedicationExposure::reference)
+        .containsExactly("MedicationDispense/f");
+
+    MedicationHistory.Exposures lasting =
+        MedicationHistory.withRealStarts(
+            List.of(),
+            List.of(),
+            Map.of(),
+            List.of(
+                dispense("f1", "2026-05-01", 90, null, HCTZ),
+                dispense("f2", "2026-08-01", 90, null, HCTZ)),
+            NOW);
+    assertThat(lasting.current()).hasSize(1);
+    assertThat(lasting.current().get(0).reference()).isEqualTo("MedicationDispense/f2");
+    assertThat(lasting.current().get(0).start()).isEqualTo(Instant.parse("2026-05-01T15:00:00Z"));
+
+    // Without an evaluation time, a dispense only dates orders.
+    assertThat(
+            MedicationHistory.withRealStarts(
+                    List.of(),
+                    List.of(),
+                    Map.of(),
+                    List.of(dispense("f", "2026-11-01", 90, null, HCTZ)),
+                    null)
+                .current())
+        .isEmpty();
+  }
+
+  @Test
+  void aDispenseAloneIsNotAddedForADrugACurrentOrderCovers() {
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    MedicationHistory.Exposures result =
+        MedicationHistory.withRealStarts(
+            List.of(current),
+            List.of(),
+            Map.of(),
+            List.of(dispense("f", "2026-11-01", 90, "MedicationRequest/now", LISINOPRIL)),
+            NOW);
+    assertThat(result.current())
+        .extracting(MedicationExposure::reference)
+        .containsExactly("MedicationRequest/now");
+  }
+
+  @Test
+  void aDispenseOfAStoppedOrderIsNotCurrent() {
+    MedicationHistory.Order stopped =
+        new MedicationHistory.Order(
+            new MedicationExposure(
+                "MedicationRequest/s", "hctz", Instant.parse("2026-10-01T10:00:00Z"), Set.of(HCTZ)),
+            null,
+            true);
+    MedicationHistory.Exposures result =
+        MedicationHistory.withRealStarts(
+            List.of(),
+            List.of(stopped),
+            Map.of("MedicationRequest/s", stopped),
+            List.of(dispense("f", "2026-10-02", 90, "MedicationRequest/s", HCTZ)),
+            NOW);
+    assertThat(result.current()).isEmpty();
+  }
+
+  @Test
+  void anUnrecognisedDispenseTakesItsOrdersDrug() {
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    MedicationHistory.Order legacy = order("legacy", "2024-01-10", null, LISINOPRIL);
+    // Text the catalogue does not know, filling an order on file: the fill takes the order's drug
+    // and joins the run, bringing the order (dated 2024) with it.
+    MedicationHistory.Dispense fill = dispense("f", "2026-09-15", 60, "MedicationRequest/legacy");
+
+    assertThat(
+            start(
+                MedicationHistory.withRealStarts(
+                        List.of(current),
+                        List.of(),
+                        Map.of("MedicationRequest/legacy", legacy),
+                        List.of(fill),
+                        NOW)
+                    .current()))
+        .isEqualTo(Instant.parse("2024-01-10T10:00:00Z"));
+  }
 }

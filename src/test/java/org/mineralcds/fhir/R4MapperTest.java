@@ -27,6 +27,7 @@ import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.DateType;
 import org.hl7.fhir.r4.model.Enumerations.AdministrativeGender;
 import org.hl7.fhir.r4.model.Medication;
+import org.hl7.fhir.r4.model.MedicationDispense;
 import org.hl7.fhir.r4.model.MedicationRequest;
 import org.hl7.fhir.r4.model.MedicationRequest.MedicationRequestIntent;
 import org.hl7.fhir.r4.model.MedicationRequest.MedicationRequestStatus;
@@ -778,6 +779,74 @@ class R4MapperTest {
 
   private static CodeableConcept text(String text) {
     return new CodeableConcept().setText(text);
+  }
+
+  private static MedicationDispense dispense(String status) {
+    MedicationDispense dispense = new MedicationDispense();
+    dispense.setId("md-1");
+    dispense.setStatus(MedicationDispense.MedicationDispenseStatus.fromCode(status));
+    dispense.setMedication(code(ATC, "C03CA01", null));
+    dispense.setWhenPreparedElement(new DateTimeType("2026-08-31T16:00:00Z"));
+    dispense.setWhenHandedOverElement(new DateTimeType("2026-09-01T10:00:00Z"));
+    dispense.setDaysSupply(
+        new org.hl7.fhir.r4.model.Quantity().setValue(90).setSystem(UCUM).setCode("d"));
+    dispense.addAuthorizingPrescription(
+        new org.hl7.fhir.r4.model.Reference("http://ehr.example/fhir/MedicationRequest/mr-7"));
+    return dispense;
+  }
+
+  @Test
+  void aCompletedDispenseIsTheSupplyItHandedOver() {
+    MedicationHistory.Dispense d = MAPPER.dispense(json(dispense("completed")), Map.of()).get();
+
+    assertThat(names(d.exposure().ingredients())).containsExactly("furosemide");
+    assertThat(d.exposure().reference()).isEqualTo("MedicationDispense/md-1");
+    assertThat(d.exposure().start()).isEqualTo(Instant.parse("2026-09-01T10:00:00Z"));
+    assertThat(d.daysSupply()).isEqualTo(90);
+    assertThat(d.suppliedUntil()).isEqualTo(Instant.parse("2026-11-30T10:00:00Z"));
+    assertThat(d.authorizingPrescriptions()).containsExactly("MedicationRequest/mr-7");
+  }
+
+  @Test
+  void aDispenseNotHandedOverIsNoSupply() {
+    for (String status :
+        List.of("preparation", "in-progress", "cancelled", "declined", "entered-in-error")) {
+      assertThat(MAPPER.dispense(json(dispense(status)), Map.of())).as(status).isEmpty();
+    }
+    MedicationDispense undated = dispense("completed");
+    undated.setWhenHandedOverElement(null);
+    undated.setWhenPreparedElement(null);
+    assertThat(MAPPER.dispense(json(undated), Map.of())).isEmpty();
+    assertThat(MAPPER.dispense(json(request(code(RXNORM, "29046", null))), Map.of())).isEmpty();
+  }
+
+  @Test
+  void aDispenseDatedOnlyByPreparationWithSupplyInWeeksOrNoneIsRead() {
+    MedicationDispense d = dispense("completed");
+    d.setWhenHandedOverElement(null);
+    d.setDaysSupply(new org.hl7.fhir.r4.model.Quantity().setValue(4).setUnit("weeks"));
+    MedicationHistory.Dispense mapped = MAPPER.dispense(json(d), Map.of()).get();
+    assertThat(mapped.exposure().start()).isEqualTo(Instant.parse("2026-08-31T16:00:00Z"));
+    assertThat(mapped.daysSupply()).isEqualTo(28);
+
+    d.setDaysSupply(null);
+    mapped = MAPPER.dispense(json(d), Map.of()).get();
+    assertThat(mapped.daysSupply()).isNull();
+    assertThat(mapped.suppliedUntil())
+        .isEqualTo(
+            Instant.parse("2026-08-31T16:00:00Z")
+                .plus(java.time.Duration.ofDays(MedicationHistory.DEFAULT_DAYS_SUPPLY)));
+  }
+
+  @Test
+  void aDispenseOfAReferencedMedicationIsRecognisedLikeAnOrder() {
+    MedicationDispense d = dispense("completed");
+    d.setMedication(new org.hl7.fhir.r4.model.Reference("Medication/med-5"));
+    Map<String, Medication> medications =
+        Map.of("Medication/med-5", medication("med-5", code(RXNORM, "9997", "spironolactone")));
+
+    MedicationHistory.Dispense mapped = MAPPER.dispense(json(d), json(medications)).get();
+    assertThat(names(mapped.exposure().ingredients())).containsExactly("spironolactone");
   }
 
   @Test

@@ -124,19 +124,23 @@ class FhirQueryPlanTest {
   }
 
   @Test
-  void aChartWithNothingToSuggestCostsFourRequestsAndNoPatientRead() throws Exception {
+  void aChartWithNothingToSuggestCostsFourRequests() throws Exception {
     try (Support.StubFhir fhir = scenarioServer(NONE)) {
       HttpResponse<String> response = call(service, "normal-labs-on-lisinopril", fhir.base());
 
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       assertThat(topics(response)).isEmpty();
       assertThat(fhir.targets)
-          .as("one lab search (Patient included), medication orders and statements, conditions")
+          .as(
+              "one lab search, the Patient with its medication statements and dispenses,"
+                  + " medication orders, conditions")
           .hasSize(4)
           .anyMatch(t -> t.startsWith("/fhir/Observation?") && t.contains("_include"))
+          .anyMatch(t -> t.startsWith("/fhir/Patient?_id=") && t.contains("_revinclude"))
           .anyMatch(t -> t.startsWith("/fhir/MedicationRequest?"))
-          .anyMatch(t -> t.startsWith("/fhir/MedicationStatement?"))
           .anyMatch(t -> t.startsWith("/fhir/Condition?"))
+          .noneMatch(t -> t.startsWith("/fhir/MedicationStatement?"))
+          .noneMatch(t -> t.startsWith("/fhir/MedicationDispense?"))
           .noneMatch(t -> t.startsWith("/fhir/Patient/"))
           .noneMatch(t -> t.startsWith("/fhir/ServiceRequest"))
           .noneMatch(t -> t.contains("_sort"));
@@ -226,7 +230,7 @@ class FhirQueryPlanTest {
       assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
       assertThat(topics(first)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
       assertThat(refused.get()).as("labs and medication orders, once each").isEqualTo(2);
-      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient/"))).isEqualTo(1);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       fhir.targets.clear();
       HttpResponse<String> second = call(svc, "hypokalemia-on-furosemide", fhir.base());
@@ -234,11 +238,54 @@ class FhirQueryPlanTest {
       assertThat(topics(second)).isEqualTo(topics(first));
       assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(2);
       assertThat(fhir.targets).noneMatch(t -> t.contains("_include"));
-      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient/"))).isEqualTo(1);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       String scrape = Support.get(svc.baseUrl() + "/metrics").body();
       assertThat(scrape)
           .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 2.0");
+    }
+  }
+
+  @Test
+  void aServerThatRefusesRevincludeGetsTheDispensesAndStatementsAskedForOnTheirOwn()
+      throws Exception {
+    String scenario = "dispensed-lisinopril-before-first-order";
+    AtomicInteger refused = new AtomicInteger();
+    try (MineralCds svc = Support.start(Support.defaultConfig());
+        Support.StubFhir fhir =
+            scenarioServer(
+                (request, response, callback) -> {
+                  String query = request.getHttpURI().getQuery();
+                  if (query == null || !query.contains("_revinclude")) {
+                    return false;
+                  }
+                  refused.incrementAndGet();
+                  Support.fhirJson(
+                      response,
+                      callback,
+                      400,
+                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                          + "\"code\":\"not-supported\",\"diagnostics\":\"Invalid"
+                          + " _revinclude parameter value\"}]}");
+                  return true;
+                })) {
+      HttpResponse<String> first = call(svc, scenario, fhir.base());
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+      // The dispenses since 2022 date the lisinopril: no "started 21 days ago" card.
+      assertThat(topics(first)).isEqualTo(expectedTopics(scenario)).isEmpty();
+      assertThat(refused.get()).isEqualTo(1);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/MedicationDispense?"))).isEqualTo(1);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/MedicationStatement?"))).isEqualTo(1);
+
+      fhir.targets.clear();
+      HttpResponse<String> second = call(svc, scenario, fhir.base());
+      assertThat(second.statusCode()).isEqualTo(200);
+      assertThat(topics(second)).isEqualTo(topics(first));
+      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(1);
+      assertThat(fhir.targets)
+          .as("the three keys asked for on their own, with the rest")
+          .hasSize(6)
+          .noneMatch(t -> t.contains("_revinclude"));
     }
   }
 
