@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.InputStream;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,6 +37,7 @@ final class FhirStub implements AutoCloseable {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private final Map<String, String> byKey = new LinkedHashMap<>();
   private final Map<String, String> templates = new LinkedHashMap<>();
+  private final String patientSearch;
   final AtomicLong connections = new AtomicLong();
   final AtomicLong requests = new AtomicLong();
   final AtomicLong metadata = new AtomicLong();
@@ -45,6 +47,7 @@ final class FhirStub implements AutoCloseable {
 
   FhirStub(long delayMillis, LocalDate today) throws Exception {
     RealisticRequest.searchsets(today).forEach((k, v) -> byKey.put(k, v.toString()));
+    patientSearch = patientSearch();
     try (InputStream in =
         FhirStub.class.getResourceAsStream("/hooks/mineral-balance/service.yaml")) {
       JsonNode service = new ObjectMapper(new YAMLFactory()).readTree(in);
@@ -107,10 +110,37 @@ final class FhirStub implements AutoCloseable {
     return "http://127.0.0.1:" + connector.getLocalPort() + "/fhir";
   }
 
+  /**
+   * The answer to a search for the Patient by _id: a searchset with the patient and, as a server
+   * honouring {@code _revinclude} adds them, the statements and dispenses of their keys.
+   */
+  private String patientSearch() {
+    ObjectMapper json = new ObjectMapper();
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode bundle = json.createObjectNode();
+      bundle.put("resourceType", "Bundle").put("type", "searchset");
+      com.fasterxml.jackson.databind.node.ArrayNode entries = bundle.putArray("entry");
+      entries.addObject().set("resource", json.readTree(byKey.get("patient")));
+      for (String key : List.of("medicationStatements", "medicationDispenses")) {
+        String included = byKey.get(key);
+        if (included != null) {
+          json.readTree(included).path("entry").forEach(entries::add);
+        }
+      }
+      bundle.put("total", 1);
+      return json.writeValueAsString(bundle);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The prefetch key whose template the query matches: the resource type, then the codes. */
   private String answer(String path, Fields query) {
     String relative = path.startsWith("/fhir/") ? path.substring("/fhir/".length()) : path;
     String type = relative.contains("/") ? relative.substring(0, relative.indexOf('/')) : relative;
+    if (type.equals("Patient") && !relative.contains("/")) {
+      return patientSearch;
+    }
     for (Map.Entry<String, String> t : templates.entrySet()) {
       String template = t.getValue();
       String templateType = template.split("[/?]", 2)[0];

@@ -89,6 +89,7 @@ public final class RealisticRequest {
     prefetch.set("labs", labBundle);
     prefetch.set("medicationRequests", searchset("MedicationRequest", medications(today)));
     prefetch.set("medicationStatements", searchset("MedicationStatement", List.of()));
+    prefetch.set("medicationDispenses", searchset("MedicationDispense", List.of()));
     prefetch.set("conditions", searchset("Condition", conditions()));
     prefetch.set("pendingLabOrders", searchset("ServiceRequest", List.of()));
     return body;

@@ -563,8 +563,8 @@ public final class JdbcMemory implements Memory {
                       "INSERT INTO card_log (card_uuid, call_id, issuer, patient, hook_instance,"
                           + " created_at, topic, indicator, lead_rule, rule_ids, result_ref,"
                           + " result_value, deviation, critical, silent, service_version,"
-                          + " knowledge_version) VALUES"
-                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                          + " knowledge_version, suggestions) VALUES"
+                          + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                           // A card already logged (an EHR that reuses a hookInstance, a proxy
                           // retry on another replica) is replaced below, once its old row is
                           // locked and counted out of the daily roll-ups.
@@ -598,7 +598,14 @@ public final class JdbcMemory implements Memory {
               card.setBoolean(15, e.getValue().silent());
               card.setString(16, cap(serviceVersion, 64));
               card.setString(17, cap(knowledgeVersion.get(), 64));
+              String stored = StoredSuggestions.encode(f.suggestions());
+              card.setString(18, stored);
               card.addBatch();
+              if (stored != null) {
+                continue;
+              }
+              // Suggestions the column cannot hold (never ours in practice): one row each, as
+              // before schema 6, so that nothing feedback needs is lost.
               for (CardFacts.SuggestionFacts s : f.suggestions()) {
                 suggestion.setString(1, s.uuid());
                 suggestion.setString(2, f.cardUuid());
@@ -685,7 +692,8 @@ public final class JdbcMemory implements Memory {
             "UPDATE card_log SET call_id = ?, issuer = ?, patient = ?, hook_instance = ?,"
                 + " created_at = ?, topic = ?, indicator = ?, lead_rule = ?, rule_ids = ?,"
                 + " result_ref = ?, result_value = ?, deviation = ?, critical = ?, silent = ?,"
-                + " service_version = ?, knowledge_version = ? WHERE card_uuid = ?")) {
+                + " service_version = ?, knowledge_version = ?, suggestions = ?"
+                + " WHERE card_uuid = ?")) {
       for (CallRecord.LoggedCard card : cards) {
         CardFacts f = card.facts();
         CallRecord call = callOf.get(f.cardUuid());
@@ -709,7 +717,8 @@ public final class JdbcMemory implements Memory {
         s.setBoolean(14, card.silent());
         s.setString(15, cap(serviceVersion, 64));
         s.setString(16, cap(knowledgeVersion.get(), 64));
-        s.setString(17, f.cardUuid());
+        s.setString(17, StoredSuggestions.encode(f.suggestions()));
+        s.setString(18, f.cardUuid());
         s.addBatch();
       }
       s.executeBatch();
@@ -893,10 +902,11 @@ public final class JdbcMemory implements Memory {
     String issuer;
     String patient;
     long createdAt;
+    String stored;
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT topic, indicator, lead_rule, rule_ids, result_ref, result_value, deviation,"
-                + " critical, issuer, patient, created_at FROM card_log"
+                + " critical, issuer, patient, created_at, suggestions FROM card_log"
                 + " WHERE card_uuid = ? AND NOT silent")) {
       s.setString(1, uuid);
       try (ResultSet r = s.executeQuery()) {
@@ -920,22 +930,27 @@ public final class JdbcMemory implements Memory {
         issuer = r.getString(9);
         patient = r.getString(10);
         createdAt = r.getLong(11);
+        stored = r.getString(12);
       }
     }
-    List<CardFacts.SuggestionFacts> suggestions = new ArrayList<>();
-    try (PreparedStatement s =
-        c.prepareStatement(
-            "SELECT suggestion_uuid, loinc_codes, window_days FROM card_suggestion"
-                + " WHERE card_uuid = ?")) {
-      s.setString(1, uuid);
-      try (ResultSet r = s.executeQuery()) {
-        while (r.next()) {
-          String codes = r.getString(2);
-          suggestions.add(
-              new CardFacts.SuggestionFacts(
-                  r.getString(1),
-                  codes.isEmpty() ? List.of() : List.of(codes.split(",")),
-                  r.getInt(3)));
+    List<CardFacts.SuggestionFacts> suggestions =
+        stored == null ? new ArrayList<>() : StoredSuggestions.decode(stored);
+    // A card logged before schema 6 (or whose suggestions the column could not hold).
+    if (stored == null) {
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "SELECT suggestion_uuid, loinc_codes, window_days FROM card_suggestion"
+                  + " WHERE card_uuid = ?")) {
+        s.setString(1, uuid);
+        try (ResultSet r = s.executeQuery()) {
+          while (r.next()) {
+            String codes = r.getString(2);
+            suggestions.add(
+                new CardFacts.SuggestionFacts(
+                    r.getString(1),
+                    codes.isEmpty() ? List.of() : List.of(codes.split(",")),
+                    r.getInt(3)));
+          }
         }
       }
     }
