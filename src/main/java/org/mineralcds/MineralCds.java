@@ -443,14 +443,13 @@ public final class MineralCds implements AutoCloseable {
     // the knowledge version, known by the time the first call is logged. Joined before the first
     // request can arrive.
     CompletableFuture<Knowledge> knowledgeLoaded = new CompletableFuture<>();
+    // Computed once (it digests every rule), not for each card row.
+    CompletableFuture<String> knowledgeVersion =
+        knowledgeLoaded.thenApply(MineralCds::knowledgeVersion);
     JdbcMemory memory =
         config.memory().enabled()
             ? new JdbcMemory(
-                config.memory(),
-                metrics::memory,
-                clock,
-                serviceVersion(),
-                () -> knowledgeVersion(knowledgeLoaded.join()))
+                config.memory(), metrics::memory, clock, serviceVersion(), knowledgeVersion::join)
             : null;
     CompletableFuture<Void> memoryStarted =
         memory == null
