@@ -318,8 +318,8 @@ public final class JdbcMemory implements Memory {
   }
 
   /**
-   * Maps the bit file {@code suffix} beside the embedded database and adds to it the keys every
-   * table in {@code tables} holds (two columns each; whoever wrote them, before this process
+   * Maps the bit file {@code suffix} beside the embedded database and adds to it the key pairs each
+   * query in {@code selects} returns (two columns: whoever wrote the rows, before this process
    * started); null (always read) when that fails.
    */
   private RememberedKeys rememberedKeys(String suffix, List<String> selects) {
