@@ -22,6 +22,7 @@ final class CpuTimeBench {
         --warmup S      warm-up seconds per operation (default 15)
         --rounds R      measured rounds per operation (default 7)
         --round S       seconds per round (default 3)
+        --ops A,B       only these operations (default: all; names as printed)
       """;
 
   private CpuTimeBench() {}
@@ -43,31 +44,49 @@ final class CpuTimeBench {
     b.setUp();
     Map<String, Op> ops = new LinkedHashMap<>();
     ops.put("hookCall", b::hookCall);
+    ops.put("parse", b::parse);
     ops.put("parseNormaliseEvaluate", b::parseNormaliseEvaluate);
     ops.put("hapiParse", b::hapiParse);
     ops.put("evaluate", b::evaluate);
     ops.put("cqlEvaluate", b::cqlEvaluate);
     ops.put("cqlEvaluateReusedEngine", b::cqlEvaluateReusedEngine);
     ops.put("cqlParseEvaluate", b::cqlParseEvaluate);
+    if (o.containsKey("ops")) {
+      List<String> wanted = List.of(o.get("ops").split(","));
+      for (String name : wanted) {
+        if (!ops.containsKey(name)) {
+          throw new IllegalArgumentException("unknown operation " + name + "; known: " + ops.keySet());
+        }
+      }
+      ops.keySet().retainAll(wanted);
+    }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     Map<String, Double> medians = new LinkedHashMap<>();
     for (Map.Entry<String, Op> e : ops.entrySet()) {
       loop(e.getValue(), threads, warmup);
       List<Double> perOp = new ArrayList<>();
+      List<Double> bytesPerOp = new ArrayList<>();
       for (int i = 0; i < rounds; i++) {
-        perOp.add(loop(e.getValue(), threads, round));
+        double[] measured = loop(e.getValue(), threads, round);
+        perOp.add(measured[0]);
+        bytesPerOp.add(measured[1]);
       }
       List<Double> sorted = perOp.stream().sorted().toList();
       double median = sorted.get(sorted.size() / 2);
+      double bytes = bytesPerOp.stream().sorted().toList().get(bytesPerOp.size() / 2);
       medians.put(e.getKey(), median);
       System.out.printf(
-          "%-24s median %10.1f us CPU/op (rounds: %s) load avg %s%n",
+          "%-24s median %10.1f us CPU/op, %8.1f KB allocated/op (rounds: %s) load avg %s%n",
           e.getKey(),
           median,
+          bytes / 1e3,
           sorted.stream().map(d -> String.format("%.1f", d)).toList(),
           ServiceProcess.loadAverage());
     }
     b.tearDown();
+    if (!medians.containsKey("cqlEvaluate")) {
+      return;
+    }
     System.out.printf(
         "%nRATIO cqlEvaluate / evaluate = %.0f (the CQL rule alone vs all of mineral-cds's rules)%n",
         medians.get("cqlEvaluate") / medians.get("evaluate"));
@@ -79,9 +98,14 @@ final class CpuTimeBench {
         medians.get("cqlParseEvaluate") / medians.get("parseNormaliseEvaluate"));
   }
 
-  /** Runs op for about {@code seconds} of CPU time; returns CPU microseconds per operation. */
-  private static double loop(Op op, ThreadMXBean threads, int seconds) throws Exception {
+  /**
+   * Runs op for about {@code seconds} of CPU time; returns CPU microseconds and bytes allocated
+   * (by this thread) per operation.
+   */
+  private static double[] loop(Op op, ThreadMXBean threads, int seconds) throws Exception {
     long budget = seconds * 1_000_000_000L;
+    com.sun.management.ThreadMXBean allocation = (com.sun.management.ThreadMXBean) threads;
+    long allocatedBefore = allocation.getCurrentThreadAllocatedBytes();
     long start = threads.getCurrentThreadCpuTime();
     long used;
     long n = 0;
@@ -94,6 +118,7 @@ final class CpuTimeBench {
     if (sink == null) {
       throw new IllegalStateException("no result");
     }
-    return used / 1e3 / n;
+    long allocated = allocation.getCurrentThreadAllocatedBytes() - allocatedBefore;
+    return new double[] {used / 1e3 / n, (double) allocated / n};
   }
 }

@@ -53,6 +53,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code hookCall}: request bytes to response JSON, everything but HTTP: parse, map (the
  *       prefetch's JSON read straight into plain records, normalised), evaluate every rule, render
  *       the cards, serialise.
+ *   <li>{@code parse}: request bytes to the JSON tree the service reads, nothing else.
  *   <li>{@code parseNormaliseEvaluate}: the same without rendering and serialising.
  *   <li>{@code evaluate}: the rules alone on the normalised record (every analyte, pattern and
  *       trend rule).
@@ -148,6 +149,12 @@ public class EvaluateBenchmark {
   public String hookCall() throws Exception {
     HookRequest hook = HookRequest.fromJson(json.readTree(request));
     return json.writeValueAsString(service.call(hook, Caller.unauthenticatedLocal(), "http://127.0.0.1:8080"));
+  }
+
+  /** The request's bytes read into the JSON tree the service reads: the first step of a call. */
+  @Benchmark
+  public Object parse() throws Exception {
+    return HookRequest.fromJson(json.readTree(request));
   }
 
   @Benchmark

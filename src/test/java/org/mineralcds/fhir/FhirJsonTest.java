@@ -45,6 +45,58 @@ class FhirJsonTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
+        "2024-05-17T08:30:00Z",
+        "2024-05-17T08:30:00.1Z",
+        "2024-05-17T08:30:00.123456789Z",
+        "2024-05-17T08:30:00.1234567891234-03:30",
+        "2024-05-17T23:59:59+14:00",
+        "2024-05-17T00:00:00-00:30",
+        "2024-02-29T12:00:00+18:00",
+        "0001-01-01T00:00:00-18:00"
+      })
+  void theDigitByDigitReaderAgreesWithTheGeneralOne(String text) {
+    FhirJson.Time fast = FhirJson.fullDateTime(text, "X");
+
+    assertThat(fast).isNotNull().isEqualTo(FhirJson.anyDateTime(text, "X"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "2024-05-17",
+        "2024-05-17T08:30Z",
+        "2024-05-17T08:30:00",
+        "2024-05-17T08:30:00.123",
+        "2024-05-17T08:30:00.Z",
+        "2024-05-17T08:30:00+0200",
+        "2024-05-17T08:30:00 Z",
+        "2024-05-17T08:3a:00Z",
+        "2024/05/17T08:30:00Z",
+        "2024-05-17T08:30:00Z extra"
+      })
+  void everyOtherFormIsLeftToTheGeneralReader(String text) {
+    assertThat(FhirJson.fullDateTime(text, "X")).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "2024-02-30T08:30:00Z",
+        "2024-05-17T24:00:00Z",
+        "2024-05-17T08:60:00Z",
+        "2024-05-17T08:30:00+18:30",
+        "2024-05-17T08:30:00+05:60"
+      })
+  void aFullDateTimeThatCannotBeIsMalformedByBothReaders(String text) {
+    assertThatThrownBy(() -> FhirJson.fullDateTime(text, "X"))
+        .isInstanceOf(FhirJson.Malformed.class);
+    assertThatThrownBy(() -> FhirJson.anyDateTime(text, "X"))
+        .isInstanceOf(FhirJson.Malformed.class);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
         "yesterday",
         "17/05/2024",
         "2024-13-01",
