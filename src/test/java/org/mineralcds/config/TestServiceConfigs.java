@@ -5,9 +5,9 @@ import java.util.List;
 
 /**
  * The settings the tests start the service with, built in one place: any free port, any CORS
- * origin, no FHIR server allowed beyond loopback and the embedded one, FHIR connect and read
- * timeouts of 1 s and 3 s, a 4 s hook deadline, 1 MB bodies, 10 FHIR pages, the packaged knowledge,
- * no demo, the default concurrency and clock skew, no memory unless one is given.
+ * origin, no FHIR server allowed beyond loopback unless named, FHIR connect and read timeouts of 1
+ * s and 3 s, a 4 s hook deadline, 1 MB bodies, 10 FHIR pages, the packaged knowledge, no demo, the
+ * default concurrency and clock skew, no memory unless one is given.
  */
 public final class TestServiceConfigs {
 
@@ -19,11 +19,21 @@ public final class TestServiceConfigs {
       String publicBaseUrl,
       List<TrustedIssuer> trustedIssuers,
       boolean allowSandboxIssuer) {
+    return of(host, List.of(), publicBaseUrl, trustedIssuers, allowSandboxIssuer);
+  }
+
+  /** The same, with FHIR servers allowed for every caller ({@code --allowed-fhir-servers}). */
+  public static ServiceConfig of(
+      String host,
+      List<String> allowedFhirServers,
+      String publicBaseUrl,
+      List<TrustedIssuer> trustedIssuers,
+      boolean allowSandboxIssuer) {
     return new ServiceConfig(
         host,
         0,
         List.of("*"),
-        List.of(),
+        allowedFhirServers,
         Duration.ofSeconds(1),
         Duration.ofSeconds(3),
         Duration.ofSeconds(4),
