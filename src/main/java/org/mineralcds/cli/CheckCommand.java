@@ -23,6 +23,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.mineralcds.MineralCds;
 import org.mineralcds.auth.Caller;
@@ -223,39 +226,79 @@ public final class CheckCommand {
       Clock clock,
       String baseUrl) {
     ServiceConfig config = config(server, timeoutMs);
+    return finish(
+        pool -> {
+          MineralBalanceService service = MineralCds.service(config, clock, pool, new Metrics());
+          ObjectNode context = JsonNodeFactory.instance.objectNode();
+          context.put("patientId", patient);
+          context.put("userId", "Practitioner/mineral-cds-check");
+          HookRequest request =
+              new HookRequest(
+                  "patient-view",
+                  UUID.randomUUID().toString(),
+                  server,
+                  token == null
+                      ? null
+                      : new FhirAuthorization(
+                          token, "Bearer", 300L, "patient/*.read", "mineral-cds-check", patient),
+                  context,
+                  Map.of());
+          MineralBalanceService.Evaluation evaluation =
+              service.evaluate(request, Caller.unauthenticatedLocal(), baseUrl);
+          if (!evaluation.data().patientFound()) {
+            return Outcome.patientNotFound(patient, server);
+          }
+          return new Outcome(
+              null,
+              () -> asJson(server, patient, evaluation),
+              o -> printText(server, patient, evaluation, o));
+        },
+        e -> explain(e, server),
+        json,
+        out,
+        err);
+  }
+
+  /** What one check found: a patient not found on the server, or the result to print. */
+  private record Outcome(String notFound, Supplier<ObjectNode> json, Consumer<PrintStream> text) {
+    static Outcome patientNotFound(String patient, String server) {
+      return new Outcome("Patient '" + patient + "' was not found on " + server + ".", null, null);
+    }
+  }
+
+  /** One evaluation on a thread pool of its own (shut down when it ends). */
+  @FunctionalInterface
+  private interface Evaluate {
+    Outcome run(ExecutorService pool) throws Exception;
+  }
+
+  /**
+   * Runs one evaluation and ends the command as both kinds of check do: a patient not found is exit
+   * status 1; otherwise the result, as JSON or as text, and 0. A {@link HookError} is told in the
+   * words {@code hookError} gives it, with status 2 for a request the service would refuse with 400
+   * and 1 otherwise (the data could not be read); anything else is a failed check (1).
+   */
+  private static int finish(
+      Evaluate evaluate,
+      Function<HookError, String> hookError,
+      boolean json,
+      PrintStream out,
+      PrintStream err) {
     ExecutorService pool = Executors.newFixedThreadPool(16);
     try {
-      MineralBalanceService service = MineralCds.service(config, clock, pool, new Metrics());
-      ObjectNode context = JsonNodeFactory.instance.objectNode();
-      context.put("patientId", patient);
-      context.put("userId", "Practitioner/mineral-cds-check");
-      HookRequest request =
-          new HookRequest(
-              "patient-view",
-              UUID.randomUUID().toString(),
-              server,
-              token == null
-                  ? null
-                  : new FhirAuthorization(
-                      token, "Bearer", 300L, "patient/*.read", "mineral-cds-check", patient),
-              context,
-              Map.of());
-      MineralBalanceService.Evaluation evaluation =
-          service.evaluate(request, Caller.unauthenticatedLocal(), baseUrl);
-      if (!evaluation.data().patientFound()) {
-        err.println("Patient '" + patient + "' was not found on " + server + ".");
+      Outcome outcome = evaluate.run(pool);
+      if (outcome.notFound() != null) {
+        err.println(outcome.notFound());
         return 1;
       }
       if (json) {
-        out.println(
-            JSON.writerWithDefaultPrettyPrinter()
-                .writeValueAsString(asJson(server, patient, evaluation)));
+        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(outcome.json().get()));
       } else {
-        printText(server, patient, evaluation, out);
+        outcome.text().accept(out);
       }
       return 0;
     } catch (HookError e) {
-      err.println(explain(e, server));
+      err.println(hookError.apply(e));
       return e.kind() == HookError.Kind.BAD_REQUEST ? 2 : 1;
     } catch (Exception e) {
       err.println("The check failed: " + e.getMessage());
@@ -328,55 +371,45 @@ public final class CheckCommand {
       err.println("The request's fhirServer must be an http(s) URL, not '" + fhirServer + "'.");
       return 2;
     }
-    ExecutorService pool = Executors.newFixedThreadPool(16);
-    try {
-      Map<String, CdsService> services =
-          MineralCds.services(config(fhirServer, timeoutMs), clock, pool, new Metrics());
-      Caller caller = Caller.unauthenticatedLocal();
-      Checked checked =
-          switch (request.hook()) {
-            case "order-select" ->
-                Checked.of(
-                    ((OrderSelectService) services.get("mineral-order-select"))
-                        .evaluate(request, caller, baseUrl));
-            case "order-sign" ->
-                Checked.of(
-                    ((OrderSignService) services.get("mineral-order-sign"))
-                        .evaluate(request, caller, baseUrl));
-            default ->
-                Checked.of(
-                    ((MineralBalanceService) services.get(MineralCds.SERVICE_ID))
-                        .evaluate(request, caller, baseUrl));
-          };
-      String patientId = request.contextString("patientId");
-      if (checked.data() != null
-          && !checked.data().fetched().isEmpty()
-          && !checked.data().patientFound()
-          && !request.prefetch().containsKey("patient")) {
-        err.println("Patient '" + patientId + "' was not found on " + fhirServer + ".");
-        return 1;
-      }
-      if (json) {
-        out.println(
-            JSON.writerWithDefaultPrettyPrinter()
-                .writeValueAsString(requestJson(request, patientId, checked)));
-      } else {
-        printRequest(request, patientId, checked, out);
-      }
-      return 0;
-    } catch (HookError e) {
-      if (e.kind() == HookError.Kind.BAD_REQUEST) {
-        err.println("The request " + file + " is not a valid hook call: " + e.getMessage());
-        return 2;
-      }
-      err.println(explain(e, fhirServer == null ? "(none: prefetch only)" : fhirServer));
-      return 1;
-    } catch (Exception e) {
-      err.println("The check failed: " + e.getMessage());
-      return 1;
-    } finally {
-      pool.shutdownNow();
-    }
+    return finish(
+        pool -> {
+          Map<String, CdsService> services =
+              MineralCds.services(config(fhirServer, timeoutMs), clock, pool, new Metrics());
+          Caller caller = Caller.unauthenticatedLocal();
+          Checked checked =
+              switch (request.hook()) {
+                case "order-select" ->
+                    Checked.of(
+                        ((OrderSelectService) services.get("mineral-order-select"))
+                            .evaluate(request, caller, baseUrl));
+                case "order-sign" ->
+                    Checked.of(
+                        ((OrderSignService) services.get("mineral-order-sign"))
+                            .evaluate(request, caller, baseUrl));
+                default ->
+                    Checked.of(
+                        ((MineralBalanceService) services.get(MineralCds.SERVICE_ID))
+                            .evaluate(request, caller, baseUrl));
+              };
+          String patientId = request.contextString("patientId");
+          if (checked.data() != null
+              && !checked.data().fetched().isEmpty()
+              && !checked.data().patientFound()
+              && !request.prefetch().containsKey("patient")) {
+            return Outcome.patientNotFound(patientId, fhirServer);
+          }
+          return new Outcome(
+              null,
+              () -> requestJson(request, patientId, checked),
+              o -> printRequest(request, patientId, checked, o));
+        },
+        e ->
+            e.kind() == HookError.Kind.BAD_REQUEST
+                ? "The request " + file + " is not a valid hook call: " + e.getMessage()
+                : explain(e, fhirServer == null ? "(none: prefetch only)" : fhirServer),
+        json,
+        out,
+        err);
   }
 
   /**

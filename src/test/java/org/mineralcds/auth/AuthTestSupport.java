@@ -41,6 +41,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.config.TestServiceConfigs;
 import org.mineralcds.config.TrustedIssuer;
 import org.slf4j.LoggerFactory;
 
@@ -76,24 +77,7 @@ final class AuthTestSupport {
   /** Trusted issuers, no global FHIR servers, no demo, port 0, the default clock skew. */
   static ServiceConfig config(
       List<TrustedIssuer> issuers, boolean allowSandbox, String publicBaseUrl) {
-    return new ServiceConfig(
-        "127.0.0.1",
-        0,
-        List.of("*"),
-        List.of(),
-        Duration.ofSeconds(1),
-        Duration.ofSeconds(3),
-        Duration.ofSeconds(4),
-        1_000_000,
-        10,
-        null,
-        false,
-        false,
-        publicBaseUrl,
-        ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
-        issuers,
-        allowSandbox,
-        ServiceConfig.DEFAULT_CLOCK_SKEW);
+    return TestServiceConfigs.of("127.0.0.1", publicBaseUrl, issuers, allowSandbox);
   }
 
   static TrustedIssuer fileIssuer(

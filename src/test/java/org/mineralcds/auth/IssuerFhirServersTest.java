@@ -16,12 +16,12 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mineralcds.MineralCds;
 import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.config.TestServiceConfigs;
 
 /**
  * Issue 15, "allowlists widen silently": an issuer that lists its own FHIR servers may name only
@@ -46,26 +46,14 @@ class IssuerFhirServersTest {
       String own = fhir.url("/own");
       String global = fhir.url("/global");
       ServiceConfig config =
-          new ServiceConfig(
+          TestServiceConfigs.of(
               "127.0.0.1",
-              0,
-              List.of("*"),
               List.of(global),
-              Duration.ofSeconds(1),
-              Duration.ofSeconds(3),
-              Duration.ofSeconds(4),
-              1_000_000,
-              10,
               null,
-              false,
-              false,
-              null,
-              ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
               List.of(
                   fileIssuer(LIMITED, jwks, List.of(), List.of(), List.of(own)),
                   fileIssuer(OPEN, jwks, List.of(), List.of(), List.of())),
-              false,
-              ServiceConfig.DEFAULT_CLOCK_SKEW);
+              false);
       MineralCds service = MineralCds.start(config, CLOCK);
       try {
         String url = service.baseUrl() + SERVICE_PATH;

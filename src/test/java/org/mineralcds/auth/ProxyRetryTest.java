@@ -9,22 +9,12 @@ import static org.mineralcds.auth.AuthTestSupport.NOW;
 import static org.mineralcds.auth.AuthTestSupport.SERVICE_PATH;
 import static org.mineralcds.auth.AuthTestSupport.VALID;
 import static org.mineralcds.auth.AuthTestSupport.authFailures;
-import static org.mineralcds.auth.AuthTestSupport.bearer;
-import static org.mineralcds.auth.AuthTestSupport.claims;
-import static org.mineralcds.auth.AuthTestSupport.config;
-import static org.mineralcds.auth.AuthTestSupport.fileIssuer;
 import static org.mineralcds.auth.AuthTestSupport.get;
-import static org.mineralcds.auth.AuthTestSupport.sign;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,22 +41,17 @@ import org.mineralcds.memory.TestDatabases;
  */
 class ProxyRetryTest {
 
-  private static final String EHR = "https://ehr.example.org";
-  private static final String PUBLIC_BASE = "https://cds.example.org";
   private static final String HEADER = "X-Request-ID";
   private static final HttpClient HTTP =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir static Path keys;
   @TempDir Path tmp;
-  private static RSAKey rsa;
-  private static Path jwks;
+  private static ReplicaIssuer ehr;
 
   @BeforeAll
   static void keys() throws Exception {
-    rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
-    jwks = keys.resolve("jwks.json");
-    Files.writeString(jwks, new JWKSet(List.of(rsa.toPublicJWK())).toString());
+    ehr = new ReplicaIssuer(keys);
   }
 
   static List<String> databases() {
@@ -74,14 +59,11 @@ class ProxyRetryTest {
   }
 
   private static ServiceConfig replica(MemorySettings memory, String retryHeader) {
-    return config(
-            List.of(fileIssuer(EHR, jwks, List.of(), List.of(), List.of())), false, PUBLIC_BASE)
-        .withMemory(memory)
-        .withOperations(new Operations("info", "text", false, retryHeader));
+    return ehr.replica(memory).withOperations(new Operations("info", "text", false, retryHeader));
   }
 
   private static String token(String path) {
-    return bearer(sign(rsa, JWSAlgorithm.RS384, claims(EHR, PUBLIC_BASE + path).build()));
+    return ehr.token(path);
   }
 
   private static HttpResponse<String> post(

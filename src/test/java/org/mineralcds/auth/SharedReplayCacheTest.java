@@ -5,19 +5,9 @@ import static org.mineralcds.auth.AuthTestSupport.CLOCK;
 import static org.mineralcds.auth.AuthTestSupport.SERVICE_PATH;
 import static org.mineralcds.auth.AuthTestSupport.VALID;
 import static org.mineralcds.auth.AuthTestSupport.authFailures;
-import static org.mineralcds.auth.AuthTestSupport.bearer;
-import static org.mineralcds.auth.AuthTestSupport.claims;
-import static org.mineralcds.auth.AuthTestSupport.config;
-import static org.mineralcds.auth.AuthTestSupport.fileIssuer;
 import static org.mineralcds.auth.AuthTestSupport.post;
-import static org.mineralcds.auth.AuthTestSupport.sign;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.jwk.JWKSet;
-import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,19 +27,13 @@ import org.mineralcds.memory.TestDatabases;
  */
 class SharedReplayCacheTest {
 
-  private static final String EHR = "https://ehr.example.org";
-  private static final String PUBLIC_BASE = "https://cds.example.org";
-
   @TempDir static Path keys;
   @TempDir Path tmp;
-  private static RSAKey rsa;
-  private static Path jwks;
+  private static ReplicaIssuer ehr;
 
   @BeforeAll
   static void keys() throws Exception {
-    rsa = new RSAKeyGenerator(2048).keyID("rsa-1").generate();
-    jwks = keys.resolve("jwks.json");
-    Files.writeString(jwks, new JWKSet(List.of(rsa.toPublicJWK())).toString());
+    ehr = new ReplicaIssuer(keys);
   }
 
   static List<String> databases() {
@@ -57,13 +41,11 @@ class SharedReplayCacheTest {
   }
 
   private static ServiceConfig replica(MemorySettings memory) {
-    return config(
-            List.of(fileIssuer(EHR, jwks, List.of(), List.of(), List.of())), false, PUBLIC_BASE)
-        .withMemory(memory);
+    return ehr.replica(memory);
   }
 
   private static String token() {
-    return bearer(sign(rsa, JWSAlgorithm.RS384, claims(EHR, PUBLIC_BASE + SERVICE_PATH).build()));
+    return ehr.token(SERVICE_PATH);
   }
 
   @ParameterizedTest

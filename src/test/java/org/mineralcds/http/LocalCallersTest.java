@@ -1,6 +1,7 @@
 package org.mineralcds.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mineralcds.config.TestServiceConfigs.everyInterface;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mineralcds.MineralCds;
 import org.mineralcds.config.MemorySettings;
-import org.mineralcds.config.ServiceConfig;
 
 /**
  * Who counts as a local caller for {@code /metrics}, the analytics and the hook calls of an
@@ -51,23 +51,6 @@ class LocalCallersTest {
     }
     Assumptions.abort("this machine has no non-loopback IPv4 address");
     return null;
-  }
-
-  private static ServiceConfig everyInterface(MemorySettings memory) {
-    return new ServiceConfig(
-            "0.0.0.0",
-            0,
-            List.of("*"),
-            List.of(),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(4),
-            1_000_000,
-            10,
-            null,
-            false,
-            false)
-        .withMemory(memory);
   }
 
   private static int get(String url, Map<String, String> headers) throws Exception {

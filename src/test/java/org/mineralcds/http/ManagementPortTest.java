@@ -1,6 +1,7 @@
 package org.mineralcds.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mineralcds.config.TestServiceConfigs.loopback;
 
 import java.net.ServerSocket;
 import java.net.URI;
@@ -12,7 +13,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.mineralcds.MineralCds;
 import org.mineralcds.config.MemorySettings;
-import org.mineralcds.config.ServiceConfig;
 
 /**
  * {@code /metrics} is not on the public port when a management port is set: it is served there
@@ -51,22 +51,7 @@ class ManagementPortTest {
             List.of(),
             managementPort,
             50);
-    ServiceConfig config =
-        new ServiceConfig(
-                "127.0.0.1",
-                0,
-                List.of("*"),
-                List.of(),
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(3),
-                Duration.ofSeconds(4),
-                1_000_000,
-                10,
-                null,
-                false,
-                false)
-            .withMemory(withPort);
-    try (MineralCds app = MineralCds.start(config, java.time.Clock.systemUTC())) {
+    try (MineralCds app = MineralCds.start(loopback(withPort), java.time.Clock.systemUTC())) {
       assertThat(get(app.baseUrl() + "/health/ready").statusCode()).isEqualTo(200);
       assertThat(get(app.baseUrl() + "/metrics").statusCode()).isEqualTo(404);
       HttpResponse<String> metrics = get("http://127.0.0.1:" + app.managementPort() + "/metrics");

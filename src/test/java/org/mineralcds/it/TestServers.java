@@ -22,6 +22,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.mineralcds.MineralCds;
 import org.mineralcds.config.ServiceConfig;
+import org.mineralcds.config.TestServiceConfigs;
 import org.mineralcds.demo.ScenarioFhirServer;
 import org.mineralcds.demo.ScenarioStore;
 
@@ -42,24 +43,7 @@ final class TestServers {
    * responses (whose rule page links use the public base URL) do not depend on the port.
    */
   static ServiceConfig config() {
-    return new ServiceConfig(
-        "127.0.0.1",
-        0,
-        List.of("*"),
-        List.of(),
-        Duration.ofSeconds(1),
-        Duration.ofSeconds(3),
-        Duration.ofSeconds(4),
-        1_000_000,
-        10,
-        null,
-        false,
-        false,
-        PUBLIC_BASE_URL,
-        ServiceConfig.DEFAULT_MAX_CONCURRENT_HOOKS,
-        List.of(),
-        false,
-        ServiceConfig.DEFAULT_CLOCK_SKEW);
+    return TestServiceConfigs.of("127.0.0.1", PUBLIC_BASE_URL, List.of(), false);
   }
 
   static MineralCds startService() {

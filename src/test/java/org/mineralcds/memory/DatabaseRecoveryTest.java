@@ -1,10 +1,10 @@
 package org.mineralcds.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mineralcds.config.TestServiceConfigs.loopback;
 import static org.mineralcds.memory.MemoryServiceTest.TestClock;
 import static org.mineralcds.memory.MemoryServiceTest.card;
 import static org.mineralcds.memory.MemoryServiceTest.cards;
-import static org.mineralcds.memory.MemoryServiceTest.config;
 import static org.mineralcds.memory.MemoryServiceTest.feedback;
 import static org.mineralcds.memory.MemoryServiceTest.get;
 import static org.mineralcds.memory.MemoryServiceTest.overridden;
@@ -144,7 +144,7 @@ class DatabaseRecoveryTest {
           "jdbc:postgresql://127.0.0.1:" + relay.port() + db.getPath() + "?connectTimeout=2";
       MemorySettings memory =
           MemorySettings.postgres(viaRelay, TestDatabases.user(), TestDatabases.password());
-      try (MineralCds app = MineralCds.start(config(memory), new TestClock())) {
+      try (MineralCds app = MineralCds.start(loopback(memory), new TestClock())) {
         JsonNode before = card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low");
         assertThat(before).isNotNull();
         assertThat(app.memory().drain(Duration.ofSeconds(10))).isTrue();

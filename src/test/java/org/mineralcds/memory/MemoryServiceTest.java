@@ -2,6 +2,7 @@ package org.mineralcds.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mineralcds.config.TestServiceConfigs.loopback;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,7 +26,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mineralcds.MineralCds;
 import org.mineralcds.config.MemorySettings;
-import org.mineralcds.config.ServiceConfig;
 
 /**
  * The card contract's "Memory" over HTTP, on the embedded database and on PostgreSQL: overridden
@@ -63,23 +63,6 @@ class MemoryServiceTest {
 
   static List<String> databases() {
     return TestDatabases.kinds();
-  }
-
-  static ServiceConfig config(MemorySettings memory) {
-    return new ServiceConfig(
-            "127.0.0.1",
-            0,
-            List.of("*"),
-            List.of(),
-            Duration.ofSeconds(1),
-            Duration.ofSeconds(3),
-            Duration.ofSeconds(4),
-            1_000_000,
-            10,
-            null,
-            false,
-            false)
-        .withMemory(memory);
   }
 
   /** The low-potassium example with its potassium result replaced. */
@@ -172,7 +155,7 @@ class MemoryServiceTest {
   void anOverriddenProblemStaysAwayUnlessItWorsensOrACriticalResultArrives(String db)
       throws Exception {
     TestClock clock = new TestClock();
-    try (MineralCds app = MineralCds.start(config(TestDatabases.fresh(db, tmp)), clock)) {
+    try (MineralCds app = MineralCds.start(loopback(TestDatabases.fresh(db, tmp)), clock)) {
       JsonNode first = card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low");
       assertThat(first).isNotNull();
       assertThat(
@@ -202,7 +185,8 @@ class MemoryServiceTest {
   @ParameterizedTest
   @MethodSource("databases")
   void resultNotTrustedAppliesToThatResultOnly(String db) throws Exception {
-    try (MineralCds app = MineralCds.start(config(TestDatabases.fresh(db, tmp)), new TestClock())) {
+    try (MineralCds app =
+        MineralCds.start(loopback(TestDatabases.fresh(db, tmp)), new TestClock())) {
       JsonNode first = card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low");
       assertThat(
               feedback(app, overridden(first.path("uuid").asText(), "result-not-trusted"))
@@ -217,7 +201,7 @@ class MemoryServiceTest {
   @MethodSource("databases")
   void anAcceptedTestIsNotOfferedAgainUntilItResults(String db) throws Exception {
     TestClock clock = new TestClock();
-    try (MineralCds app = MineralCds.start(config(TestDatabases.fresh(db, tmp)), clock)) {
+    try (MineralCds app = MineralCds.start(loopback(TestDatabases.fresh(db, tmp)), clock)) {
       JsonNode first = card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low");
       JsonNode order = first.path("suggestions").get(0);
       assertThat(order.path("label").asText()).isEqualTo("Order magnesium");
@@ -242,7 +226,7 @@ class MemoryServiceTest {
   @Test
   void feedbackIsValidatedIdempotentAndCounted() throws Exception {
     try (MineralCds app =
-        MineralCds.start(config(TestDatabases.fresh("embedded", tmp)), new TestClock())) {
+        MineralCds.start(loopback(TestDatabases.fresh("embedded", tmp)), new TestClock())) {
       JsonNode first = card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low");
       String uuid = first.path("uuid").asText();
       String item = overridden(uuid, "not-clinically-relevant");
@@ -302,7 +286,7 @@ class MemoryServiceTest {
         TestDatabases.fresh("embedded", tmp)
             .withSilent(List.of(), List.of("potassium-low"))
             .withManagementPort(0);
-    try (MineralCds app = MineralCds.start(config(memory), new TestClock())) {
+    try (MineralCds app = MineralCds.start(loopback(memory), new TestClock())) {
       JsonNode all = cards(app, potassiumRequest("k1", 3.1));
       assertThat(card(all, "potassium-low")).isNull();
       app.memory().drain(Duration.ofSeconds(10));
@@ -330,11 +314,11 @@ class MemoryServiceTest {
   void anUnknownSilentRuleStopsStartUpAndLeavesTheDatabaseUsable() throws Exception {
     MemorySettings memory =
         TestDatabases.fresh("embedded", tmp).withSilent(List.of(), List.of("no-such-rule"));
-    assertThatThrownBy(() -> MineralCds.start(config(memory), new TestClock()))
+    assertThatThrownBy(() -> MineralCds.start(loopback(memory), new TestClock()))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("--silent-rules names unknown rule ids: [no-such-rule]");
     MemorySettings corrected = memory.withSilent(List.of(), List.of("potassium-low"));
-    try (MineralCds app = MineralCds.start(config(corrected), new TestClock())) {
+    try (MineralCds app = MineralCds.start(loopback(corrected), new TestClock())) {
       assertThat(card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low")).isNull();
     }
   }
@@ -346,7 +330,7 @@ class MemoryServiceTest {
     // callers are the issuer "local".
     MemorySettings silentForLocal =
         TestDatabases.fresh("embedded", tmp).withSilent(List.of("local"), List.of());
-    try (MineralCds app = MineralCds.start(config(silentForLocal), new TestClock())) {
+    try (MineralCds app = MineralCds.start(loopback(silentForLocal), new TestClock())) {
       assertThat(cards(app, potassiumRequest("k1", 3.1))).isEmpty();
       app.memory().drain(Duration.ofSeconds(10));
       JsonNode report =
@@ -361,7 +345,7 @@ class MemoryServiceTest {
     MemorySettings silentForAnother =
         TestDatabases.fresh("embedded", tmp)
             .withSilent(List.of("https://another-ehr.example.org"), List.of());
-    try (MineralCds app = MineralCds.start(config(silentForAnother), new TestClock())) {
+    try (MineralCds app = MineralCds.start(loopback(silentForAnother), new TestClock())) {
       assertThat(card(cards(app, potassiumRequest("k1", 3.1)), "potassium-low")).isNotNull();
     }
   }
@@ -371,7 +355,7 @@ class MemoryServiceTest {
       throws Exception {
     // Nothing listens on port 9 of loopback: the database is down from the start.
     MemorySettings down = MemorySettings.postgres("jdbc:postgresql://127.0.0.1:9/none", "u", "p");
-    try (MineralCds app = MineralCds.start(config(down), new TestClock())) {
+    try (MineralCds app = MineralCds.start(loopback(down), new TestClock())) {
       JsonNode cards = cards(app, potassiumRequest("k1", 3.1));
       JsonNode first = card(cards, "potassium-low");
       assertThat(first).isNotNull();

@@ -1,9 +1,9 @@
 package org.mineralcds.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mineralcds.config.TestServiceConfigs.loopback;
 import static org.mineralcds.memory.MemoryServiceTest.JSON;
 import static org.mineralcds.memory.MemoryServiceTest.card;
-import static org.mineralcds.memory.MemoryServiceTest.config;
 import static org.mineralcds.memory.MemoryServiceTest.get;
 import static org.mineralcds.memory.MemoryServiceTest.post;
 
@@ -156,7 +156,7 @@ class OrderServicesTest {
       throws Exception {
     MemorySettings memory = TestDatabases.fresh(db, tmp);
     MemoryServiceTest.TestClock clock = new MemoryServiceTest.TestClock();
-    try (MineralCds app = MineralCds.start(config(memory), clock)) {
+    try (MineralCds app = MineralCds.start(loopback(memory), clock)) {
       List<ObjectNode> meds =
           List.of(medication("m1", "active", "spironolactone 25 MG Oral Tablet"));
       String select =
@@ -216,7 +216,7 @@ class OrderServicesTest {
   @Test
   void combinedPotassiumRaisingTherapyIsCriticalOnlyWhereTheNotesSaySo() throws Exception {
     try (MineralCds app =
-        MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
+        MineralCds.start(loopback(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
       List<ObjectNode> meds =
           List.of(medication("m1", "active", "spironolactone 25 MG Oral Tablet"));
       JsonNode combined =
@@ -249,7 +249,7 @@ class OrderServicesTest {
     // The contract: a topic at most once per response. An ARB and a potassium supplement drafted
     // together with a high potassium: one order-lab-conflict card naming both drafts.
     try (MineralCds app =
-        MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
+        MineralCds.start(loopback(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
       ObjectNode supplement =
           medication("draft-2", "draft", "potassium chloride 20 MEQ Extended Release Oral Tablet");
       supplement.remove("authoredOn");
@@ -294,7 +294,7 @@ class OrderServicesTest {
   @Test
   void aDraftWithoutMineralImplicationsIsQuietAndBadInputIsA400() throws Exception {
     try (MineralCds app =
-        MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
+        MineralCds.start(loopback(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
       ObjectNode amoxicillin = medication("d2", "draft", "amoxicillin 500 MG Oral Capsule");
       ObjectNode uncoded =
           JSON.createObjectNode()
@@ -346,7 +346,7 @@ class OrderServicesTest {
   void startingLithiumSuggestsTheMissingBaselineTestsNotOnesAlreadyOrderedNorForARenewal()
       throws Exception {
     try (MineralCds app =
-        MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
+        MineralCds.start(loopback(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
       ObjectNode lithium = medication("d1", "draft", "lithium carbonate 300 MG Oral Capsule");
       List<ObjectNode> labs = List.of(lab("k1", "2823-3", 4.2, "mmol/L", "2026-11-18T08:00:00Z"));
       JsonNode baseline =
@@ -392,7 +392,7 @@ class OrderServicesTest {
   @Test
   void discoveryListsTheThreeServices() throws Exception {
     try (MineralCds app =
-        MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
+        MineralCds.start(loopback(MemorySettings.disabled()), new MemoryServiceTest.TestClock())) {
       JsonNode services =
           JSON.readTree(get(app.baseUrl() + "/cds-services").body()).path("services");
       List<String> hooks = new ArrayList<>();

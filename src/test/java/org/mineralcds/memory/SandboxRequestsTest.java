@@ -1,9 +1,9 @@
 package org.mineralcds.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mineralcds.config.TestServiceConfigs.loopback;
 import static org.mineralcds.memory.MemoryServiceTest.JSON;
 import static org.mineralcds.memory.MemoryServiceTest.card;
-import static org.mineralcds.memory.MemoryServiceTest.config;
 import static org.mineralcds.memory.MemoryServiceTest.post;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,7 +34,7 @@ class SandboxRequestsTest {
 
   @BeforeEach
   void start() throws Exception {
-    app = MineralCds.start(config(MemorySettings.disabled()), new MemoryServiceTest.TestClock());
+    app = MineralCds.start(loopback(MemorySettings.disabled()), new MemoryServiceTest.TestClock());
   }
 
   @AfterEach
