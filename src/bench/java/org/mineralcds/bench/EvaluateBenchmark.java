@@ -166,8 +166,8 @@ public class EvaluateBenchmark {
   /** Every rule: bands, patterns, trends, then the drug-monitoring and work-up rules. */
   @Benchmark
   public int evaluate() {
-    List<Finding> findings = evaluator.evaluate(record, NOW);
-    return findings.size() + evaluator.dueTests(record, NOW, findings).size();
+    Evaluator.Assessment assessment = evaluator.assess(record, NOW);
+    return assessment.findings().size() + assessment.due().size();
   }
 
   @Benchmark

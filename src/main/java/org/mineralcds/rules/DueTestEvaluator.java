@@ -50,12 +50,19 @@ final class DueTestEvaluator {
 
   /**
    * @param alreadySuggested test ids other cards of this response already suggest: not repeated
+   * @param handedOver when not null, receives by test id the reasons of the rules that wanted a
+   *     test {@code alreadySuggested} holds (the card that orders it names them, so the reason the
+   *     test was due is not lost when its own card is not shown)
    */
   List<DueTestsFinding> evaluate(
-      PatientRecord patient, LabHistory history, Instant now, Set<String> alreadySuggested) {
+      PatientRecord patient,
+      LabHistory history,
+      Instant now,
+      Set<String> alreadySuggested,
+      Map<String, List<String>> handedOver) {
     Map<String, List<Fired>> byFamily = new LinkedHashMap<>();
     for (DueTestRule rule : rules) {
-      fire(rule, patient, history, now, alreadySuggested, null)
+      fire(rule, patient, history, now, alreadySuggested, handedOver)
           .ifPresent(f -> byFamily.computeIfAbsent(rule.family(), k -> new ArrayList<>()).add(f));
     }
     List<DueTestsFinding> merged = new ArrayList<>();
@@ -109,23 +116,6 @@ final class DueTestEvaluator {
               f.reasons()));
     }
     return result;
-  }
-
-  /**
-   * Tests other cards of the response already order that a due-test rule also wants (not resulted
-   * in its window, not ordered), with that rule's reason in words, by test id: the card that orders
-   * the test names them, so the reason the test was due is not lost when its own card is not shown.
-   */
-  Map<String, List<String>> handedOver(
-      PatientRecord patient, LabHistory history, Instant now, Set<String> suggested) {
-    Map<String, List<String>> reasons = new LinkedHashMap<>();
-    if (suggested.isEmpty()) {
-      return reasons;
-    }
-    for (DueTestRule rule : rules) {
-      fire(rule, patient, history, now, suggested, reasons);
-    }
-    return reasons;
   }
 
   private static String handoverReason(

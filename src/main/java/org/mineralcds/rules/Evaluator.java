@@ -48,9 +48,36 @@ public final class Evaluator {
    */
   public List<DueTestsFinding> dueTests(
       PatientRecord patient, Instant now, List<Finding> valueFindings) {
+    return dueTests.evaluate(
+        patient, new LabHistory(patient.labs()), now, suggestedTests(valueFindings), null);
+  }
+
+  /** What a patient-view call shows: the value findings and the due tests, from one pass. */
+  public record Assessment(List<Finding> findings, List<DueTestsFinding> due) {
+    public Assessment {
+      findings = List.copyOf(findings);
+      due = List.copyOf(due);
+    }
+  }
+
+  /**
+   * {@link #evaluate} and {@link #dueTests} together, as a hook call needs them: the lab history is
+   * indexed once and each due-test rule is judged once, telling both which tests the value cards
+   * take over (their reasons named there) and which tests are due on cards of their own.
+   */
+  public Assessment assess(PatientRecord patient, Instant now) {
+    LabHistory history = new LabHistory(patient.labs());
+    List<Finding> findings = valueFindings(patient, history, now);
+    Map<String, List<String>> handedOver = new LinkedHashMap<>();
+    List<DueTestsFinding> due =
+        dueTests.evaluate(patient, history, now, suggestedTests(findings), handedOver);
+    return new Assessment(withHandedOverReasons(findings, handedOver), due);
+  }
+
+  private static Set<String> suggestedTests(List<Finding> findings) {
     Set<String> suggested = new HashSet<>();
-    valueFindings.forEach(f -> f.suggestions().forEach(s -> suggested.add(s.test().id())));
-    return dueTests.evaluate(patient, new LabHistory(patient.labs()), now, suggested);
+    findings.forEach(f -> f.suggestions().forEach(s -> suggested.add(s.test().id())));
+    return suggested;
   }
 
   /**
@@ -58,7 +85,10 @@ public final class Evaluator {
    * rule) except those a fired pattern explains, whose suggested tests the pattern takes.
    */
   public List<Finding> evaluate(PatientRecord patient, Instant now) {
-    LabHistory history = new LabHistory(patient.labs());
+    return assess(patient, now).findings();
+  }
+
+  private List<Finding> valueFindings(PatientRecord patient, LabHistory history, Instant now) {
     boolean child = patient.demographics().isChildOn(LocalDate.ofInstant(now, ZoneOffset.UTC));
     List<Finding> singles = new ArrayList<>();
     for (AnalyteRule rule : ruleSet.rules()) {
@@ -125,18 +155,15 @@ public final class Evaluator {
     for (TrendRule trend : ruleSet.trends()) {
       trend(trend, patient, history, child, now).ifPresent(result::add);
     }
-    return handOver(linked(suggestedOnce(result)), patient, history, now);
+    return linked(suggestedOnce(result));
   }
 
   /**
    * A test another rule also wanted (a due-test rule whose card is then not needed for it) is named
    * with that rule's reason on the card that orders it.
    */
-  private List<Finding> handOver(
-      List<Finding> findings, PatientRecord patient, LabHistory history, Instant now) {
-    Set<String> suggested = new HashSet<>();
-    findings.forEach(f -> f.suggestions().forEach(s -> suggested.add(s.test().id())));
-    Map<String, List<String>> reasons = dueTests.handedOver(patient, history, now, suggested);
+  private static List<Finding> withHandedOverReasons(
+      List<Finding> findings, Map<String, List<String>> reasons) {
     if (reasons.isEmpty()) {
       return findings;
     }

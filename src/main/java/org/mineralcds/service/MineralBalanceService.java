@@ -95,16 +95,18 @@ public final class MineralBalanceService implements CdsService {
     PatientData data = loader.load(request, patientId, policy);
     long loaded = System.nanoTime();
     Instant now = clock.instant();
-    List<Finding> findings = evaluator.evaluate(data.record(), now);
-    List<DueTestsFinding> due = evaluator.dueTests(data.record(), now, findings);
+    Evaluator.Assessment assessment = evaluator.assess(data.record(), now);
+    List<Finding> findings = assessment.findings();
+    List<DueTestsFinding> due = assessment.due();
     List<Card> rendered =
         renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
     if (!data.deferred().isEmpty() && suggestsTests(rendered)) {
       // Pending orders are read only now that a test is about to be suggested: most charts
       // suggest none, and each FHIR request is one an EHR counts. Evaluated again with them.
       data = loader.completeForSuggestions(request, data, policy);
-      findings = evaluator.evaluate(data.record(), now);
-      due = evaluator.dueTests(data.record(), now, findings);
+      assessment = evaluator.assess(data.record(), now);
+      findings = assessment.findings();
+      due = assessment.due();
       rendered = renderer.render(findings, due, patientId, request.hookInstance(), baseUrl);
     }
     List<Card> cards =

@@ -172,9 +172,16 @@ class DueTestRulesTest {
     return card.suggestions().get(card.suggestions().size() - 1);
   }
 
+  /**
+   * The service's one pass ({@link Evaluator#assess}); every case also checks that it finds what
+   * the two separate steps find.
+   */
   private static Outcome run(PatientRecord patient) {
+    Evaluator.Assessment assessment = EVALUATOR.assess(patient, Labs.NOW);
     List<Finding> findings = EVALUATOR.evaluate(patient, Labs.NOW);
-    return new Outcome(findings, EVALUATOR.dueTests(patient, Labs.NOW, findings));
+    assertThat(assessment.findings()).isEqualTo(findings);
+    assertThat(assessment.due()).isEqualTo(EVALUATOR.dueTests(patient, Labs.NOW, findings));
+    return new Outcome(assessment.findings(), assessment.due());
   }
 
   private static Outcome run(DuePatient data) {
