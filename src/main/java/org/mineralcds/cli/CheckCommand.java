@@ -422,7 +422,10 @@ public final class CheckCommand {
       throws java.io.IOException {
     JsonNode body;
     try {
-      body = JSON.readTree(java.nio.file.Path.of(file).toFile());
+      // Read as the service reads a request, so that the check reports what the service sees.
+      body =
+          org.mineralcds.hook.JsonTrees.readRequest(
+              JSON, java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file)));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw HookError.badRequest("not JSON (" + e.getOriginalMessage() + ")");
     }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.mineralcds.hook.JsonTrees;
 
 /**
  * Reads the FHIR R4 JSON elements the mapper needs, straight from the request's JSON tree: building
@@ -47,8 +48,21 @@ final class FhirJson {
   /** A point in clinical time; {@code dateOnly} when the source gave a date or coarser. */
   record Time(Instant instant, boolean dateOnly) {}
 
+  /**
+   * True, or an error naming {@code field} when it is one the request readers leave out: a mapper
+   * that starts reading one must not silently find nothing (checked with assertions, as in tests).
+   */
+  static boolean readable(String field) {
+    if (JsonTrees.UNREAD_FHIR_MEMBERS.contains(field)) {
+      throw new AssertionError(
+          "'" + field + "' is left out when resources are read (JsonTrees.UNREAD_FHIR_MEMBERS)");
+    }
+    return true;
+  }
+
   /** The string value of {@code field}, or null when absent, empty or not a primitive. */
   static String text(JsonNode parent, String field) {
+    assert readable(field);
     JsonNode value = parent.get(field);
     if (value == null || !value.isValueNode() || value.isNull()) {
       return null;
@@ -59,12 +73,14 @@ final class FhirJson {
 
   /** The object at {@code field} when it has any content, else null (HAPI's {@code hasX()}). */
   static JsonNode object(JsonNode parent, String field) {
+    assert readable(field);
     JsonNode value = parent.get(field);
     return value != null && value.isObject() && !value.isEmpty() ? value : null;
   }
 
   /** The objects of the array at {@code field}; empty when absent or not an array. */
   static List<JsonNode> objects(JsonNode parent, String field) {
+    assert readable(field);
     JsonNode value = parent.get(field);
     if (value == null || !value.isArray() || value.isEmpty()) {
       return List.of();
@@ -79,6 +95,7 @@ final class FhirJson {
   }
 
   static boolean has(JsonNode parent, String field) {
+    assert readable(field);
     JsonNode value = parent.get(field);
     return value != null && !value.isNull() && !(value.isContainerNode() && value.isEmpty());
   }
@@ -144,6 +161,7 @@ final class FhirJson {
 
   /** A FHIR decimal at {@code field}: a JSON number (or numeric string); null when absent. */
   static BigDecimal decimal(JsonNode parent, String field, String where) {
+    assert readable(field);
     JsonNode value = parent.get(field);
     if (value == null || value.isNull()) {
       return null;

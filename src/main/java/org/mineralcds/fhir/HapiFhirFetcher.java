@@ -42,6 +42,7 @@ import org.apache.http.impl.client.HttpClients;
 import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
 import org.hl7.fhir.instance.model.api.IBaseResource;
 import org.mineralcds.hook.HookJson;
+import org.mineralcds.hook.JsonTrees;
 import org.mineralcds.io.ByteBudget;
 import org.mineralcds.io.CappedInputStream;
 import org.mineralcds.observability.Metrics;
@@ -593,10 +594,10 @@ public final class HapiFhirFetcher implements FhirFetcher {
         // JSON, so it is printed as such.
         try (Reader reader = new InputStreamReader(body, StandardCharsets.UTF_8)) {
           IBaseResource resource = fhir.newXmlParser().parseResource(reader);
-          return JSON.readTree(fhir.newJsonParser().encodeResourceToString(resource));
+          return JsonTrees.readFhir(JSON, fhir.newJsonParser().encodeResourceToString(resource));
         }
       }
-      return JSON.readTree(body);
+      return JsonTrees.readFhir(JSON, body);
     } catch (JsonProcessingException | DataFormatException e) {
       throw new FhirFetchException(UNREADABLE + " (" + e.getClass().getSimpleName() + ")", e);
     } catch (IOException e) {

@@ -28,6 +28,7 @@ import org.mineralcds.hook.Feedback;
 import org.mineralcds.hook.HookError;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.JsonTrees;
 import org.mineralcds.io.CappedInputStream;
 import org.mineralcds.observability.LogText;
 import org.mineralcds.observability.Metrics;
@@ -465,7 +466,7 @@ public final class CdsHooksHandler extends Handler.Abstract {
   private JsonNode parseJson(byte[] body) {
     JsonNode tree;
     try {
-      tree = json.readTree(body);
+      tree = JsonTrees.readRequest(json, body);
     } catch (StreamConstraintsException e) {
       String limit =
           e.getOriginalMessage().contains("nesting depth")

@@ -114,6 +114,16 @@ class FhirJsonTest {
   }
 
   @Test
+  void readingAMemberTheRequestReadersLeaveOutIsAnErrorNotSilence() throws Exception {
+    JsonNode observation = json("{\"category\":[{\"text\":\"Laboratory\"}]}");
+
+    assertThatThrownBy(() -> FhirJson.objects(observation, "category"))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("'category' is left out");
+    assertThatThrownBy(() -> FhirJson.text(observation, "meta")).isInstanceOf(AssertionError.class);
+  }
+
+  @Test
   void anAbsentNullOrEmptyDateTimeIsAbsent() throws Exception {
     assertThat(FhirJson.time(json("{}"), "t", "X")).isNull();
     assertThat(FhirJson.time(json("{\"t\":null}"), "t", "X")).isNull();
