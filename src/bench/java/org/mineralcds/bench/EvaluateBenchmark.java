@@ -25,6 +25,7 @@ import org.mineralcds.clinical.PatientRecord;
 import org.mineralcds.config.ServiceConfig;
 import org.mineralcds.hook.HookJson;
 import org.mineralcds.hook.HookRequest;
+import org.mineralcds.hook.JsonTrees;
 import org.mineralcds.knowledge.Knowledge;
 import org.mineralcds.knowledge.KnowledgeLoader;
 import org.mineralcds.observability.Metrics;
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code hookCall}: request bytes to response JSON, everything but HTTP: parse, map (the
  *       prefetch's JSON read straight into plain records, normalised), evaluate every rule, render
  *       the cards, serialise.
- *   <li>{@code parse}: request bytes to the JSON tree the service reads, nothing else.
+ *   <li>{@code parse}: request bytes to the JSON tree the service reads (JsonTrees), nothing else.
  *   <li>{@code parseNormaliseEvaluate}: the same without rendering and serialising.
  *   <li>{@code evaluate}: the rules alone on the normalised record (every analyte, pattern and
  *       trend rule).
@@ -114,7 +115,7 @@ public class EvaluateBenchmark {
     Knowledge knowledge = KnowledgeLoader.fromClasspath(MineralCds.SERVICE_ID);
     evaluator = new Evaluator(knowledge.rules(), knowledge.labs());
     MineralBalanceService.Evaluation evaluation =
-        service.evaluate(HookRequest.fromJson(json.readTree(request)), Caller.unauthenticatedLocal(), "http://127.0.0.1:8080");
+        service.evaluate(HookRequest.fromJson(JsonTrees.readRequest(json, request)), Caller.unauthenticatedLocal(), "http://127.0.0.1:8080");
     record = evaluation.data().record();
     resources = hapiParse();
     long started = System.nanoTime();
@@ -147,19 +148,19 @@ public class EvaluateBenchmark {
 
   @Benchmark
   public String hookCall() throws Exception {
-    HookRequest hook = HookRequest.fromJson(json.readTree(request));
+    HookRequest hook = HookRequest.fromJson(JsonTrees.readRequest(json, request));
     return json.writeValueAsString(service.call(hook, Caller.unauthenticatedLocal(), "http://127.0.0.1:8080"));
   }
 
   /** The request's bytes read into the JSON tree the service reads: the first step of a call. */
   @Benchmark
   public Object parse() throws Exception {
-    return HookRequest.fromJson(json.readTree(request));
+    return HookRequest.fromJson(JsonTrees.readRequest(json, request));
   }
 
   @Benchmark
   public List<Finding> parseNormaliseEvaluate() throws Exception {
-    HookRequest hook = HookRequest.fromJson(json.readTree(request));
+    HookRequest hook = HookRequest.fromJson(JsonTrees.readRequest(json, request));
     return service.evaluate(hook, Caller.unauthenticatedLocal(), "http://127.0.0.1:8080").findings();
   }
 
