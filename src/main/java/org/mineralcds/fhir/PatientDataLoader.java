@@ -110,14 +110,31 @@ public final class PatientDataLoader {
 
   /** As {@link #load(HookRequest, String)}, with the FHIR servers this caller may name. */
   public PatientData load(HookRequest request, String patientId, FhirServerPolicy policy) {
+    return load(request, patientId, policy, false);
+  }
+
+  /**
+   * As {@link #load(HookRequest, String, FhirServerPolicy)}.
+   *
+   * @param suggestionsLikely the caller already knows that a card will probably suggest a test (the
+   *     rules judged it from the hook's context, e.g. a draft order of a drug that needs baseline
+   *     tests): the keys otherwise read only when suggesting (pending lab orders) are fetched in
+   *     the first parallel round with the rest, instead of in a second round after it
+   */
+  public PatientData load(
+      HookRequest request, String patientId, FhirServerPolicy policy, boolean suggestionsLikely) {
     long deadlineNanos = System.nanoTime() + deadline.toNanos();
     try (FhirCall call = new FhirCall(deadlineNanos, bytesInFlight.forCall(maxBytesPerCall))) {
-      return load(request, patientId, policy, call);
+      return load(request, patientId, policy, call, suggestionsLikely);
     }
   }
 
   private PatientData load(
-      HookRequest request, String patientId, FhirServerPolicy policy, FhirCall call) {
+      HookRequest request,
+      String patientId,
+      FhirServerPolicy policy,
+      FhirCall call,
+      boolean suggestionsLikely) {
     Map<String, Held> pool = new LinkedHashMap<>();
     List<String> prefetched = new ArrayList<>();
     List<String> missing = new ArrayList<>();
@@ -160,7 +177,8 @@ public final class PatientDataLoader {
       }
     }
     Set<String> usableServer = usableServer(request, policy);
-    // Keys fetched only when needed wait: pending orders until a card suggests a test, the
+    // Keys fetched only when needed wait: pending orders until a card suggests a test (unless the
+    // caller knows one probably will: then they come in this first round), the
     // Patient until it is clear that no other answer included it (unless this server is known to
     // refuse _include, in which case it is fetched with the rest rather than after them).
     Set<String> whenSuggesting =
@@ -173,7 +191,7 @@ public final class PatientDataLoader {
     List<String> afterwards = new ArrayList<>();
     Set<String> deferred = new LinkedHashSet<>();
     for (String key : missing) {
-      if (!usableServer.isEmpty() && whenSuggesting.contains(key)) {
+      if (!usableServer.isEmpty() && whenSuggesting.contains(key) && !suggestionsLikely) {
         deferred.add(key);
       } else if (!usableServer.isEmpty()
           && whenNotIncluded.contains(key)

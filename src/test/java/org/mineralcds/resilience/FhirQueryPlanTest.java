@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -163,6 +166,98 @@ class FhirQueryPlanTest {
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
       assertThat(topics(pending)).isEqualTo(expectedTopics("pending-magnesium-order"));
       assertThat(pending.body()).doesNotContain("\"code\":\"19123-9\"");
+    }
+  }
+
+  /**
+   * An order-sign call for {@code patient} with one draft MedicationRequest named {@code drug}
+   * (RxNorm product text), fetching from {@code fhirBase}.
+   */
+  private static HttpResponse<String> orderSign(String patient, String drug, String fhirBase)
+      throws Exception {
+    ObjectNode body = Support.hookRequest(patient, fhirBase, TOKEN);
+    body.put("hook", "order-sign");
+    ObjectNode order = Support.JSON.createObjectNode();
+    order.put("resourceType", "MedicationRequest");
+    order.put("id", "plan-draft");
+    order.put("status", "draft");
+    order.put("intent", "order");
+    order.putObject("medicationCodeableConcept").put("text", drug);
+    order.putObject("subject").put("reference", "Patient/" + patient);
+    ObjectNode draftOrders = ((ObjectNode) body.get("context")).putObject("draftOrders");
+    draftOrders.put("resourceType", "Bundle");
+    draftOrders.put("type", "collection");
+    draftOrders.putArray("entry").addObject().set("resource", order);
+    return Support.post(service.baseUrl() + "/cds-services/mineral-order-sign", body.toString());
+  }
+
+  /**
+   * Holds the lab search's answer until the pending-orders search arrives (at most 2 s) and records
+   * whether it did: true when both were asked in the same round, false when the pending orders were
+   * asked only after the labs were answered (a second round).
+   */
+  private static final class RoundWatch implements Intercept {
+    final CountDownLatch pendingOrdersAsked = new CountDownLatch(1);
+    final List<Boolean> labsHeldUntilPendingOrders = new CopyOnWriteArrayList<>();
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      String target = Support.target(request);
+      if (target.startsWith("/fhir/ServiceRequest?")) {
+        pendingOrdersAsked.countDown();
+      } else if (target.startsWith("/fhir/Observation?")) {
+        labsHeldUntilPendingOrders.add(pendingOrdersAsked.await(2, TimeUnit.SECONDS));
+      }
+      return false;
+    }
+  }
+
+  @Test
+  void aDraftThatNeedsBaselinesHasItsPendingOrdersReadInTheFirstRound() throws Exception {
+    RoundWatch watch = new RoundWatch();
+    try (Support.StubFhir fhir = scenarioServer(watch)) {
+      HttpResponse<String> response =
+          orderSign(
+              "order-lithium-start-no-baseline",
+              "lithium carbonate 300 MG Oral Capsule",
+              fhir.base());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.body()).contains("\"code\":\"order-baseline-due\"");
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(fhir.targets)
+          .as("one round: labs, Patient, orders, conditions, pending orders")
+          .hasSize(5);
+      assertThat(watch.labsHeldUntilPendingOrders)
+          .as("the pending orders were asked while the lab search was still unanswered")
+          .containsExactly(true);
+    }
+  }
+
+  @Test
+  void aDraftWithNoBaselinesHasItsPendingOrdersReadOnlyWhenACardSuggestsATest() throws Exception {
+    RoundWatch watch = new RoundWatch();
+    try (Support.StubFhir fhir = scenarioServer(watch)) {
+      // Furosemide has no baseline rule; with this patient's low potassium the conflict card
+      // offers a recheck, so the pending orders are read, after the first round.
+      HttpResponse<String> response =
+          orderSign("hypokalemia-on-furosemide", "furosemide 40 MG Oral Tablet", fhir.base());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.body())
+          .contains("\"code\":\"order-lab-conflict\"")
+          .contains("\"type\":\"create\"");
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(watch.labsHeldUntilPendingOrders)
+          .as("the pending orders were asked only after the lab search was answered")
+          .containsExactly(false);
+
+      // With nothing to suggest they are not read at all.
+      fhir.targets.clear();
+      HttpResponse<String> quiet =
+          orderSign("normal-labs-on-lisinopril", "furosemide 40 MG Oral Tablet", fhir.base());
+      assertThat(quiet.statusCode()).as(quiet.body()).isEqualTo(200);
+      assertThat(fhir.targets).hasSize(4).noneMatch(t -> t.startsWith("/fhir/ServiceRequest"));
     }
   }
 
