@@ -127,7 +127,7 @@ class FhirQueryPlanTest {
   }
 
   @Test
-  void aChartWithNothingToSuggestCostsFourRequests() throws Exception {
+  void aChartWithNothingToSuggestCostsOneRoundOfFiveRequests() throws Exception {
     try (Support.StubFhir fhir = scenarioServer(NONE)) {
       HttpResponse<String> response = call(service, "normal-labs-on-lisinopril", fhir.base());
 
@@ -136,11 +136,20 @@ class FhirQueryPlanTest {
       assertThat(fhir.targets)
           .as(
               "one lab search, the Patient with its medication statements and dispenses,"
-                  + " medication orders, conditions")
-          .hasSize(4)
+                  + " current medication orders, ended orders within the lookback, conditions")
+          .hasSize(5)
           .anyMatch(t -> t.startsWith("/fhir/Observation?") && t.contains("_include"))
           .anyMatch(t -> t.startsWith("/fhir/Patient?_id=") && t.contains("_revinclude"))
-          .anyMatch(t -> t.startsWith("/fhir/MedicationRequest?"))
+          .anyMatch(
+              t ->
+                  t.startsWith("/fhir/MedicationRequest?")
+                      && t.contains("status=active")
+                      && !t.contains("authoredon"))
+          .anyMatch(
+              t ->
+                  t.startsWith("/fhir/MedicationRequest?")
+                      && t.contains("status=completed")
+                      && t.contains("authoredon=ge2023-11-21"))
           .anyMatch(t -> t.startsWith("/fhir/Condition?"))
           .noneMatch(t -> t.startsWith("/fhir/MedicationStatement?"))
           .noneMatch(t -> t.startsWith("/fhir/MedicationDispense?"))
@@ -157,7 +166,7 @@ class FhirQueryPlanTest {
       assertThat(suggesting.statusCode()).as(suggesting.body()).isEqualTo(200);
       assertThat(suggesting.body()).contains("\"type\":\"create\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
-      assertThat(fhir.targets).hasSize(5);
+      assertThat(fhir.targets).hasSize(6);
 
       // The pending order read that way keeps its test from being suggested again.
       fhir.targets.clear();
@@ -226,8 +235,8 @@ class FhirQueryPlanTest {
       assertThat(response.body()).contains("\"code\":\"order-baseline-due\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
       assertThat(fhir.targets)
-          .as("one round: labs, Patient, orders, conditions, pending orders")
-          .hasSize(5);
+          .as("one round: labs, Patient, orders, order history, conditions, pending orders")
+          .hasSize(6);
       assertThat(watch.labsHeldUntilPendingOrders)
           .as("the pending orders were asked while the lab search was still unanswered")
           .containsExactly(true);
@@ -257,7 +266,7 @@ class FhirQueryPlanTest {
       HttpResponse<String> quiet =
           orderSign("normal-labs-on-lisinopril", "furosemide 40 MG Oral Tablet", fhir.base());
       assertThat(quiet.statusCode()).as(quiet.body()).isEqualTo(200);
-      assertThat(fhir.targets).hasSize(4).noneMatch(t -> t.startsWith("/fhir/ServiceRequest"));
+      assertThat(fhir.targets).hasSize(5).noneMatch(t -> t.startsWith("/fhir/ServiceRequest"));
     }
   }
 
@@ -324,20 +333,22 @@ class FhirQueryPlanTest {
       HttpResponse<String> first = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
       assertThat(topics(first)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
-      assertThat(refused.get()).as("labs and medication orders, once each").isEqualTo(2);
+      assertThat(refused.get())
+          .as("labs, medication orders and their history, once each")
+          .isEqualTo(3);
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       fhir.targets.clear();
       HttpResponse<String> second = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(second.statusCode()).isEqualTo(200);
       assertThat(topics(second)).isEqualTo(topics(first));
-      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(2);
+      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(3);
       assertThat(fhir.targets).noneMatch(t -> t.contains("_include"));
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       String scrape = Support.get(svc.baseUrl() + "/metrics").body();
       assertThat(scrape)
-          .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 2.0");
+          .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 3.0");
     }
   }
 
@@ -379,8 +390,49 @@ class FhirQueryPlanTest {
       assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(1);
       assertThat(fhir.targets)
           .as("the three keys asked for on their own, with the rest")
-          .hasSize(6)
+          .hasSize(7)
           .noneMatch(t -> t.contains("_revinclude"));
+    }
+  }
+
+  @Test
+  void aServerThatRefusesTheHistoryLookbackIsAskedAgainWithoutItAndGivesTheSameCards()
+      throws Exception {
+    AtomicInteger refused = new AtomicInteger();
+    String scenario = "monitoring-lithium-overdue";
+    try (MineralCds svc = Support.start(Support.defaultConfig());
+        Support.StubFhir fhir =
+            scenarioServer(
+                (request, response, callback) -> {
+                  String query = request.getHttpURI().getQuery();
+                  if (query == null || !query.contains("authoredon")) {
+                    return false;
+                  }
+                  refused.incrementAndGet();
+                  Support.fhirJson(
+                      response,
+                      callback,
+                      400,
+                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                          + "\"code\":\"not-supported\",\"diagnostics\":\"Unknown search"
+                          + " parameter: authoredon\"}]}");
+                  return true;
+                })) {
+      HttpResponse<String> response = call(svc, scenario, fhir.base());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(refused.get()).isEqualTo(1);
+      assertThat(
+              count(
+                  fhir.targets,
+                  t -> t.startsWith("/fhir/MedicationRequest?") && t.contains("status=completed")))
+          .as("the history asked again without the lookback")
+          .isEqualTo(2);
+      // The whole history came back; the service reads it from the lookback on all the same.
+      JsonNode expected = Support.exampleResponse(scenario);
+      assertThat(topics(response)).isEqualTo(expectedTopics(scenario));
+      assertThat(Support.JSON.readTree(response.body()).path("cards").get(0).path("detail"))
+          .isEqualTo(expected.path("cards").get(0).path("detail"));
+      assertThat(response.body()).contains("since at least 2024-11-20");
     }
   }
 
@@ -465,7 +517,7 @@ class FhirQueryPlanTest {
         HttpResponse<String> response = c.get(30, TimeUnit.SECONDS);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       }
-      assertThat(fhir.requests.get()).isEqualTo(24);
+      assertThat(fhir.requests.get()).isEqualTo(30);
       assertThat(most.get()).isBetween(1, 3);
     }
   }
