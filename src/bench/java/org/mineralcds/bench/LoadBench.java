@@ -38,6 +38,11 @@ final class LoadBench {
         --hook patient-view|order-sign
                                 the hook (default patient-view); order-sign sends the same patient
                                 with a furosemide order being written
+        --draft furosemide|digoxin
+                                order-sign's draft (default furosemide): both give a conflict card
+                                with a recheck for this patient's low potassium; digoxin also has
+                                baseline tests, so its pending lab orders are read in the first
+                                round, furosemide's only after it
         --clients N             concurrent clients, closed loop (default 8; fhir: 1)
         --warmup S              warm-up seconds (default 20)
         --duration S            seconds per measured period (default 20)
@@ -120,7 +125,7 @@ final class LoadBench {
       ObjectNode body = RealisticRequest.request(today);
       boolean orderSign = o.getOrDefault("hook", "patient-view").equals("order-sign");
       if (orderSign) {
-        withFurosemideOrder(body);
+        withOrder(body, o.getOrDefault("draft", "furosemide"));
       }
       if (fhirPath) {
         body.remove("prefetch");
@@ -260,10 +265,24 @@ final class LoadBench {
   }
 
   /**
-   * The patient-view request as an order-sign call: the same patient and data, with a furosemide
-   * order being written (a loop diuretic for a patient whose potassium is low: one conflict card).
+   * The patient-view request as an order-sign call with one order being written: furosemide (a
+   * loop diuretic, no baseline tests) or digoxin (baseline tests too); with this patient's low
+   * potassium either gives one conflict card offering a recheck.
    */
-  static void withFurosemideOrder(ObjectNode body) {
+  static void withOrder(ObjectNode body, String draft) {
+    String code;
+    String product;
+    switch (draft) {
+      case "furosemide" -> {
+        code = "313988";
+        product = "furosemide 40 MG Oral Tablet";
+      }
+      case "digoxin" -> {
+        code = "197604";
+        product = "digoxin 0.125 MG Oral Tablet";
+      }
+      default -> throw new IllegalArgumentException("--draft: furosemide or digoxin, not " + draft);
+    }
     body.put("hook", "order-sign");
     ObjectNode context = (ObjectNode) body.path("context");
     ObjectNode bundle = context.putObject("draftOrders");
@@ -271,17 +290,17 @@ final class LoadBench {
     bundle.put("type", "collection");
     ObjectNode order = bundle.putArray("entry").addObject().putObject("resource");
     order.put("resourceType", "MedicationRequest");
-    order.put("id", "bench-draft-furosemide");
+    order.put("id", "bench-draft-" + draft);
     order.put("status", "draft");
     order.put("intent", "order");
     order
         .putObject("medicationCodeableConcept")
-        .put("text", "furosemide 40 MG Oral Tablet")
+        .put("text", product)
         .putArray("coding")
         .addObject()
         .put("system", "http://www.nlm.nih.gov/research/umls/rxnorm")
-        .put("code", "313988")
-        .put("display", "furosemide 40 MG Oral Tablet");
+        .put("code", code)
+        .put("display", product);
     order.putObject("subject").put("reference", "Patient/" + context.path("patientId").asText());
   }
 

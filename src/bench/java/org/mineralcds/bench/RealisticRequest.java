@@ -88,6 +88,7 @@ public final class RealisticRequest {
     included.putObject("search").put("mode", "include");
     prefetch.set("labs", labBundle);
     prefetch.set("medicationRequests", searchset("MedicationRequest", medications(today)));
+    prefetch.set("medicationHistory", searchset("MedicationRequest", List.of()));
     prefetch.set("medicationStatements", searchset("MedicationStatement", List.of()));
     prefetch.set("medicationDispenses", searchset("MedicationDispense", List.of()));
     prefetch.set("conditions", searchset("Condition", conditions()));

@@ -196,12 +196,17 @@ final class DueTestCards {
     if (m.start() == null) {
       return text + ", start date not recorded";
     }
-    return text
-        + ", since "
-        + LocalDate.ofInstant(m.start(), ZoneOffset.UTC)
-        + " ("
-        + (m.daysTaken() < 1 ? "today" : window(m.daysTaken().intValue()))
-        + ")";
+    String taken = m.daysTaken() < 1 ? "today" : window(m.daysTaken().intValue());
+    if (m.medication().startAtLeast()) {
+      // The first order on file of a course the order history read may not reach the start of.
+      return text
+          + ", since at least "
+          + LocalDate.ofInstant(m.start(), ZoneOffset.UTC)
+          + " ("
+          + taken
+          + " or more)";
+    }
+    return text + ", since " + LocalDate.ofInstant(m.start(), ZoneOffset.UTC) + " (" + taken + ")";
   }
 
   private static String describe(ConditionRecord c) {

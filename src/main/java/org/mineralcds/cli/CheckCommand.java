@@ -702,7 +702,8 @@ public final class CheckCommand {
     String since =
         m.start() == null
             ? ", start not recorded"
-            : ", since " + m.start().atZone(java.time.ZoneOffset.UTC).toLocalDate();
+            : (m.startAtLeast() ? ", since at least " : ", since ")
+                + m.start().atZone(java.time.ZoneOffset.UTC).toLocalDate();
     return m.description()
         + (names.isEmpty() ? " (not recognized)" : " = " + String.join(", ", names))
         + since;

@@ -48,8 +48,8 @@ import org.hl7.fhir.r4.model.Specimen;
 
 /**
  * HAPI resource providers over a {@link ScenarioStore}, answering the searches the service's own
- * prefetch templates use: patient, code, status, clinical-status, category, date, _sort and _count
- * (paged by the server's paging provider).
+ * prefetch templates use: patient, code, status, clinical-status, category, date, authoredon, _sort
+ * and _count (paged by the server's paging provider).
  */
 final class ScenarioProviders {
 
@@ -332,13 +332,20 @@ final class ScenarioProviders {
     public List<MedicationRequest> search(
         @OptionalParam(name = "patient") ReferenceParam patient,
         @OptionalParam(name = "status") TokenOrListParam status,
+        @OptionalParam(name = "authoredon") DateRangeParam authoredOn,
         @IncludeParam(allow = {"MedicationRequest:medication"}) Set<Include> includes) {
       List<MedicationRequest> found =
           byPatientAndStatus(
-              patient,
-              status,
-              MedicationRequest::getSubject,
-              m -> m.hasStatus() ? m.getStatus().toCode() : null);
+                  patient,
+                  status,
+                  MedicationRequest::getSubject,
+                  m -> m.hasStatus() ? m.getStatus().toCode() : null)
+              .stream()
+              .filter(
+                  m ->
+                      authoredOn == null
+                          || (m.hasAuthoredOn() && inRange(authoredOn, m.getAuthoredOn())))
+              .toList();
       if (includes == null || includes.isEmpty()) {
         return found;
       }

@@ -120,6 +120,91 @@ final class MedicationHistory {
       Map<String, Order> byReference,
       List<Dispense> dispenses,
       Instant now) {
+    return withRealStarts(current, past, byReference, dispenses, now, null);
+  }
+
+  /**
+   * As {@link #withRealStarts(List, List, Map, List, Instant)}, with the order history read only
+   * from {@code historyFrom} on (the query plan's lookback): ended orders written before it are
+   * left out whatever the source sent (a prefetch of the whole history gives the same cards as the
+   * bounded query), and a start that an ended order before it could still move back (one at most
+   * {@link #RENEWAL_GAP} earlier) is marked {@link MedicationExposure#startAtLeast()}: the drug has
+   * been taken since at least then.
+   *
+   * @param historyFrom where the order history read begins; null: the whole history is read
+   */
+  static Exposures withRealStarts(
+      List<Order> current,
+      List<Order> past,
+      Map<String, Order> byReference,
+      List<Dispense> dispenses,
+      Instant now,
+      Instant historyFrom) {
+    if (historyFrom != null) {
+      Set<Order> currentOrders =
+          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      currentOrders.addAll(current);
+      past = past.stream().filter(o -> !before(o, historyFrom)).toList();
+      Map<String, Order> bounded = new java.util.LinkedHashMap<>();
+      byReference.forEach(
+          (reference, order) -> {
+            if (currentOrders.contains(order) || !before(order, historyFrom)) {
+              bounded.put(reference, order);
+            }
+          });
+      byReference = bounded;
+    }
+    Exposures exposures = runs(current, past, byReference, dispenses, now);
+    if (historyFrom == null) {
+      return exposures;
+    }
+    List<MedicationExposure> marked = new ArrayList<>(exposures.current().size());
+    for (MedicationExposure e : exposures.current()) {
+      boolean reachesEdge =
+          e.start() != null
+              && (e.start().minus(RENEWAL_GAP).isBefore(historyFrom)
+                  || startsWithUnreadPrior(e, current, byReference));
+      marked.add(
+          reachesEdge && !e.startAtLeast()
+              ? new MedicationExposure(
+                  e.reference(), e.description(), e.start(), e.ingredients(), true)
+              : e);
+    }
+    return new Exposures(marked, exposures.past());
+  }
+
+  /**
+   * The order that starts the course names a priorPrescription that was not read (written before
+   * the lookback): the course is older than its first order read.
+   */
+  private static boolean startsWithUnreadPrior(
+      MedicationExposure e, List<Order> current, Map<String, Order> byReference) {
+    Set<String> names = names(e.ingredients());
+    List<Order> orders = new ArrayList<>(current);
+    orders.addAll(byReference.values());
+    for (Order o : orders) {
+      if (o.priorPrescription() != null
+          && !byReference.containsKey(o.priorPrescription())
+          && e.start().equals(o.exposure().start())
+          && sharesIngredient(names, o.exposure())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** An order written before {@code from} (an order without a date is kept). */
+  private static boolean before(Order order, Instant from) {
+    Instant at = order.exposure().start();
+    return at != null && at.isBefore(from);
+  }
+
+  private static Exposures runs(
+      List<Order> current,
+      List<Order> past,
+      Map<String, Order> byReference,
+      List<Dispense> dispenses,
+      Instant now) {
     List<MedicationExposure> pastExposures = new ArrayList<>();
     past.forEach(o -> pastExposures.add(o.exposure()));
     if (past.isEmpty() && byReference.isEmpty() && dispenses.isEmpty()) {

@@ -110,14 +110,31 @@ public final class PatientDataLoader {
 
   /** As {@link #load(HookRequest, String)}, with the FHIR servers this caller may name. */
   public PatientData load(HookRequest request, String patientId, FhirServerPolicy policy) {
+    return load(request, patientId, policy, false);
+  }
+
+  /**
+   * As {@link #load(HookRequest, String, FhirServerPolicy)}.
+   *
+   * @param suggestionsLikely the caller already knows that a card will probably suggest a test (the
+   *     rules judged it from the hook's context, e.g. a draft order of a drug that needs baseline
+   *     tests): the keys otherwise read only when suggesting (pending lab orders) are fetched in
+   *     the first parallel round with the rest, instead of in a second round after it
+   */
+  public PatientData load(
+      HookRequest request, String patientId, FhirServerPolicy policy, boolean suggestionsLikely) {
     long deadlineNanos = System.nanoTime() + deadline.toNanos();
     try (FhirCall call = new FhirCall(deadlineNanos, bytesInFlight.forCall(maxBytesPerCall))) {
-      return load(request, patientId, policy, call);
+      return load(request, patientId, policy, call, suggestionsLikely);
     }
   }
 
   private PatientData load(
-      HookRequest request, String patientId, FhirServerPolicy policy, FhirCall call) {
+      HookRequest request,
+      String patientId,
+      FhirServerPolicy policy,
+      FhirCall call,
+      boolean suggestionsLikely) {
     Map<String, Held> pool = new LinkedHashMap<>();
     List<String> prefetched = new ArrayList<>();
     List<String> missing = new ArrayList<>();
@@ -160,7 +177,8 @@ public final class PatientDataLoader {
       }
     }
     Set<String> usableServer = usableServer(request, policy);
-    // Keys fetched only when needed wait: pending orders until a card suggests a test, the
+    // Keys fetched only when needed wait: pending orders until a card suggests a test (unless the
+    // caller knows one probably will: then they come in this first round), the
     // Patient until it is clear that no other answer included it (unless this server is known to
     // refuse _include, in which case it is fetched with the rest rather than after them).
     Set<String> whenSuggesting =
@@ -173,7 +191,7 @@ public final class PatientDataLoader {
     List<String> afterwards = new ArrayList<>();
     Set<String> deferred = new LinkedHashSet<>();
     for (String key : missing) {
-      if (!usableServer.isEmpty() && whenSuggesting.contains(key)) {
+      if (!usableServer.isEmpty() && whenSuggesting.contains(key) && !suggestionsLikely) {
         deferred.add(key);
       } else if (!usableServer.isEmpty()
           && whenNotIncluded.contains(key)
@@ -212,7 +230,13 @@ public final class PatientDataLoader {
       LOG.warn("the sources returned more than {} resources; the rest were ignored", MAX_RESOURCES);
     }
     MappingReport report = new MappingReport();
-    PatientRecord record = record(patientId, pool, gaps(failures.keySet()), report);
+    // The order history is read from the plan's lookback on when its key was obtained; when it
+    // could not be, the orders that did arrive are used as they are (no window to apply).
+    boolean historyBounded =
+        service.prefetch().entrySet().stream()
+            .filter(e -> isOrderHistory(e.getValue()))
+            .noneMatch(e -> failures.containsKey(e.getKey()));
+    PatientRecord record = record(patientId, pool, gaps(failures.keySet()), report, historyBounded);
     boolean patientFound = pool.containsKey("Patient/" + patientId);
     return new PatientData(
         record,
@@ -248,7 +272,7 @@ public final class PatientDataLoader {
       List<String> fetched = new ArrayList<>(data.fetched());
       keys.stream().filter(k -> !failed.containsKey(k)).forEach(fetched::add);
       PatientRecord before = data.record();
-      PatientRecord added = record(before.patientId(), pool, Set.of(), new MappingReport());
+      PatientRecord added = record(before.patientId(), pool, Set.of(), new MappingReport(), false);
       List<PendingOrder> orders = new ArrayList<>(before.pendingOrders());
       orders.addAll(added.pendingOrders());
       Set<DataGap> gaps = EnumSet.noneOf(DataGap.class);
@@ -553,9 +577,9 @@ public final class PatientDataLoader {
     Set<DataGap> gaps = EnumSet.noneOf(DataGap.class);
     for (String key : failed) {
       String template = service.prefetch().get(key);
-      if (template.startsWith("MedicationDispense")) {
-        // Without the dispenses the orders still say what the patient takes; only a start date
-        // may be later than the real one, as before dispenses were read.
+      if (template.startsWith("MedicationDispense") || isOrderHistory(template)) {
+        // Without the dispenses or the ended orders the current orders still say what the patient
+        // takes; only a start date may be later than the real one, as before they were read.
         continue;
       }
       if (template.startsWith("Patient")) {
@@ -571,8 +595,17 @@ public final class PatientDataLoader {
     return gaps;
   }
 
+  /** A template of the order history: MedicationRequest searches bounded by authoredon. */
+  private static boolean isOrderHistory(String template) {
+    return template.startsWith("MedicationRequest?") && template.contains("authoredon=ge");
+  }
+
   private PatientRecord record(
-      String patientId, Map<String, Held> resources, Set<DataGap> gaps, MappingReport report) {
+      String patientId,
+      Map<String, Held> resources,
+      Set<DataGap> gaps,
+      MappingReport report,
+      boolean historyBounded) {
     Instant now = clock.instant();
     Map<String, JsonNode> medications = new LinkedHashMap<>();
     Map<String, JsonNode> specimens = new LinkedHashMap<>();
@@ -648,8 +681,17 @@ public final class PatientDataLoader {
         LOG.warn("skipped a {} that could not be mapped: {}", type, e.getClass().getSimpleName());
       }
     }
+    Integer historyDays = historyBounded ? service.orderHistoryDays() : null;
+    Instant historyFrom =
+        historyDays == null
+            ? null
+            : LocalDate.ofInstant(now, ZoneOffset.UTC)
+                .minusDays(historyDays)
+                .atStartOfDay(ZoneOffset.UTC)
+                .toInstant();
     MedicationHistory.Exposures meds =
-        MedicationHistory.withRealStarts(currentMeds, pastMeds, ordersById, dispenses, now);
+        MedicationHistory.withRealStarts(
+            currentMeds, pastMeds, ordersById, dispenses, now, historyFrom);
     return new PatientRecord(
         patientId, demographics, labs, meds.current(), conditions, orders, gaps, meds.past());
   }

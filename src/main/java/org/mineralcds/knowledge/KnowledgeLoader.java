@@ -1269,7 +1269,70 @@ public final class KnowledgeLoader {
         }
       }
     }
+    checkOrderHistory(result, service);
     return result;
+  }
+
+  /**
+   * Days by which two orders of a drug join into one course (fhir.MedicationHistory.RENEWAL_GAP):
+   * an order this far before the first one read may still belong to the course.
+   */
+  static final int RENEWAL_GAP_DAYS = 400;
+
+  /**
+   * The order history the plan reads must reach back far enough for every start the rules compare:
+   * the longest activeAtLeastDays, startedWithinDays or sinceStart window, plus {@link
+   * #RENEWAL_GAP_DAYS}. A start the history may not reach then always lies before every one of
+   * those windows, so the rules decide as with the whole history; only the cards' wording changes
+   * ("since at least").
+   */
+  private void checkOrderHistory(List<DueTestRule> rules, ServiceDefinition service) {
+    Integer history = service == null ? null : service.orderHistoryDays();
+    if (history == null) {
+      return;
+    }
+    int longest = 0;
+    String which = null;
+    for (DueTestRule rule : rules) {
+      List<Integer> days = new ArrayList<>();
+      if (rule.trigger() instanceof DueTestRule.Trigger.Medication m) {
+        days.add(m.activeAtLeastDays());
+        if (m.startedWithinDays() != null) {
+          days.add(m.startedWithinDays());
+        }
+      }
+      for (DueTestRule.DueTest t : rule.tests()) {
+        if (t.activeAtLeastDays() != null) {
+          days.add(t.activeAtLeastDays());
+        }
+        if (t.sinceStart()) {
+          days.add(t.withinDays());
+          if (t.shorterWithinDays() != null) {
+            days.add(t.shorterWithinDays());
+          }
+        }
+      }
+      for (int d : days) {
+        if (d > longest) {
+          longest = d;
+          which = rule.id();
+        }
+      }
+    }
+    if (history < longest + RENEWAL_GAP_DAYS) {
+      problems.add(
+          "service.yaml: the medication order history reaches back "
+              + history
+              + " days; the rules need "
+              + (longest + RENEWAL_GAP_DAYS)
+              + " ("
+              + longest
+              + " days of due-tests.yaml rule "
+              + which
+              + " plus the "
+              + RENEWAL_GAP_DAYS
+              + " days that join two orders into one course)");
+    }
   }
 
   private DueTestRule dueTest(

@@ -244,7 +244,19 @@ public final class PrescribingLoader {
               r.hasNonNull("rationale") ? r.get("rationale").asText().strip() : null,
               r.path("review").asText()));
     }
-    return new OrderRuleSet(conflicts, baselines, doc.path("renewalGapDays").asInt());
+    int renewalGap = doc.path("renewalGapDays").asInt();
+    Integer history = knowledge.service().orderHistoryDays();
+    if (history != null && history < renewalGap) {
+      // A renewal is told from a start by the orders ended within the gap: they must be read.
+      problems.add(
+          FOLDER
+              + "/order-rules.yaml: renewalGapDays "
+              + renewalGap
+              + " is longer than the medication order history the query plan reads ("
+              + history
+              + " days, hooks/mineral-balance/service.yaml)");
+    }
+    return new OrderRuleSet(conflicts, baselines, renewalGap);
   }
 
   private LabCondition lab(JsonNode lab, String where) {

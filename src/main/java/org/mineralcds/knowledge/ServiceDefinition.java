@@ -117,6 +117,29 @@ public record ServiceDefinition(
     return includers;
   }
 
+  /** "authoredon=ge{{today() - N days}}" in a MedicationRequest template. */
+  private static final Pattern ORDER_LOOKBACK =
+      Pattern.compile("[?&]authoredon=ge\\{\\{\\s*today\\(\\)\\s*-\\s*(\\d+)\\s*days?\\s*}}");
+
+  /**
+   * How far back the plan reads the medication order history, in days: the lookback ({@code
+   * authoredon=ge{{today() - N days}}}) of its MedicationRequest templates; null when none has one
+   * (the whole history is read).
+   */
+  public Integer orderHistoryDays() {
+    Integer days = null;
+    for (String template : prefetch.values()) {
+      if (template.startsWith("MedicationRequest?")) {
+        Matcher m = ORDER_LOOKBACK.matcher(template);
+        if (m.find()) {
+          int n = Integer.parseInt(m.group(1));
+          days = days == null ? n : Math.max(days, n);
+        }
+      }
+    }
+    return days;
+  }
+
   /** The keys fetched from fhirServer, when not prefetched, only under {@code when}. */
   public Set<String> keysFetchedOnlyWhen(FetchWhen when) {
     Set<String> keys = new java.util.LinkedHashSet<>();

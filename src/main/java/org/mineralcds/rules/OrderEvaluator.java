@@ -74,6 +74,27 @@ public final class OrderEvaluator {
     return findings;
   }
 
+  /**
+   * Whether a baseline rule may suggest tests for one of these drafts, judged from the drafts
+   * alone, before any patient data is read: a draft of a drug some baseline rule is about (and, for
+   * a rule about long-term orders, covering that long). Whether it is a start rather than a
+   * renewal, and whether the tests are on file, needs the data; a baseline card is likely on a
+   * start, so the service reads the pending lab orders with the rest of the data instead of after
+   * it. Conflicts are not counted: they need an abnormal value first, which is rarer.
+   */
+  public boolean mayOfferBaselines(List<DraftOrder> considered) {
+    for (DraftOrder draft : considered) {
+      for (BaselineRule rule : rules.baselines()) {
+        if (matching(rule, draft).isPresent()
+            && (rule.longTermDays() == null
+                || (draft.expectedDays() != null && draft.expectedDays() >= rule.longTermDays()))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // ---- conflicts ----------------------------------------------------------------------------
 
   private Optional<OrderFinding> conflict(

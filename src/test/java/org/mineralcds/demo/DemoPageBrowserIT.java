@@ -178,7 +178,7 @@ class DemoPageBrowserIT {
     assertThat(request)
         .contains("\"prefetch\"", "\"labs\"", "\"fhirServer\"", "Practitioner/demo-clinician");
     assertThat(awaitServerLog("hook call ", "cards=1"))
-        .contains("prefetched=7", "fetched=0", "rules=[potassium-low]");
+        .contains("prefetched=8", "fetched=0", "rules=[potassium-low]");
 
     // The chart: the lab row with its value and the active furosemide order.
     assertThat(driver.findElement(By.id("labs")).getText()).contains("Potassium", "3.1 mmol/L");

@@ -33,6 +33,96 @@ class MedicationHistoryTest {
     return result.get(0).start();
   }
 
+  // ---- the order history read from a lookback on ---------------------------------------------
+
+  private static final Instant EVALUATED = Instant.parse("2026-11-20T12:00:00Z");
+
+  /** The plan's lookback of 1,095 days before 2026-11-20. */
+  private static final Instant HISTORY_FROM = Instant.parse("2023-11-21T00:00:00Z");
+
+  private static List<MedicationExposure> bounded(
+      List<MedicationHistory.Order> current, List<MedicationHistory.Order> past) {
+    Map<String, MedicationHistory.Order> byReference = new java.util.LinkedHashMap<>();
+    current.forEach(o -> byReference.put(o.exposure().reference(), o));
+    past.forEach(o -> byReference.put(o.exposure().reference(), o));
+    return MedicationHistory.withRealStarts(
+            current, past, byReference, List.of(), EVALUATED, HISTORY_FROM)
+        .current();
+  }
+
+  @Test
+  void aCourseReachingBackToTheLookbacksEdgeIsDatedSinceAtLeastItsFirstOrderRead() {
+    // Renewed yearly since 2019: the orders before the lookback are not read (or, when a prefetch
+    // sends them, left out), so the first order read starts a course that may be older.
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    List<MedicationHistory.Order> past =
+        List.of(
+            order("2019", "2019-11-01", null, LISINOPRIL),
+            order("2022", "2022-11-10", null, LISINOPRIL),
+            order("2023", "2023-11-25", null, LISINOPRIL),
+            order("2024", "2024-11-20", null, LISINOPRIL),
+            order("2025", "2025-11-01", null, LISINOPRIL));
+
+    List<MedicationExposure> result = bounded(List.of(current), past);
+
+    assertThat(start(result)).isEqualTo(Instant.parse("2023-11-25T10:00:00Z"));
+    assertThat(result.get(0).startAtLeast()).isTrue();
+  }
+
+  @Test
+  void aCourseThatBeganWellInsideTheLookbackKeepsItsExactStart() {
+    // Near miss: the first order is more than the renewal gap after the lookback's edge, so no
+    // order before the edge could belong to the course.
+    MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);
+    List<MedicationHistory.Order> past =
+        List.of(
+            order("2020", "2020-03-01", null, LISINOPRIL), // an earlier course, long ended
+            order("first", "2024-12-26", null, LISINOPRIL),
+            order("renewal", "2025-11-01", null, LISINOPRIL));
+
+    List<MedicationExposure> result = bounded(List.of(current), past);
+
+    assertThat(start(result)).isEqualTo(Instant.parse("2024-12-26T10:00:00Z"));
+    assertThat(result.get(0).startAtLeast()).isFalse();
+  }
+
+  @Test
+  void aCurrentOrderWrittenBeforeTheLookbackIsKeptSinceAtLeastItsDate() {
+    MedicationHistory.Order current = order("old-active", "2021-06-01", null, LISINOPRIL);
+
+    List<MedicationExposure> result = bounded(List.of(current), List.of());
+
+    assertThat(start(result)).isEqualTo(Instant.parse("2021-06-01T10:00:00Z"));
+    assertThat(result.get(0).startAtLeast()).isTrue();
+  }
+
+  @Test
+  void twoCurrentOrdersOfOneDateAreMarkedAlike() {
+    List<MedicationExposure> result =
+        bounded(
+            List.of(
+                order("digoxin", "2024-11-20", null, LISINOPRIL),
+                order("furosemide", "2024-11-20", null, HCTZ)),
+            List.of());
+
+    assertThat(result).hasSize(2).allMatch(MedicationExposure::startAtLeast);
+  }
+
+  @Test
+  void aPriorPrescriptionBeforeTheLookbackMakesTheStartAtLeast() {
+    // Whatever the source sent, an ended order before the lookback is not read (the same cards
+    // through a prefetch of the whole history as through the bounded query); the order naming it
+    // as its priorPrescription then starts a course known to be older.
+    MedicationHistory.Order old = order("old", "2020-01-10", null, LISINOPRIL);
+    MedicationHistory.Order current =
+        order("now", "2026-10-30", "MedicationRequest/old", LISINOPRIL);
+
+    List<MedicationExposure> result = bounded(List.of(current), List.of(old));
+
+    assertThat(start(result)).isEqualTo(Instant.parse("2026-10-30T10:00:00Z"));
+    assertThat(result.get(0).startAtLeast()).isTrue();
+  }
+
   @Test
   void yearlyRenewalsAreOneCourseDatedFromTheFirstOrder() {
     MedicationHistory.Order current = order("now", "2026-10-30", null, LISINOPRIL);

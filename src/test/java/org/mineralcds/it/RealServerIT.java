@@ -64,6 +64,13 @@ class RealServerIT {
       Pattern.compile("([^;:*]+?) \\([^()]+\\), since (\\d{4}-\\d{2}-\\d{2})");
 
   /**
+   * "DESCRIPTION (drug class), since at least YYYY-MM-DD": a course that reaches back to the order
+   * history's lookback; true when an order of the drug was written by then.
+   */
+  private static final Pattern TAKING_SINCE_AT_LEAST =
+      Pattern.compile("([^;:*]+?) \\([^()]+\\), since at least (\\d{4}-\\d{2}-\\d{2})");
+
+  /**
    * An earlier order of the same drug at most this long before a claimed start makes the claim
    * wrong (a renewal of continuing therapy); older orders may be a course that ended, then a real
    * new start. The service's definition of one course (orders at most a year and a month apart,
@@ -90,6 +97,7 @@ class RealServerIT {
   private final List<String> startDateErrors = new ArrayList<>();
   private int startClaimsChecked;
   private int startClaimsWithoutOrders;
+  private int atLeastClaimsChecked;
 
   record Call(int status, long millis, List<String> cards, String body) {}
 
@@ -424,6 +432,32 @@ class RealServerIT {
       while (taking.find()) {
         claims.add(Map.entry(taking.group(1).trim(), LocalDate.parse(taking.group(2))));
       }
+      Matcher atLeast = TAKING_SINCE_AT_LEAST.matcher(parts.length > 3 ? parts[3] : "");
+      while (atLeast.find()) {
+        if (orders == null) {
+          orders = orders(patient);
+        }
+        atLeastClaimsChecked++;
+        String drug = atLeast.group(1).trim().toLowerCase(Locale.ROOT);
+        LocalDate since = LocalDate.parse(atLeast.group(2));
+        boolean ordered =
+            orders.stream()
+                .anyMatch(
+                    o ->
+                        !o.authored().isAfter(since)
+                            && o.names().stream()
+                                .anyMatch(n -> n.contains(drug) || drug.contains(n)));
+        if (!ordered) {
+          startDateErrors.add(
+              "patient "
+                  + patient
+                  + ": \""
+                  + atLeast.group(1).trim()
+                  + "\" taken since at least "
+                  + since
+                  + " per the card, but no order of it that early");
+        }
+      }
       if (claims.isEmpty()) {
         continue;
       }
@@ -563,8 +597,9 @@ class RealServerIT {
     summarise("fhirServer", throughServer, before, afterServer);
     summarise("prefetch  ", throughPrefetch, afterServer, afterPrefetch);
     System.out.printf(
-        "real-server IT: start dates: %d claims checked, %d without a matching order, %d wrong%n",
-        startClaimsChecked, startClaimsWithoutOrders, startDateErrors.size());
+        "real-server IT: start dates: %d claims checked, %d without a matching order, %d"
+            + " 'since at least' claims checked, %d wrong%n",
+        startClaimsChecked, startClaimsWithoutOrders, atLeastClaimsChecked, startDateErrors.size());
     startDateErrors.stream().limit(10).forEach(e -> System.out.println("  " + e));
   }
 

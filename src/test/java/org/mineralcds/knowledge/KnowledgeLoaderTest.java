@@ -239,6 +239,30 @@ class KnowledgeLoaderTest {
   }
 
   @Test
+  void theOrderHistoryMustReachBackAsFarAsTheRulesCompareStarts() throws IOException {
+    // The long-term PPI rule compares a start with 365 days, plus the 400-day renewal gap: 765.
+    replaceOnce(
+        "service.yaml",
+        "authoredon=ge{{today() - 1095 days}}",
+        "authoredon=ge{{today() - 764 days}}");
+
+    assertSingleProblem(
+        "medication order history reaches back 764 days",
+        "the rules need 765",
+        "ppi-long-term-magnesium-monitoring");
+  }
+
+  @Test
+  void anOrderHistoryJustLongEnoughLoads() throws IOException {
+    replaceOnce(
+        "service.yaml",
+        "authoredon=ge{{today() - 1095 days}}",
+        "authoredon=ge{{today() - 765 days}}");
+
+    assertThat(KnowledgeLoader.fromDirectory(dir).service().orderHistoryDays()).isEqualTo(765);
+  }
+
+  @Test
   void prefetchTemplateMissingOneCodeOfAFamily() throws IOException {
     replaceOnce("service.yaml", ",http://loinc.org|6298-4", "");
 

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -124,7 +127,7 @@ class FhirQueryPlanTest {
   }
 
   @Test
-  void aChartWithNothingToSuggestCostsFourRequests() throws Exception {
+  void aChartWithNothingToSuggestCostsOneRoundOfFiveRequests() throws Exception {
     try (Support.StubFhir fhir = scenarioServer(NONE)) {
       HttpResponse<String> response = call(service, "normal-labs-on-lisinopril", fhir.base());
 
@@ -133,11 +136,20 @@ class FhirQueryPlanTest {
       assertThat(fhir.targets)
           .as(
               "one lab search, the Patient with its medication statements and dispenses,"
-                  + " medication orders, conditions")
-          .hasSize(4)
+                  + " current medication orders, ended orders within the lookback, conditions")
+          .hasSize(5)
           .anyMatch(t -> t.startsWith("/fhir/Observation?") && t.contains("_include"))
           .anyMatch(t -> t.startsWith("/fhir/Patient?_id=") && t.contains("_revinclude"))
-          .anyMatch(t -> t.startsWith("/fhir/MedicationRequest?"))
+          .anyMatch(
+              t ->
+                  t.startsWith("/fhir/MedicationRequest?")
+                      && t.contains("status=active")
+                      && !t.contains("authoredon"))
+          .anyMatch(
+              t ->
+                  t.startsWith("/fhir/MedicationRequest?")
+                      && t.contains("status=completed")
+                      && t.contains("authoredon=ge2023-11-21"))
           .anyMatch(t -> t.startsWith("/fhir/Condition?"))
           .noneMatch(t -> t.startsWith("/fhir/MedicationStatement?"))
           .noneMatch(t -> t.startsWith("/fhir/MedicationDispense?"))
@@ -154,7 +166,7 @@ class FhirQueryPlanTest {
       assertThat(suggesting.statusCode()).as(suggesting.body()).isEqualTo(200);
       assertThat(suggesting.body()).contains("\"type\":\"create\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
-      assertThat(fhir.targets).hasSize(5);
+      assertThat(fhir.targets).hasSize(6);
 
       // The pending order read that way keeps its test from being suggested again.
       fhir.targets.clear();
@@ -163,6 +175,98 @@ class FhirQueryPlanTest {
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
       assertThat(topics(pending)).isEqualTo(expectedTopics("pending-magnesium-order"));
       assertThat(pending.body()).doesNotContain("\"code\":\"19123-9\"");
+    }
+  }
+
+  /**
+   * An order-sign call for {@code patient} with one draft MedicationRequest named {@code drug}
+   * (RxNorm product text), fetching from {@code fhirBase}.
+   */
+  private static HttpResponse<String> orderSign(String patient, String drug, String fhirBase)
+      throws Exception {
+    ObjectNode body = Support.hookRequest(patient, fhirBase, TOKEN);
+    body.put("hook", "order-sign");
+    ObjectNode order = Support.JSON.createObjectNode();
+    order.put("resourceType", "MedicationRequest");
+    order.put("id", "plan-draft");
+    order.put("status", "draft");
+    order.put("intent", "order");
+    order.putObject("medicationCodeableConcept").put("text", drug);
+    order.putObject("subject").put("reference", "Patient/" + patient);
+    ObjectNode draftOrders = ((ObjectNode) body.get("context")).putObject("draftOrders");
+    draftOrders.put("resourceType", "Bundle");
+    draftOrders.put("type", "collection");
+    draftOrders.putArray("entry").addObject().set("resource", order);
+    return Support.post(service.baseUrl() + "/cds-services/mineral-order-sign", body.toString());
+  }
+
+  /**
+   * Holds the lab search's answer until the pending-orders search arrives (at most 2 s) and records
+   * whether it did: true when both were asked in the same round, false when the pending orders were
+   * asked only after the labs were answered (a second round).
+   */
+  private static final class RoundWatch implements Intercept {
+    final CountDownLatch pendingOrdersAsked = new CountDownLatch(1);
+    final List<Boolean> labsHeldUntilPendingOrders = new CopyOnWriteArrayList<>();
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      String target = Support.target(request);
+      if (target.startsWith("/fhir/ServiceRequest?")) {
+        pendingOrdersAsked.countDown();
+      } else if (target.startsWith("/fhir/Observation?")) {
+        labsHeldUntilPendingOrders.add(pendingOrdersAsked.await(2, TimeUnit.SECONDS));
+      }
+      return false;
+    }
+  }
+
+  @Test
+  void aDraftThatNeedsBaselinesHasItsPendingOrdersReadInTheFirstRound() throws Exception {
+    RoundWatch watch = new RoundWatch();
+    try (Support.StubFhir fhir = scenarioServer(watch)) {
+      HttpResponse<String> response =
+          orderSign(
+              "order-lithium-start-no-baseline",
+              "lithium carbonate 300 MG Oral Capsule",
+              fhir.base());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.body()).contains("\"code\":\"order-baseline-due\"");
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(fhir.targets)
+          .as("one round: labs, Patient, orders, order history, conditions, pending orders")
+          .hasSize(6);
+      assertThat(watch.labsHeldUntilPendingOrders)
+          .as("the pending orders were asked while the lab search was still unanswered")
+          .containsExactly(true);
+    }
+  }
+
+  @Test
+  void aDraftWithNoBaselinesHasItsPendingOrdersReadOnlyWhenACardSuggestsATest() throws Exception {
+    RoundWatch watch = new RoundWatch();
+    try (Support.StubFhir fhir = scenarioServer(watch)) {
+      // Furosemide has no baseline rule; with this patient's low potassium the conflict card
+      // offers a recheck, so the pending orders are read, after the first round.
+      HttpResponse<String> response =
+          orderSign("hypokalemia-on-furosemide", "furosemide 40 MG Oral Tablet", fhir.base());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.body())
+          .contains("\"code\":\"order-lab-conflict\"")
+          .contains("\"type\":\"create\"");
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(watch.labsHeldUntilPendingOrders)
+          .as("the pending orders were asked only after the lab search was answered")
+          .containsExactly(false);
+
+      // With nothing to suggest they are not read at all.
+      fhir.targets.clear();
+      HttpResponse<String> quiet =
+          orderSign("normal-labs-on-lisinopril", "furosemide 40 MG Oral Tablet", fhir.base());
+      assertThat(quiet.statusCode()).as(quiet.body()).isEqualTo(200);
+      assertThat(fhir.targets).hasSize(5).noneMatch(t -> t.startsWith("/fhir/ServiceRequest"));
     }
   }
 
@@ -229,20 +333,22 @@ class FhirQueryPlanTest {
       HttpResponse<String> first = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
       assertThat(topics(first)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
-      assertThat(refused.get()).as("labs and medication orders, once each").isEqualTo(2);
+      assertThat(refused.get())
+          .as("labs, medication orders and their history, once each")
+          .isEqualTo(3);
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       fhir.targets.clear();
       HttpResponse<String> second = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(second.statusCode()).isEqualTo(200);
       assertThat(topics(second)).isEqualTo(topics(first));
-      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(2);
+      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(3);
       assertThat(fhir.targets).noneMatch(t -> t.contains("_include"));
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       String scrape = Support.get(svc.baseUrl() + "/metrics").body();
       assertThat(scrape)
-          .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 2.0");
+          .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 3.0");
     }
   }
 
@@ -284,8 +390,49 @@ class FhirQueryPlanTest {
       assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(1);
       assertThat(fhir.targets)
           .as("the three keys asked for on their own, with the rest")
-          .hasSize(6)
+          .hasSize(7)
           .noneMatch(t -> t.contains("_revinclude"));
+    }
+  }
+
+  @Test
+  void aServerThatRefusesTheHistoryLookbackIsAskedAgainWithoutItAndGivesTheSameCards()
+      throws Exception {
+    AtomicInteger refused = new AtomicInteger();
+    String scenario = "monitoring-lithium-overdue";
+    try (MineralCds svc = Support.start(Support.defaultConfig());
+        Support.StubFhir fhir =
+            scenarioServer(
+                (request, response, callback) -> {
+                  String query = request.getHttpURI().getQuery();
+                  if (query == null || !query.contains("authoredon")) {
+                    return false;
+                  }
+                  refused.incrementAndGet();
+                  Support.fhirJson(
+                      response,
+                      callback,
+                      400,
+                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                          + "\"code\":\"not-supported\",\"diagnostics\":\"Unknown search"
+                          + " parameter: authoredon\"}]}");
+                  return true;
+                })) {
+      HttpResponse<String> response = call(svc, scenario, fhir.base());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(refused.get()).isEqualTo(1);
+      assertThat(
+              count(
+                  fhir.targets,
+                  t -> t.startsWith("/fhir/MedicationRequest?") && t.contains("status=completed")))
+          .as("the history asked again without the lookback")
+          .isEqualTo(2);
+      // The whole history came back; the service reads it from the lookback on all the same.
+      JsonNode expected = Support.exampleResponse(scenario);
+      assertThat(topics(response)).isEqualTo(expectedTopics(scenario));
+      assertThat(Support.JSON.readTree(response.body()).path("cards").get(0).path("detail"))
+          .isEqualTo(expected.path("cards").get(0).path("detail"));
+      assertThat(response.body()).contains("since at least 2024-11-20");
     }
   }
 
@@ -370,7 +517,7 @@ class FhirQueryPlanTest {
         HttpResponse<String> response = c.get(30, TimeUnit.SECONDS);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       }
-      assertThat(fhir.requests.get()).isEqualTo(24);
+      assertThat(fhir.requests.get()).isEqualTo(30);
       assertThat(most.get()).isBetween(1, 3);
     }
   }
