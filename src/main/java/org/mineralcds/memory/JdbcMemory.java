@@ -849,8 +849,8 @@ public final class JdbcMemory implements Memory {
   private final java.util.concurrent.atomic.AtomicLong feedbackTransactions =
       new java.util.concurrent.atomic.AtomicLong();
 
-  /** Feedback transactions committed (tests: concurrent requests share them). */
-  long feedbackTransactions() {
+  /** Feedback transactions committed (concurrent requests share them): tests, benchmarks. */
+  public long feedbackTransactions() {
     return feedbackTransactions.get();
   }
 
@@ -858,8 +858,14 @@ public final class JdbcMemory implements Memory {
     /** Requests stored in one transaction at most. */
     private static final int MAX_GROUP = 100;
 
+    /**
+     * Transactions in flight at once: while one waits for its commit to reach the disk, the next
+     * group's statements run.
+     */
+    private static final int IN_FLIGHT = 2;
+
     private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
-    private boolean committing;
+    private int committing;
 
     private static final class Waiting {
       final FeedbackRequest request;
@@ -882,7 +888,7 @@ public final class JdbcMemory implements Memory {
         while (true) {
           List<Waiting> group = new ArrayList<>();
           synchronized (this) {
-            while (!mine.done && committing) {
+            while (!mine.done && (committing >= IN_FLIGHT || waiting.peek() != mine)) {
               try {
                 wait();
               } catch (InterruptedException e) {
@@ -900,7 +906,7 @@ public final class JdbcMemory implements Memory {
               }
               return mine.result;
             }
-            committing = true;
+            committing++;
             while (!waiting.isEmpty() && group.size() < MAX_GROUP) {
               group.add(waiting.poll());
             }
@@ -909,7 +915,7 @@ public final class JdbcMemory implements Memory {
             commit(group);
           } finally {
             synchronized (this) {
-              committing = false;
+              committing--;
               notifyAll();
             }
           }

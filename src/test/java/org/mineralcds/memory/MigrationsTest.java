@@ -173,4 +173,83 @@ class MigrationsTest {
     }
     assertThat(current(settings)).isTrue();
   }
+
+  /**
+   * On a busy machine the first connection can take longer than the pool's one-second wait:
+   * start-up waits for it (no failed attempt: slow, not down) instead of going on without the
+   * memory.
+   */
+  @Test
+  void aSlowFirstConnectionIsWaitedForAtStart() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(TestDatabases.postgresUrl() != null);
+    String url = TestDatabases.freshPostgresUrl();
+    java.net.URI target = java.net.URI.create(url.substring("jdbc:".length()));
+    try (java.net.ServerSocket relay =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      java.util.concurrent.atomic.AtomicBoolean first =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread accept =
+          new Thread(
+              () -> {
+                while (!relay.isClosed()) {
+                  try {
+                    java.net.Socket client = relay.accept();
+                    boolean slow = first.getAndSet(false);
+                    Thread t =
+                        new Thread(
+                            () -> {
+                              try {
+                                if (slow) {
+                                  Thread.sleep(2500); // the server starting a backend, slowly
+                                }
+                                java.net.Socket server =
+                                    new java.net.Socket(target.getHost(), target.getPort());
+                                pump(client, server);
+                                pump(server, client);
+                              } catch (Exception e) {
+                                // the test ended
+                              }
+                            });
+                    t.setDaemon(true);
+                    t.start();
+                  } catch (java.io.IOException e) {
+                    return;
+                  }
+                }
+              });
+      accept.setDaemon(true);
+      accept.start();
+      String relayed = "jdbc:postgresql://127.0.0.1:" + relay.getLocalPort() + target.getPath();
+      MemorySettings settings =
+          MemorySettings.postgres(relayed, TestDatabases.user(), TestDatabases.password());
+      long t0 = System.nanoTime();
+      try (JdbcMemory memory = open(settings)) {
+        assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThan(2000);
+        // Migrated before start() returned.
+        assertThat(memory.schemaOutcome()).isEqualTo(Migrations.Outcome.FLYWAY);
+        assertThat(memory.ready()).isTrue();
+      }
+    }
+  }
+
+  private static void pump(java.net.Socket from, java.net.Socket to) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                from.getInputStream().transferTo(to.getOutputStream());
+              } catch (java.io.IOException e) {
+                // closed
+              } finally {
+                try {
+                  to.close();
+                  from.close();
+                } catch (java.io.IOException e) {
+                  // closed
+                }
+              }
+            });
+    t.setDaemon(true);
+    t.start();
+  }
 }
