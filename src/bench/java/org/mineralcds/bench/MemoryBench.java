@@ -69,6 +69,7 @@ final class MemoryBench {
         case "feedback" ->
             feedback(
                 memory,
+                settings,
                 Integer.parseInt(o.getOrDefault("seconds", "10")),
                 Integer.parseInt(o.getOrDefault("clients", "8")));
         case "analytics" -> analytics(memory, Integer.parseInt(o.getOrDefault("runs", "5")));
@@ -136,7 +137,8 @@ final class MemoryBench {
     System.out.printf("filled %,d cards in %.1f s (%,.0f cards/s)%n", cards, s, cards / s);
   }
 
-  private static void feedback(JdbcMemory memory, int seconds, int clients) throws Exception {
+  private static void feedback(
+      JdbcMemory memory, MemorySettings settings, int seconds, int clients) throws Exception {
     // Cards to answer, logged first (and written), as the EHR would have received them.
     int cards = 200_000;
     List<String> uuids = new ArrayList<>(cards);
@@ -150,6 +152,9 @@ final class MemoryBench {
       }
     }
     memory.drain(Duration.ofMinutes(5));
+    long transactions0 = transactions(memory);
+    long cpu0 = processCpuNanos();
+    long server0 = serverCpuTicks(settings);
     AtomicInteger next = new AtomicInteger();
     AtomicLong stored = new AtomicLong();
     long until = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
@@ -173,9 +178,69 @@ final class MemoryBench {
     pool.shutdown();
     pool.awaitTermination(seconds + 60L, TimeUnit.SECONDS);
     double s = (System.nanoTime() - t0) / 1e9;
+    long cpu = processCpuNanos() - cpu0;
+    long server = serverCpuTicks(settings) - server0;
+    long transactions = transactions(memory) - transactions0;
     System.out.printf(
-        "feedback: %,d items stored (one per transaction) by %d clients in %.1f s: %,.0f/s%n",
-        stored.get(), clients, s, stored.get() / s);
+        "feedback: %,d requests of one item stored by %d clients in %.1f s: %,.0f/s"
+            + " (%,d transactions: %.1f requests each)%n",
+        stored.get(), clients, s, stored.get() / s, transactions,
+        stored.get() / (double) Math.max(1, transactions));
+    System.out.printf(
+        "CPU per feedback request: %.3f ms in this process%s%n",
+        cpu / 1e6 / Math.max(1, stored.get()),
+        server < 0
+            ? ""
+            : String.format(
+                " + %.3f ms in the PostgreSQL backends serving it",
+                server * 1000.0 / CLOCK_TICKS / Math.max(1, stored.get())));
+  }
+
+  /** Feedback transactions committed so far (0 for a build without group commit: A/B runs). */
+  private static long transactions(JdbcMemory memory) {
+    try {
+      return (Long) JdbcMemory.class.getMethod("feedbackTransactions").invoke(memory);
+    } catch (ReflectiveOperationException e) {
+      return 0;
+    }
+  }
+
+  /** Linux clock ticks per second (/proc/PID/stat times). */
+  private static final long CLOCK_TICKS = 100;
+
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /**
+   * CPU ticks used so far by the PostgreSQL backends connected to this database (on this machine,
+   * read from /proc), or -1 for the embedded database or when they cannot be read.
+   */
+  private static long serverCpuTicks(MemorySettings settings) {
+    if (settings.databaseUrl() == null) {
+      return -1;
+    }
+    long ticks = 0;
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                settings.databaseUrl(), settings.databaseUser(), settings.databasePassword());
+        java.sql.PreparedStatement s =
+            c.prepareStatement(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid()");
+        java.sql.ResultSet r = s.executeQuery()) {
+      while (r.next()) {
+        String stat =
+            java.nio.file.Files.readString(Path.of("/proc/" + r.getInt(1) + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+      }
+      return ticks;
+    } catch (java.sql.SQLException | java.io.IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   private static void analytics(JdbcMemory memory, int runs) {

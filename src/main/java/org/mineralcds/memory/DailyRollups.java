@@ -146,46 +146,79 @@ final class DailyRollups {
   }
 
   /**
-   * Counts one stored feedback item on its card's day, once per card, outcome and reason: the first
-   * to claim the (card, outcome, reason) row counts it, whichever replica that is.
-   *
-   * @param card the card's {@link #cardKey} (its silent flag is not used)
+   * A stored feedback item to count on its card's day: its card, outcome and reason (null: none),
+   * the card's creation time and its {@link #cardKey} (whose silent flag is not used).
    */
-  static void countFeedback(
-      Connection c,
-      String cardUuid,
-      String outcome,
-      String reason,
-      long cardCreatedAt,
-      List<Object> card)
-      throws SQLException {
-    String why = reason == null ? "" : reason;
+  record FeedbackCount(
+      String cardUuid, String outcome, String reason, long cardCreatedAt, List<Object> card) {}
+
+  /**
+   * Counts stored feedback items on their cards' days, once per card, outcome and reason: the first
+   * to claim the (card, outcome, reason) row counts it, whichever replica or transaction that is.
+   * Two batched statements whatever the number of items.
+   */
+  static void countFeedback(Connection c, List<FeedbackCount> items) throws SQLException {
+    if (items.isEmpty()) {
+      return;
+    }
+    int[] claimed;
     try (PreparedStatement claim =
         c.prepareStatement(
             "INSERT INTO feedback_counted (card_uuid, outcome, reason, card_created_at)"
                 + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-      claim.setString(1, cardUuid);
-      claim.setString(2, outcome);
-      claim.setString(3, why);
-      claim.setLong(4, cardCreatedAt);
-      if (claim.executeUpdate() != 1) {
-        return;
+      for (FeedbackCount item : items) {
+        claim.setString(1, item.cardUuid());
+        claim.setString(2, item.outcome());
+        claim.setString(3, item.reason() == null ? "" : item.reason());
+        claim.setLong(4, item.cardCreatedAt());
+        claim.addBatch();
       }
+      claimed = claim.executeBatch();
     }
+    Map<List<Object>, Long> counts = new HashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      if (claimed[i] < 0) {
+        throw new IllegalStateException("the JDBC driver did not report the feedback counted");
+      }
+      if (claimed[i] == 0) {
+        continue; // counted already
+      }
+      FeedbackCount item = items.get(i);
+      List<Object> card = item.card();
+      counts.merge(
+          List.of(
+              card.get(0),
+              card.get(1),
+              card.get(2),
+              card.get(3),
+              item.outcome(),
+              item.reason() == null ? "" : item.reason()),
+          1L,
+          Long::sum);
+    }
+    if (counts.isEmpty()) {
+      return;
+    }
+    int shard = anyShard();
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO feedback_day (day_number, issuer, lead_rule, topic, outcome, reason,"
-                + " shard, cards) VALUES (?, ?, ?, ?, ?, ?, ?, 1)"
+                + " shard, cards) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (day_number, issuer, lead_rule, topic, outcome, reason, shard)"
-                + " DO UPDATE SET cards = feedback_day.cards + 1")) {
-      s.setLong(1, (Long) card.get(0));
-      s.setString(2, (String) card.get(1));
-      s.setString(3, (String) card.get(2));
-      s.setString(4, (String) card.get(3));
-      s.setString(5, outcome);
-      s.setString(6, why);
-      s.setInt(7, anyShard());
-      s.executeUpdate();
+                + " DO UPDATE SET cards = feedback_day.cards + excluded.cards")) {
+      for (Map.Entry<List<Object>, Long> e : inLockOrder(counts)) {
+        List<Object> k = e.getKey();
+        s.setLong(1, (Long) k.get(0));
+        s.setString(2, (String) k.get(1));
+        s.setString(3, (String) k.get(2));
+        s.setString(4, (String) k.get(3));
+        s.setString(5, (String) k.get(4));
+        s.setString(6, (String) k.get(5));
+        s.setInt(7, shard);
+        s.setLong(8, e.getValue());
+        s.addBatch();
+      }
+      s.executeBatch();
     }
   }
 }

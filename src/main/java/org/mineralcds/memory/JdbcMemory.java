@@ -25,7 +25,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.flywaydb.core.Flyway;
 import org.mineralcds.config.MemorySettings;
 import org.mineralcds.observability.LogText;
 import org.slf4j.Logger;
@@ -70,6 +69,14 @@ public final class JdbcMemory implements Memory {
 
   private static final Duration REPLAY_PURGE_EVERY = Duration.ofMinutes(1);
 
+  /** How long the migration at start waits for the first connection to a slow database. */
+  static final Duration FIRST_CONNECTION_WAIT = Duration.ofSeconds(15);
+
+  /** The card log's retention purge: every hour, the first a few minutes after start. */
+  private static final Duration PURGE_EVERY = Duration.ofHours(1);
+
+  private static final Duration FIRST_PURGE_AFTER = Duration.ofMinutes(3);
+
   private final MemorySettings settings;
   private final HikariDataSource pool;
   private final Consumer<String> events;
@@ -87,11 +94,14 @@ public final class JdbcMemory implements Memory {
   private final java.util.concurrent.ScheduledExecutorService maintenance;
   private volatile Pseudonyms pseudonyms;
   private volatile boolean migrated;
+  private volatile Migrations.Outcome schemaOutcome;
   private volatile long downUntilNanos = System.nanoTime();
   private volatile boolean closing;
   private final java.util.concurrent.atomic.AtomicLong unwritten =
       new java.util.concurrent.atomic.AtomicLong();
-  private long lastPurgeNanos = System.nanoTime() - Duration.ofHours(2).toNanos();
+  // Not at start: its deletes (a whole day of rows on a large log) would compete with start-up.
+  private long lastPurgeNanos =
+      System.nanoTime() - PURGE_EVERY.toNanos() + FIRST_PURGE_AFTER.toNanos();
 
   private record Pending(CardFacts facts, CallRecord call) {}
 
@@ -228,12 +238,8 @@ public final class JdbcMemory implements Memory {
         throw new IllegalStateException("cannot create --data-dir " + settings.dataDir(), e);
       }
     }
-    Flyway.configure()
-        .dataSource(pool)
-        .locations("classpath:db/migration")
-        .loggers("slf4j")
-        .load()
-        .migrate();
+    long t0 = System.nanoTime();
+    Migrations.Outcome outcome = migrateWhenConnected();
     String secret = settings.pseudonymSecret();
     if (secret == null) {
       secret = storedSecret();
@@ -250,10 +256,39 @@ public final class JdbcMemory implements Memory {
       runAheadKeys =
           rememberedKeys(".run-ahead", List.of("SELECT scope, draft_key FROM order_run_ahead"));
     }
+    schemaOutcome = outcome;
     migrated = true;
     LOG.info(
-        "memory: {} database ready (schema migrated)",
-        settings.databaseUrl() == null ? "embedded" : "PostgreSQL");
+        "memory: {} database ready in {} ms (schema {})",
+        settings.databaseUrl() == null ? "embedded" : "PostgreSQL",
+        (System.nanoTime() - t0) / 1_000_000,
+        outcome == Migrations.Outcome.CURRENT
+            ? "history checked: already at this release's version"
+            : "migrated and validated by Flyway");
+  }
+
+  /**
+   * {@link Migrations#migrate}, waiting up to {@link #FIRST_CONNECTION_WAIT} for the pool's first
+   * connection while no attempt to connect has failed: on a busy machine opening the first
+   * connection (loading the driver, the server starting a backend) can take longer than the pool's
+   * one-second wait, and start-up would then go on without the memory. A database that refuses or
+   * fails the connection is reported at once, as before.
+   */
+  private Migrations.Outcome migrateWhenConnected() {
+    long deadline = System.nanoTime() + FIRST_CONNECTION_WAIT.toNanos();
+    while (true) {
+      try {
+        return Migrations.migrate(pool);
+      } catch (MemoryUnavailableException e) {
+        boolean slowNotDown =
+            e.getCause() instanceof java.sql.SQLTransientConnectionException timeout
+                && timeout.getCause() == null;
+        if (!slowNotDown || System.nanoTime() - deadline >= 0 || closing) {
+          throw e;
+        }
+        LOG.info("memory: still waiting for the first database connection");
+      }
+    }
   }
 
   private String storedSecret() {
@@ -286,6 +321,11 @@ public final class JdbcMemory implements Memory {
         return r.next() ? r.getString(1) : null;
       }
     }
+  }
+
+  /** How the schema was found at start (null until then): tests. */
+  Migrations.Outcome schemaOutcome() {
+    return schemaOutcome;
   }
 
   /** Usable now: migrated, and not known to be down. Retries the migration when due. */
@@ -725,9 +765,9 @@ public final class JdbcMemory implements Memory {
     }
   }
 
-  /** Deletes what is past retention, at most once an hour. */
+  /** Deletes what is past retention, at most once an hour, the first time a while after start. */
   private void purgeWhenDue() {
-    if (System.nanoTime() - lastPurgeNanos < Duration.ofHours(1).toNanos() || !available()) {
+    if (System.nanoTime() - lastPurgeNanos < PURGE_EVERY.toNanos() || !available()) {
       return;
     }
     lastPurgeNanos = System.nanoTime();
@@ -765,75 +805,291 @@ public final class JdbcMemory implements Memory {
       markDown();
       throw new MemoryUnavailableException("the memory database failed", e);
     }
-    try (Connection c = pool.getConnection()) {
-      // Validate every item before storing any.
-      for (int i = 0; i < items.size(); i++) {
-        FeedbackItem item = items.get(i);
-        KnownCard found = known.get(i);
-        if (found == null) {
-          continue;
-        }
-        CardFacts card = found.facts();
-        if (!found.issuer().equals(issuer)) {
+    // Validate every item before storing any.
+    for (int i = 0; i < items.size(); i++) {
+      FeedbackItem item = items.get(i);
+      KnownCard found = known.get(i);
+      if (found == null) {
+        continue;
+      }
+      CardFacts card = found.facts();
+      if (!found.issuer().equals(issuer)) {
+        throw new FeedbackRejectedException(
+            "feedback[" + i + "].card was not returned to this caller.", true);
+      }
+      Set<String> offered =
+          Set.copyOf(card.suggestions().stream().map(CardFacts.SuggestionFacts::uuid).toList());
+      for (String s : item.acceptedSuggestions()) {
+        if (!offered.contains(s)) {
           throw new FeedbackRejectedException(
-              "feedback[" + i + "].card was not returned to this caller.", true);
-        }
-        Set<String> offered =
-            Set.copyOf(card.suggestions().stream().map(CardFacts.SuggestionFacts::uuid).toList());
-        for (String s : item.acceptedSuggestions()) {
-          if (!offered.contains(s)) {
-            throw new FeedbackRejectedException(
-                "feedback[" + i + "].acceptedSuggestions names a suggestion not on that card.",
-                false);
-          }
+              "feedback[" + i + "].acceptedSuggestions names a suggestion not on that card.",
+              false);
         }
       }
-      c.setAutoCommit(false);
-      int stored = 0;
-      int duplicates = 0;
-      int unknown = 0;
+    }
+    return feedbackGroups.store(new FeedbackRequest(issuer, items, known, now));
+  }
+
+  /** One caller's validated feedback, to be stored in a transaction with others' (see below). */
+  record FeedbackRequest(
+      String issuer, List<FeedbackItem> items, List<KnownCard> known, Instant now) {}
+
+  /**
+   * Group commit of feedback: the requests that arrive while a transaction is being committed are
+   * stored together in the next one, each still all or nothing and each answered only once that
+   * transaction has committed. One request alone is committed at once (no waiting for others);
+   * under concurrent feedback one commit (one flush of the database's log) and a few batched
+   * statements serve many requests instead of one commit and five round trips each. If a group's
+   * transaction fails on something other than the connection (a deadlock with another replica, one
+   * request's rows refused), each of its requests is retried in a transaction of its own, so that
+   * one request cannot fail the others.
+   */
+  private final FeedbackGroups feedbackGroups = new FeedbackGroups();
+
+  private final java.util.concurrent.atomic.AtomicLong feedbackTransactions =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Feedback transactions committed (concurrent requests share them): tests, benchmarks. */
+  public long feedbackTransactions() {
+    return feedbackTransactions.get();
+  }
+
+  private final class FeedbackGroups {
+    /** Requests stored in one transaction at most. */
+    private static final int MAX_GROUP = 100;
+
+    /**
+     * Transactions in flight at once: while one waits for its commit to reach the disk, the next
+     * group's statements run.
+     */
+    private static final int IN_FLIGHT = 2;
+
+    private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
+    private int committing;
+
+    private static final class Waiting {
+      final FeedbackRequest request;
+      FeedbackResult result;
+      RuntimeException failure;
+      boolean done;
+
+      Waiting(FeedbackRequest request) {
+        this.request = request;
+      }
+    }
+
+    FeedbackResult store(FeedbackRequest request) {
+      Waiting mine = new Waiting(request);
+      synchronized (this) {
+        waiting.add(mine);
+      }
+      boolean interrupted = false;
       try {
-        for (int i = 0; i < items.size(); i++) {
-          FeedbackItem item = items.get(i);
-          KnownCard found = known.get(i);
-          if (found == null) {
-            unknown++;
-            continue;
+        while (true) {
+          List<Waiting> group = new ArrayList<>();
+          synchronized (this) {
+            while (!mine.done && (committing >= IN_FLIGHT || waiting.peek() != mine)) {
+              try {
+                wait();
+              } catch (InterruptedException e) {
+                if (waiting.remove(mine)) {
+                  Thread.currentThread().interrupt();
+                  throw new MemoryUnavailableException(
+                      "interrupted before the feedback was stored", e);
+                }
+                interrupted = true; // being stored: wait for the outcome
+              }
+            }
+            if (mine.done) {
+              if (mine.failure != null) {
+                throw mine.failure;
+              }
+              return mine.result;
+            }
+            committing++;
+            while (!waiting.isEmpty() && group.size() < MAX_GROUP) {
+              group.add(waiting.poll());
+            }
           }
-          CardFacts card = found.facts();
-          if (insertFeedback(c, item, issuer, now)) {
-            stored++;
-            DailyRollups.countFeedback(
-                c,
+          try {
+            commit(group);
+          } finally {
+            synchronized (this) {
+              committing--;
+              notifyAll();
+            }
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    private void commit(List<Waiting> group) {
+      try (Connection c = pool.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          List<FeedbackResult> results =
+              writeFeedback(c, group.stream().map(w -> w.request).toList());
+          c.commit();
+          feedbackTransactions.incrementAndGet();
+          for (int i = 0; i < group.size(); i++) {
+            complete(group.get(i), results.get(i), null);
+          }
+          return;
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(c);
+          if (group.size() == 1 || connectionFailure(e)) {
+            failAll(group, e);
+            return;
+          }
+        }
+        for (Waiting w : group) {
+          try {
+            FeedbackResult result = writeFeedback(c, List.of(w.request)).get(0);
+            c.commit();
+            feedbackTransactions.incrementAndGet();
+            complete(w, result, null);
+          } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c);
+            complete(w, null, failure(e));
+          }
+        }
+      } catch (SQLException | RuntimeException e) {
+        failAll(group, e);
+      }
+    }
+
+    private void failAll(List<Waiting> group, Exception e) {
+      RuntimeException failure = failure(e);
+      for (Waiting w : group) {
+        if (!w.done) {
+          complete(w, null, failure);
+        }
+      }
+    }
+
+    private void complete(Waiting w, FeedbackResult result, RuntimeException failure) {
+      synchronized (this) {
+        w.result = result;
+        w.failure = failure;
+        w.done = true;
+      }
+    }
+  }
+
+  private RuntimeException failure(Exception e) {
+    if (e instanceof SQLException) {
+      // Only a lost connection makes the database count as down (hook calls then skip it); a
+      // statement it refused fails that request only.
+      if (connectionFailure(e)) {
+        markDown();
+      }
+      return new MemoryUnavailableException("the memory database failed", e);
+    }
+    return (RuntimeException) e;
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      // The connection is broken: the pool replaces it; the callers are told the store failed.
+    }
+  }
+
+  /** One stored item: which request, the item, its card. */
+  private record Entry(int request, FeedbackItem item, KnownCard card, FeedbackRequest from) {}
+
+  /**
+   * Stores the requests' feedback in the caller's transaction with a few batched statements (not
+   * committed); each request's counts of stored, duplicate and unknown items.
+   */
+  private List<FeedbackResult> writeFeedback(Connection c, List<FeedbackRequest> requests)
+      throws SQLException {
+    List<Entry> entries = new ArrayList<>();
+    int[] unknown = new int[requests.size()];
+    for (int r = 0; r < requests.size(); r++) {
+      FeedbackRequest request = requests.get(r);
+      for (int i = 0; i < request.items().size(); i++) {
+        KnownCard found = request.known().get(i);
+        if (found == null) {
+          unknown[r]++;
+        } else {
+          entries.add(new Entry(r, request.items().get(i), found, request));
+        }
+      }
+    }
+    int[] stored = new int[requests.size()];
+    int[] duplicates = new int[requests.size()];
+    List<Entry> new_ = new ArrayList<>();
+    if (!entries.isEmpty()) {
+      int[] inserted;
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "INSERT INTO feedback (card_uuid, outcome, outcome_at, received_at, issuer,"
+                  + " override_reason, override_comment, accepted_suggestions)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (Entry e : entries) {
+          FeedbackItem item = e.item();
+          s.setString(1, item.cardUuid());
+          s.setString(2, item.outcome());
+          s.setLong(3, item.outcomeAt().toEpochMilli());
+          s.setLong(4, e.from().now().toEpochMilli());
+          s.setString(5, e.from().issuer());
+          s.setString(6, cap(item.overrideReason(), 128));
+          s.setString(7, cap(item.comment(), 2000));
+          s.setString(8, cap(String.join(",", item.acceptedSuggestions()), 2000));
+          s.addBatch();
+        }
+        inserted = s.executeBatch();
+      }
+      for (int i = 0; i < entries.size(); i++) {
+        Entry e = entries.get(i);
+        if (inserted[i] < 0) {
+          // Statement.SUCCESS_NO_INFO: a driver setting (reWriteBatchedInserts) hides which
+          // rows were new; duplicates could not be told apart.
+          throw new IllegalStateException(
+              "the JDBC driver did not report the feedback rows stored");
+        }
+        if (inserted[i] > 0) {
+          stored[e.request()]++;
+          new_.add(e);
+        } else {
+          duplicates[e.request()]++;
+        }
+      }
+    }
+    if (!new_.isEmpty()) {
+      List<DailyRollups.FeedbackCount> counts = new ArrayList<>();
+      for (Entry e : new_) {
+        CardFacts card = e.card().facts();
+        counts.add(
+            new DailyRollups.FeedbackCount(
                 card.cardUuid(),
-                item.outcome(),
-                cap(item.overrideReason(), 128),
-                found.createdAt(),
+                e.item().outcome(),
+                cap(e.item().overrideReason(), 128),
+                e.card().createdAt(),
                 DailyRollups.cardKey(
-                    dayNumber(found.createdAt()),
-                    found.issuer(),
+                    dayNumber(e.card().createdAt()),
+                    e.card().issuer(),
                     cap(card.leadRule(), 128),
                     cap(card.topic(), 128),
-                    false));
-            if (item.outcome().equals("overridden")) {
-              insertSuppression(c, item, card, found.patient(), issuer, now);
-            } else {
-              insertAcceptedTests(c, item, card, found.patient(), issuer, now);
-            }
-          } else {
-            duplicates++;
-          }
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
+                    false)));
       }
-      return new FeedbackResult(stored, duplicates, unknown);
-    } catch (SQLException e) {
-      markDown();
-      throw new MemoryUnavailableException("the memory database failed", e);
+      DailyRollups.countFeedback(c, counts);
+      insertSuppressions(
+          c, new_.stream().filter(e -> e.item().outcome().equals("overridden")).toList());
+      insertAcceptedTests(
+          c, new_.stream().filter(e -> !e.item().outcome().equals("overridden")).toList());
     }
+    List<FeedbackResult> results = new ArrayList<>();
+    for (int r = 0; r < requests.size(); r++) {
+      results.add(new FeedbackResult(stored[r], duplicates[r], unknown[r]));
+    }
+    return results;
   }
 
   /**
@@ -894,7 +1150,7 @@ public final class JdbcMemory implements Memory {
   }
 
   /** A card feedback names: what it said, to whom, about whom, when (epoch ms). */
-  private record KnownCard(CardFacts facts, String issuer, String patient, long createdAt) {}
+  record KnownCard(CardFacts facts, String issuer, String patient, long createdAt) {}
 
   /** A logged card that was shown, or null. */
   private static KnownCard loggedCard(Connection c, String uuid) throws SQLException {
@@ -971,25 +1227,6 @@ public final class JdbcMemory implements Memory {
         createdAt);
   }
 
-  private static boolean insertFeedback(Connection c, FeedbackItem item, String issuer, Instant now)
-      throws SQLException {
-    try (PreparedStatement s =
-        c.prepareStatement(
-            "INSERT INTO feedback (card_uuid, outcome, outcome_at, received_at, issuer,"
-                + " override_reason, override_comment, accepted_suggestions)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-      s.setString(1, item.cardUuid());
-      s.setString(2, item.outcome());
-      s.setLong(3, item.outcomeAt().toEpochMilli());
-      s.setLong(4, now.toEpochMilli());
-      s.setString(5, issuer);
-      s.setString(6, cap(item.overrideReason(), 128));
-      s.setString(7, cap(item.comment(), 2000));
-      s.setString(8, cap(String.join(",", item.acceptedSuggestions()), 2000));
-      return s.executeUpdate() == 1;
-    }
-  }
-
   /** Before the rows are stored, so that no reader can see them and still be told "no". */
   private void remember(String patient, String issuer) {
     RememberedKeys bits = remembered;
@@ -998,17 +1235,14 @@ public final class JdbcMemory implements Memory {
     }
   }
 
-  private void insertSuppression(
-      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
-      throws SQLException {
-    String reason = item.overrideReason();
-    // An override without a reason (CDS Hooks makes it optional) gets the default duration.
-    int days =
-        reason == null
-            ? settings.suppressionDays()
-            : settings.suppressionDaysByReason().getOrDefault(reason, settings.suppressionDays());
-    Instant from = now; // the service's clock, not the caller's outcomeTimestamp
-    remember(patient, issuer);
+  /** Suppressions for stored overrides; the latest override of a card wins. */
+  private void insertSuppressions(Connection c, List<Entry> overrides) throws SQLException {
+    if (overrides.isEmpty()) {
+      return;
+    }
+    // In card order: two replicas' transactions that share cards lock them in the same order.
+    List<Entry> ordered = new ArrayList<>(overrides);
+    ordered.sort(java.util.Comparator.comparing(e -> e.card().facts().cardUuid()));
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO suppression (card_uuid, patient, issuer, topic, indicator, deviation,"
@@ -1021,53 +1255,77 @@ public final class JdbcMemory implements Memory {
                 + " result_ref = excluded.result_ref, result_only = excluded.result_only,"
                 + " reason = excluded.reason, created_at = excluded.created_at,"
                 + " until_at = excluded.until_at")) {
-      s.setString(1, card.cardUuid());
-      s.setString(2, patient);
-      s.setString(3, issuer);
-      s.setString(4, card.topic());
-      s.setInt(5, card.indicator());
-      if (card.deviation() == null) {
-        s.setNull(6, Types.DOUBLE);
-      } else {
-        s.setDouble(6, card.deviation());
+      for (Entry e : ordered) {
+        CardFacts card = e.card().facts();
+        String reason = e.item().overrideReason();
+        // An override without a reason (CDS Hooks makes it optional) gets the default duration.
+        int days =
+            reason == null
+                ? settings.suppressionDays()
+                : settings
+                    .suppressionDaysByReason()
+                    .getOrDefault(reason, settings.suppressionDays());
+        Instant from = e.from().now(); // the service's clock, not the caller's outcomeTimestamp
+        remember(e.card().patient(), e.from().issuer());
+        s.setString(1, card.cardUuid());
+        s.setString(2, e.card().patient());
+        s.setString(3, e.from().issuer());
+        s.setString(4, card.topic());
+        s.setInt(5, card.indicator());
+        if (card.deviation() == null) {
+          s.setNull(6, Types.DOUBLE);
+        } else {
+          s.setDouble(6, card.deviation());
+        }
+        s.setString(7, card.resultRef());
+        s.setBoolean(8, RESULT_NOT_TRUSTED.equals(reason) && card.resultRef() != null);
+        s.setString(9, cap(reason, 128));
+        s.setLong(10, from.toEpochMilli());
+        s.setLong(11, from.plus(Duration.ofDays(days)).toEpochMilli());
+        s.addBatch();
       }
-      s.setString(7, card.resultRef());
-      s.setBoolean(8, RESULT_NOT_TRUSTED.equals(reason) && card.resultRef() != null);
-      s.setString(9, cap(reason, 128));
-      s.setLong(10, from.toEpochMilli());
-      s.setLong(11, from.plus(Duration.ofDays(days)).toEpochMilli());
-      s.executeUpdate();
+      s.executeBatch();
     }
   }
 
-  private void insertAcceptedTests(
-      Connection c, FeedbackItem item, CardFacts card, String patient, String issuer, Instant now)
-      throws SQLException {
-    remember(patient, issuer);
+  /** The tests ordered by stored acceptances, not suggested again until resulted or due. */
+  private void insertAcceptedTests(Connection c, List<Entry> acceptances) throws SQLException {
+    if (acceptances.isEmpty()) {
+      return;
+    }
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO accepted_test (suggestion_uuid, loinc, card_uuid, patient, issuer,"
                 + " lead_rule, accepted_at, until_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT DO NOTHING")) {
-      for (CardFacts.SuggestionFacts suggestion : card.suggestions()) {
-        if (!item.acceptedSuggestions().contains(suggestion.uuid())) {
-          continue;
-        }
-        int days =
-            suggestion.windowDays() > 0 ? suggestion.windowDays() : settings.acceptedTestDays();
-        for (String loinc : suggestion.loincCodes()) {
-          s.setString(1, suggestion.uuid());
-          s.setString(2, cap(loinc, 32));
-          s.setString(3, card.cardUuid());
-          s.setString(4, patient);
-          s.setString(5, issuer);
-          s.setString(6, card.leadRule());
-          s.setLong(7, now.toEpochMilli());
-          s.setLong(8, now.plus(Duration.ofDays(days)).toEpochMilli());
-          s.addBatch();
+      boolean any = false;
+      for (Entry e : acceptances) {
+        CardFacts card = e.card().facts();
+        Instant now = e.from().now();
+        remember(e.card().patient(), e.from().issuer());
+        for (CardFacts.SuggestionFacts suggestion : card.suggestions()) {
+          if (!e.item().acceptedSuggestions().contains(suggestion.uuid())) {
+            continue;
+          }
+          int days =
+              suggestion.windowDays() > 0 ? suggestion.windowDays() : settings.acceptedTestDays();
+          for (String loinc : suggestion.loincCodes()) {
+            s.setString(1, suggestion.uuid());
+            s.setString(2, cap(loinc, 32));
+            s.setString(3, card.cardUuid());
+            s.setString(4, e.card().patient());
+            s.setString(5, e.from().issuer());
+            s.setString(6, card.leadRule());
+            s.setLong(7, now.toEpochMilli());
+            s.setLong(8, now.plus(Duration.ofDays(days)).toEpochMilli());
+            s.addBatch();
+            any = true;
+          }
         }
       }
-      s.executeBatch();
+      if (any) {
+        s.executeBatch();
+      }
     }
   }
 

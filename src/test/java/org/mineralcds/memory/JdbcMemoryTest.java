@@ -152,4 +152,128 @@ class JdbcMemoryTest {
           .satisfies(o -> assertThat(o.until()).isEqualTo(NOW.plus(Duration.ofDays(30))));
     }
   }
+
+  @ParameterizedTest
+  @MethodSource("databases")
+  void concurrentFeedbackIsCommittedInSharedTransactionsEachAnsweredForItsOwnItems(String db)
+      throws Exception {
+    MemorySettings settings = TestDatabases.fresh(db, tmp);
+    int threads = 12;
+    int perThread = 15;
+    try (JdbcMemory memory = open(settings, new ArrayList<>())) {
+      PatientKey key = new PatientKey(memory.pseudonym("http://ehr/fhir", "p-group"), "https://a");
+      List<String> cards = new ArrayList<>();
+      for (int i = 0; i < threads * perThread; i++) {
+        String card = UUID.randomUUID().toString();
+        cards.add(card);
+        memory.log(call(key, card, UUID.randomUUID().toString()));
+      }
+      assertThat(memory.drain(Duration.ofSeconds(30))).isTrue();
+      String unknownCard = UUID.randomUUID().toString();
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(threads);
+      List<java.util.concurrent.Future<List<Memory.FeedbackResult>>> answers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int from = t * perThread;
+        answers.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<Memory.FeedbackResult> results = new ArrayList<>();
+                  for (int i = from; i < from + perThread; i++) {
+                    // Each request: its own card, a card another thread also answers (stored
+                    // once between them), and a card nobody logged.
+                    String shared = cards.get((i + perThread) % cards.size());
+                    results.add(
+                        memory.store(
+                            "https://a",
+                            List.of(
+                                override(cards.get(i)), override(shared), override(unknownCard)),
+                            NOW));
+                  }
+                  return results;
+                }));
+      }
+      int stored = 0;
+      int duplicates = 0;
+      for (var answer : answers) {
+        for (Memory.FeedbackResult r : answer.get(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          assertThat(r.unknownCards()).isEqualTo(1);
+          assertThat(r.stored() + r.duplicates()).isEqualTo(2);
+          stored += r.stored();
+          duplicates += r.duplicates();
+        }
+      }
+      pool.shutdown();
+      int requests = threads * perThread;
+      // Every card answered twice (its own request and a neighbour's): stored once, one duplicate.
+      assertThat(stored).isEqualTo(requests);
+      assertThat(duplicates).isEqualTo(requests);
+      // Every override in force, and counted once in the daily roll-ups.
+      assertThat(memory.recall(key, NOW).overrides()).hasSize(requests);
+      assertThat(
+              memory
+                  .analytics(NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(1)), null)
+                  .rules()
+                  .stream()
+                  .mapToLong(AnalyticsReport.Row::overridden)
+                  .sum())
+          .isEqualTo(requests);
+      // Requests that arrived while another transaction committed shared the next one.
+      assertThat(memory.feedbackTransactions()).isLessThan(requests);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void aRequestTheDatabaseRefusesFailsAloneNotTheOthersInItsTransaction() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(TestDatabases.postgresUrl() != null);
+    MemorySettings settings = TestDatabases.fresh("postgresql", tmp);
+    int threads = 8;
+    try (JdbcMemory memory = open(settings, new ArrayList<>())) {
+      PatientKey key = new PatientKey(memory.pseudonym("http://ehr/fhir", "p-bad"), "https://a");
+      List<String> cards = new ArrayList<>();
+      for (int i = 0; i < threads * 10; i++) {
+        String card = UUID.randomUUID().toString();
+        cards.add(card);
+        memory.log(call(key, card, UUID.randomUUID().toString()));
+      }
+      assertThat(memory.drain(Duration.ofSeconds(30))).isTrue();
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(threads);
+      List<java.util.concurrent.Future<Integer>> answers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int from = t * 10;
+        boolean bad = t == 0;
+        answers.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  int refused = 0;
+                  for (int i = from; i < from + 10; i++) {
+                    // An outcome longer than its column (the HTTP layer never sends one): the
+                    // database refuses that request's rows.
+                    FeedbackItem item =
+                        bad
+                            ? new FeedbackItem(
+                                cards.get(i), "o".repeat(40), List.of(), null, null, NOW)
+                            : override(cards.get(i));
+                    try {
+                      assertThat(memory.store("https://a", List.of(item), NOW).stored())
+                          .isEqualTo(1);
+                    } catch (MemoryUnavailableException e) {
+                      refused++;
+                    }
+                  }
+                  return refused;
+                }));
+      }
+      assertThat(answers.get(0).get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(10);
+      for (int t = 1; t < threads; t++) {
+        assertThat(answers.get(t).get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+      }
+      pool.shutdown();
+    }
+  }
 }
