@@ -59,6 +59,9 @@ public final class TestDatabases {
     return MemorySettings.postgres(freshPostgresUrl(), user(), password());
   }
 
+  /** The databases this test JVM created, dropped when it exits. */
+  private static final List<String> CREATED = new ArrayList<>();
+
   /** A new database on the test PostgreSQL server; its URL. */
   public static String freshPostgresUrl() {
     String base = postgresUrl();
@@ -69,6 +72,35 @@ public final class TestDatabases {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot create a test database: " + e.getMessage(), e);
     }
+    synchronized (CREATED) {
+      if (CREATED.isEmpty()) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> dropCreated(base), "drop-test-dbs"));
+      }
+      CREATED.add(name);
+    }
     return base.substring(0, base.lastIndexOf('/') + 1) + name;
+  }
+
+  /**
+   * A developer's PostgreSQL cluster would otherwise keep every test database (hundreds after a day
+   * of runs, with autovacuum visiting each). FORCE ends the sessions a test left open.
+   */
+  private static void dropCreated(String base) {
+    List<String> names;
+    synchronized (CREATED) {
+      names = List.copyOf(CREATED);
+    }
+    try (Connection c = DriverManager.getConnection(base, user(), password());
+        Statement s = c.createStatement()) {
+      for (String name : names) {
+        try {
+          s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        } catch (SQLException e) {
+          System.err.println("test database " + name + " not dropped: " + e.getMessage());
+        }
+      }
+    } catch (SQLException e) {
+      System.err.println("test databases not dropped: " + e.getMessage());
+    }
   }
 }
