@@ -102,12 +102,14 @@ final class Migrations {
         ResultSet r = s.executeQuery()) {
       while (r.next()) {
         int checksum = r.getInt(4);
+        // wasNull() speaks of the column read last: ask it right after the checksum.
+        String checksumText = r.wasNull() ? null : Integer.toString(checksum);
         rows.add(
             new String[] {
               r.getString(1),
               r.getString(2),
               r.getString(3),
-              r.wasNull() ? null : Integer.toString(checksum),
+              checksumText,
               Boolean.toString(r.getBoolean(5))
             });
       }

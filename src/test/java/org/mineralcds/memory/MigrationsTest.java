@@ -154,6 +154,20 @@ class MigrationsTest {
     execute(settings, "DELETE FROM flyway_schema_history WHERE version = '99'");
     assertThat(current(settings)).isTrue();
 
+    // A migration recorded without a checksum (as a baseline row is).
+    execute(settings, "UPDATE flyway_schema_history SET checksum = NULL WHERE version = '4'");
+    assertThat(current(settings)).isFalse();
+    try (JdbcMemory memory = open(settings)) {
+      // Not trusted as current: start-up goes through Flyway, whose validation accepts it.
+      assertThat(memory.schemaOutcome()).isEqualTo(Migrations.Outcome.FLYWAY);
+    }
+    execute(
+        settings,
+        "UPDATE flyway_schema_history SET checksum = "
+            + Migrations.checksum(Migrations.FILES.get(3))
+            + " WHERE version = '4'");
+    assertThat(current(settings)).isTrue();
+
     // A renamed migration (same version, another description).
     execute(
         settings, "UPDATE flyway_schema_history SET description = 'renamed' WHERE version = '2'");
