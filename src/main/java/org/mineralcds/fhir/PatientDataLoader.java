@@ -117,8 +117,8 @@ public final class PatientDataLoader {
    * As {@link #load(HookRequest, String, FhirServerPolicy)}.
    *
    * @param suggestionsLikely the caller already knows that a card will probably suggest a test (the
-   *     rules judged it from the hook's context, e.g. a draft order of a drug that needs baseline
-   *     tests): the keys otherwise read only when suggesting (pending lab orders) are fetched in
+   *     rules judged it from the hook's context, e.g. a draft order of a drug an order rule is
+   *     about): the keys otherwise read only when suggesting (pending lab orders) are fetched in
    *     the first parallel round with the rest, instead of in a second round after it
    */
   public PatientData load(

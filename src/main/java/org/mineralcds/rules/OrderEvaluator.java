@@ -75,19 +75,26 @@ public final class OrderEvaluator {
   }
 
   /**
-   * Whether a baseline rule may suggest tests for one of these drafts, judged from the drafts
-   * alone, before any patient data is read: a draft of a drug some baseline rule is about (and, for
-   * a rule about long-term orders, covering that long). Whether it is a start rather than a
-   * renewal, and whether the tests are on file, needs the data; a baseline card is likely on a
-   * start, so the service reads the pending lab orders with the rest of the data instead of after
-   * it. Conflicts are not counted: they need an abnormal value first, which is rarer.
+   * Whether a rule may suggest tests for one of these drafts, judged from the drafts alone, before
+   * any patient data is read: a draft of a drug some baseline rule is about (and, for a rule about
+   * long-term orders, covering that long), or one a conflict rule is about (every conflict card
+   * offers a recheck). Whether a card fires needs the data; when one may, the service reads the
+   * pending lab orders with the rest of the data instead of in a second round trip after it: the
+   * prescriber is waiting at order-select and order-sign, and the pending-orders search is a small
+   * one. A draft of a drug no order rule is about leaves them to be read only if a test is
+   * suggested after all.
    */
-  public boolean mayOfferBaselines(List<DraftOrder> considered) {
+  public boolean mayOfferTests(List<DraftOrder> considered) {
     for (DraftOrder draft : considered) {
       for (BaselineRule rule : rules.baselines()) {
         if (matching(rule, draft).isPresent()
             && (rule.longTermDays() == null
                 || (draft.expectedDays() != null && draft.expectedDays() >= rule.longTermDays()))) {
+          return true;
+        }
+      }
+      for (ConflictRule rule : rules.conflicts()) {
+        if (!rule.recheck().isEmpty() && matching(rule, draft).isPresent()) {
           return true;
         }
       }

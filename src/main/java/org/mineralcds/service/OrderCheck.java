@@ -124,10 +124,10 @@ public final class OrderCheck {
       return new Evaluation(HookResponse.of(List.of()), drafts, null, List.of());
     }
     FhirServerPolicy policy = policyFor(caller);
-    // A draft of a drug that needs baseline tests will probably get a card suggesting them: its
-    // pending lab orders are read with the rest of the data, not in a second round trip after it.
+    // A draft a baseline or conflict rule is about may get a card suggesting tests: its pending
+    // lab orders are read with the rest of the data, not in a second round trip after it.
     PatientData data =
-        loader.load(request, patientId, policy, evaluator.mayOfferBaselines(drafts.considered()));
+        loader.load(request, patientId, policy, evaluator.mayOfferTests(drafts.considered()));
     long loaded = System.nanoTime();
     Instant now = clock.instant();
     List<OrderFinding> findings = evaluate(data, drafts, now);

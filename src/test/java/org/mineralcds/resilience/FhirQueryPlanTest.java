@@ -244,11 +244,11 @@ class FhirQueryPlanTest {
   }
 
   @Test
-  void aDraftWithNoBaselinesHasItsPendingOrdersReadOnlyWhenACardSuggestsATest() throws Exception {
+  void aDraftAConflictRuleIsAboutHasItsPendingOrdersReadInTheFirstRoundToo() throws Exception {
     RoundWatch watch = new RoundWatch();
     try (Support.StubFhir fhir = scenarioServer(watch)) {
-      // Furosemide has no baseline rule; with this patient's low potassium the conflict card
-      // offers a recheck, so the pending orders are read, after the first round.
+      // Furosemide has no baseline rule but conflict rules (low potassium, low magnesium), whose
+      // cards offer a recheck: with this patient's low potassium the card offers one.
       HttpResponse<String> response =
           orderSign("hypokalemia-on-furosemide", "furosemide 40 MG Oral Tablet", fhir.base());
 
@@ -257,16 +257,26 @@ class FhirQueryPlanTest {
           .contains("\"code\":\"order-lab-conflict\"")
           .contains("\"type\":\"create\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
+      assertThat(fhir.targets).as("one round of six searches").hasSize(6);
+      assertThat(watch.labsHeldUntilPendingOrders)
+          .as("the pending orders were asked while the lab search was still unanswered")
+          .containsExactly(true);
+    }
+  }
+
+  @Test
+  void patientViewReadsPendingOrdersOnlyWhenACardSuggestsATest() throws Exception {
+    RoundWatch watch = new RoundWatch();
+    try (Support.StubFhir fhir = scenarioServer(watch)) {
+      // Low potassium on furosemide: the card suggests magnesium, so the pending orders are
+      // read, after the first round (patient-view has no context that predicts it).
+      HttpResponse<String> response = call(service, "hypokalemia-on-furosemide", fhir.base());
+
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
       assertThat(watch.labsHeldUntilPendingOrders)
           .as("the pending orders were asked only after the lab search was answered")
           .containsExactly(false);
-
-      // With nothing to suggest they are not read at all.
-      fhir.targets.clear();
-      HttpResponse<String> quiet =
-          orderSign("normal-labs-on-lisinopril", "furosemide 40 MG Oral Tablet", fhir.base());
-      assertThat(quiet.statusCode()).as(quiet.body()).isEqualTo(200);
-      assertThat(fhir.targets).hasSize(5).noneMatch(t -> t.startsWith("/fhir/ServiceRequest"));
     }
   }
 

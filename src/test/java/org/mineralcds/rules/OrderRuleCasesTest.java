@@ -149,6 +149,20 @@ class OrderRuleCasesTest {
   }
 
   @Test
+  void whetherTestsMayBeOfferedIsJudgedFromTheDraftsAlone() {
+    // A baseline rule's drug, a conflict rule's drug (every conflict card offers a recheck).
+    assertThat(EVALUATOR.mayOfferTests(List.of(draft("lithium carbonate", "l", null, false))))
+        .isTrue();
+    assertThat(EVALUATOR.mayOfferTests(List.of(draft("furosemide", "f", null, false)))).isTrue();
+    // A drug the catalog knows (for patient-view) that no order rule is about.
+    assertThat(EVALUATOR.mayOfferTests(List.of(draft("levothyroxine", "t", null, false))))
+        .isFalse();
+    // A long-term-only baseline (PPI, magnesium): not for a short course.
+    assertThat(EVALUATOR.mayOfferTests(List.of(draft("omeprazole", "o", 14, false)))).isFalse();
+    assertThat(EVALUATOR.mayOfferTests(List.of(draft("omeprazole", "o", 365, false)))).isTrue();
+  }
+
+  @Test
   void aDrugWithoutImplicationsFindsNothing() {
     DraftOrder amoxicillin =
         new DraftOrder("MedicationRequest/a", "amoxicillin", Set.of(), null, null, "f");
