@@ -74,6 +74,29 @@ class FhirQueryPlanTest {
 
   private static final Intercept NONE = (request, response, callback) -> false;
 
+  /**
+   * A server that answers 400 (an OperationOutcome with {@code diagnostics}) to every query naming
+   * {@code parameter}, counting the refusals.
+   */
+  private static Intercept refusing(String parameter, String diagnostics, AtomicInteger refused) {
+    return (request, response, callback) -> {
+      String query = request.getHttpURI().getQuery();
+      if (query == null || !query.contains(parameter)) {
+        return false;
+      }
+      refused.incrementAndGet();
+      Support.fhirJson(
+          response,
+          callback,
+          400,
+          "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+              + "\"code\":\"not-supported\",\"diagnostics\":\""
+              + diagnostics
+              + "\"}]}");
+      return true;
+    };
+  }
+
   private static HttpResponse<String> call(MineralCds svc, String patient, String fhirBase)
       throws Exception {
     return Support.post(
@@ -324,22 +347,7 @@ class FhirQueryPlanTest {
     AtomicInteger refused = new AtomicInteger();
     try (MineralCds svc = Support.start(Support.defaultConfig());
         Support.StubFhir fhir =
-            scenarioServer(
-                (request, response, callback) -> {
-                  String query = request.getHttpURI().getQuery();
-                  if (query == null || !query.contains("_include")) {
-                    return false;
-                  }
-                  refused.incrementAndGet();
-                  Support.fhirJson(
-                      response,
-                      callback,
-                      400,
-                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-                          + "\"code\":\"not-supported\",\"diagnostics\":\"Unknown search"
-                          + " parameter: _include\"}]}");
-                  return true;
-                })) {
+            scenarioServer(refusing("_include", "Unknown search parameter: _include", refused))) {
       HttpResponse<String> first = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
       assertThat(topics(first)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
@@ -370,21 +378,7 @@ class FhirQueryPlanTest {
     try (MineralCds svc = Support.start(Support.defaultConfig());
         Support.StubFhir fhir =
             scenarioServer(
-                (request, response, callback) -> {
-                  String query = request.getHttpURI().getQuery();
-                  if (query == null || !query.contains("_revinclude")) {
-                    return false;
-                  }
-                  refused.incrementAndGet();
-                  Support.fhirJson(
-                      response,
-                      callback,
-                      400,
-                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-                          + "\"code\":\"not-supported\",\"diagnostics\":\"Invalid"
-                          + " _revinclude parameter value\"}]}");
-                  return true;
-                })) {
+                refusing("_revinclude", "Invalid _revinclude parameter value", refused))) {
       HttpResponse<String> first = call(svc, scenario, fhir.base());
       assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
       // The dispenses since 2022 date the lisinopril: no "started 21 days ago" card.
@@ -413,21 +407,7 @@ class FhirQueryPlanTest {
     try (MineralCds svc = Support.start(Support.defaultConfig());
         Support.StubFhir fhir =
             scenarioServer(
-                (request, response, callback) -> {
-                  String query = request.getHttpURI().getQuery();
-                  if (query == null || !query.contains("authoredon")) {
-                    return false;
-                  }
-                  refused.incrementAndGet();
-                  Support.fhirJson(
-                      response,
-                      callback,
-                      400,
-                      "{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
-                          + "\"code\":\"not-supported\",\"diagnostics\":\"Unknown search"
-                          + " parameter: authoredon\"}]}");
-                  return true;
-                })) {
+                refusing("authoredon", "Unknown search parameter: authoredon", refused))) {
       HttpResponse<String> response = call(svc, scenario, fhir.base());
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       assertThat(refused.get()).isEqualTo(1);
