@@ -116,6 +116,17 @@ final class ScenarioProviders {
     }
   }
 
+  /** The patient a resource that a Patient search may reverse-include is about, or null. */
+  static Reference subjectOf(Resource r) {
+    if (r instanceof MedicationStatement m) {
+      return m.getSubject();
+    }
+    if (r instanceof MedicationDispense d) {
+      return d.getSubject();
+    }
+    return r instanceof Condition c ? c.getSubject() : null;
+  }
+
   /** The id a relative reference points to ("Patient/p1" → "p1"), or null. */
   static String idOf(Reference ref) {
     return ref == null || !ref.hasReference() ? null : ref.getReferenceElement().getIdPart();
@@ -190,16 +201,20 @@ final class ScenarioProviders {
     }
 
     /**
-     * Patients, by {@code _id} when given, with the MedicationStatements and MedicationDispenses
-     * about them when {@code _revinclude} asks (marked as included; copies, since the store's
-     * resources are shared).
+     * Patients, by {@code _id} when given, with the MedicationStatements, MedicationDispenses and
+     * Conditions about them when {@code _revinclude} asks (marked as included; copies, since the
+     * store's resources are shared).
      */
     @Search
     public IBundleProvider search(
         @OptionalParam(name = "_id") TokenOrListParam ids,
         @IncludeParam(
                 reverse = true,
-                allow = {"MedicationStatement:patient", "MedicationDispense:patient"})
+                allow = {
+                  "MedicationStatement:patient",
+                  "MedicationDispense:patient",
+                  "Condition:patient"
+                })
             Set<Include> revIncludes) {
       List<Patient> found = ids == null ? stream().toList() : byIdList(ids);
       List<IBaseResource> results = new ArrayList<>(found);
@@ -208,15 +223,9 @@ final class ScenarioProviders {
         found.forEach(p -> patients.add(p.getIdElement().getIdPart()));
         for (Include include : revIncludes) {
           String type = include.getParamType();
-          if (!"MedicationStatement".equals(type) && !"MedicationDispense".equals(type)) {
-            continue;
-          }
           for (Resource r : store.all(type)) {
-            Reference subject =
-                r instanceof MedicationStatement m
-                    ? m.getSubject()
-                    : ((MedicationDispense) r).getSubject();
-            if (patients.contains(idOf(subject))) {
+            Reference subject = subjectOf(r);
+            if (subject != null && patients.contains(idOf(subject))) {
               Resource copy = r.copy();
               ResourceMetadataKeyEnum.ENTRY_SEARCH_MODE.put(
                   copy, BundleEntrySearchModeEnum.INCLUDE);

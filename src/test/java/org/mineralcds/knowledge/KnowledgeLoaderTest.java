@@ -225,8 +225,8 @@ class KnowledgeLoaderTest {
   void prefetchTemplatesUseOnlyTheQueryFeaturesCdsHooksAllows() throws IOException {
     replaceOnce(
         "service.yaml",
-        "clinical-status=active&_count=1000\"",
-        "clinical-status=active&_count=1000&_include=Condition:patient\"");
+        "conditions: \"Condition?patient={{context.patientId}}&_count=1000\"",
+        "conditions: \"Condition?patient={{context.patientId}}&_count=1000&_include=Condition:patient\"");
 
     assertSingleProblem("prefetch 'conditions'", "_include", "fetchParameters");
   }

@@ -19,6 +19,8 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -150,7 +152,7 @@ class FhirQueryPlanTest {
   }
 
   @Test
-  void aChartWithNothingToSuggestCostsOneRoundOfFiveRequests() throws Exception {
+  void aChartWithNothingToSuggestCostsOneRoundOfFourRequests() throws Exception {
     try (Support.StubFhir fhir = scenarioServer(NONE)) {
       HttpResponse<String> response = call(service, "normal-labs-on-lisinopril", fhir.base());
 
@@ -158,11 +160,16 @@ class FhirQueryPlanTest {
       assertThat(topics(response)).isEmpty();
       assertThat(fhir.targets)
           .as(
-              "one lab search, the Patient with its medication statements and dispenses,"
-                  + " current medication orders, ended orders within the lookback, conditions")
-          .hasSize(5)
+              "one lab search, the Patient with its medication statements, dispenses and"
+                  + " conditions, current medication orders, ended orders within the lookback")
+          .hasSize(4)
           .anyMatch(t -> t.startsWith("/fhir/Observation?") && t.contains("_include"))
-          .anyMatch(t -> t.startsWith("/fhir/Patient?_id=") && t.contains("_revinclude"))
+          .anyMatch(
+              t ->
+                  t.startsWith("/fhir/Patient?_id=")
+                      && t.contains("_revinclude=MedicationStatement")
+                      && t.contains("_revinclude=MedicationDispense")
+                      && t.contains("_revinclude=Condition"))
           .anyMatch(
               t ->
                   t.startsWith("/fhir/MedicationRequest?")
@@ -173,12 +180,57 @@ class FhirQueryPlanTest {
                   t.startsWith("/fhir/MedicationRequest?")
                       && t.contains("status=completed")
                       && t.contains("authoredon=ge2023-11-21"))
-          .anyMatch(t -> t.startsWith("/fhir/Condition?"))
+          .noneMatch(t -> t.startsWith("/fhir/Condition?"))
           .noneMatch(t -> t.startsWith("/fhir/MedicationStatement?"))
           .noneMatch(t -> t.startsWith("/fhir/MedicationDispense?"))
           .noneMatch(t -> t.startsWith("/fhir/Patient/"))
           .noneMatch(t -> t.startsWith("/fhir/ServiceRequest"))
           .noneMatch(t -> t.contains("_sort"));
+    }
+  }
+
+  /**
+   * The problem list arrives with the Patient (a {@code _revinclude} cannot filter by status), so
+   * the service keeps only the active problems itself, as a {@code clinical-status=active} search
+   * would have: a resolved heart failure is not named on the card; the same problem active is.
+   */
+  @Test
+  void problemsReadWithThePatientCountOnlyWhenActive() throws Exception {
+    String patient = "digoxin-low-potassium";
+    for (String status : List.of("resolved", "active")) {
+      ScenarioStore store = ScenarioStore.loadScenarios(FHIR, 0);
+      Condition heartFailure = new Condition();
+      heartFailure.setId(patient + "-heart-failure");
+      heartFailure.setSubject(new Reference("Patient/" + patient));
+      heartFailure
+          .getClinicalStatus()
+          .addCoding()
+          .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
+          .setCode(status);
+      heartFailure
+          .getCode()
+          .addCoding()
+          .setSystem("http://hl7.org/fhir/sid/icd-10-cm")
+          .setCode("I50.9")
+          .setDisplay("Heart failure, unspecified");
+      store.put(heartFailure);
+      try (Support.StubFhir fhir =
+          new Support.StubFhir(ScenarioFhirServer.context("/fhir", FHIR, store))) {
+        HttpResponse<String> response = call(service, patient, fhir.base());
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(fhir.targets)
+            .hasSize(4)
+            .noneMatch(t -> t.startsWith("/fhir/Condition?"))
+            .anyMatch(t -> t.startsWith("/fhir/Patient?") && t.contains("Condition"));
+        assertThat(topics(response)).isEqualTo(expectedTopics(patient));
+        assertThat(response.body()).contains("Atrial fibrillation (I48.91)");
+        if (status.equals("active")) {
+          assertThat(response.body()).contains("Heart failure, unspecified (I50.9)");
+        } else {
+          assertThat(response.body()).doesNotContain("I50.9");
+        }
+      }
     }
   }
 
@@ -189,7 +241,7 @@ class FhirQueryPlanTest {
       assertThat(suggesting.statusCode()).as(suggesting.body()).isEqualTo(200);
       assertThat(suggesting.body()).contains("\"type\":\"create\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
-      assertThat(fhir.targets).hasSize(6);
+      assertThat(fhir.targets).hasSize(5);
 
       // The pending order read that way keeps its test from being suggested again.
       fhir.targets.clear();
@@ -258,8 +310,8 @@ class FhirQueryPlanTest {
       assertThat(response.body()).contains("\"code\":\"order-baseline-due\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
       assertThat(fhir.targets)
-          .as("one round: labs, Patient, orders, order history, conditions, pending orders")
-          .hasSize(6);
+          .as("one round: labs, Patient with conditions, orders, order history, pending orders")
+          .hasSize(5);
       assertThat(watch.labsHeldUntilPendingOrders)
           .as("the pending orders were asked while the lab search was still unanswered")
           .containsExactly(true);
@@ -280,7 +332,7 @@ class FhirQueryPlanTest {
           .contains("\"code\":\"order-lab-conflict\"")
           .contains("\"type\":\"create\"");
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/ServiceRequest?"))).isEqualTo(1);
-      assertThat(fhir.targets).as("one round of six searches").hasSize(6);
+      assertThat(fhir.targets).as("one round of five searches").hasSize(5);
       assertThat(watch.labsHeldUntilPendingOrders)
           .as("the pending orders were asked while the lab search was still unanswered")
           .containsExactly(true);
@@ -371,7 +423,7 @@ class FhirQueryPlanTest {
   }
 
   @Test
-  void aServerThatRefusesRevincludeGetsTheDispensesAndStatementsAskedForOnTheirOwn()
+  void aServerThatRefusesRevincludeGetsTheDispensesStatementsAndConditionsAskedForOnTheirOwn()
       throws Exception {
     String scenario = "dispensed-lisinopril-before-first-order";
     AtomicInteger refused = new AtomicInteger();
@@ -386,6 +438,7 @@ class FhirQueryPlanTest {
       assertThat(refused.get()).isEqualTo(1);
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/MedicationDispense?"))).isEqualTo(1);
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/MedicationStatement?"))).isEqualTo(1);
+      assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Condition?"))).isEqualTo(1);
 
       fhir.targets.clear();
       HttpResponse<String> second = call(svc, scenario, fhir.base());
@@ -393,7 +446,7 @@ class FhirQueryPlanTest {
       assertThat(topics(second)).isEqualTo(topics(first));
       assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(1);
       assertThat(fhir.targets)
-          .as("the three keys asked for on their own, with the rest")
+          .as("the Patient, and the three keys it included, asked for on their own, with the rest")
           .hasSize(7)
           .noneMatch(t -> t.contains("_revinclude"));
     }
@@ -507,7 +560,7 @@ class FhirQueryPlanTest {
         HttpResponse<String> response = c.get(30, TimeUnit.SECONDS);
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       }
-      assertThat(fhir.requests.get()).isEqualTo(30);
+      assertThat(fhir.requests.get()).isEqualTo(24);
       assertThat(most.get()).isBetween(1, 3);
     }
   }

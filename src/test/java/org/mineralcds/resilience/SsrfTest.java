@@ -149,10 +149,10 @@ class SsrfTest {
       assertThat(response.statusCode()).as(response.body()).isEqualTo(412);
       assertThat(Support.diagnostics(response)).contains("labs").doesNotContain(TOKEN);
       // The stub was asked (with the token: it is the fhirServer) but nothing went on: one
-      // request per key of the query plan's first round (labs, the Patient with its statements
-      // and dispenses, current medication orders, ended orders within the lookback, conditions),
+      // request per key of the query plan's first round (labs, the Patient with its statements,
+      // dispenses and conditions, current medication orders, ended orders within the lookback),
       // none repeated.
-      assertThat(redirecting.requests.get()).isEqualTo(5);
+      assertThat(redirecting.requests.get()).isEqualTo(4);
       assertThat(redirecting.authorizations).allMatch(("Bearer " + TOKEN)::equals);
       assertThat(elsewhere.connections()).isZero();
       assertThat(elsewhere.received()).doesNotContain(TOKEN);
