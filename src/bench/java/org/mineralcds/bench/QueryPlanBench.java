@@ -18,6 +18,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.mineralcds.MineralCds;
+import org.mineralcds.knowledge.KnowledgeLoader;
+import org.mineralcds.knowledge.ServiceDefinition;
 
 /**
  * The choices behind the query plan, measured on a real FHIR server: for each patient, each way of
@@ -26,7 +29,7 @@ import java.util.concurrent.Executors;
  * "Query plan".
  *
  * <pre>
- * java -jar target/bench/mineral-cds-bench.jar queryplans --fhir BASE [--patients N]
+ * java -jar target/bench/mineral-cds-bench.jar queryplans --fhir BASE [--patients N] [--variants all|plan]
  * </pre>
  */
 final class QueryPlanBench {
@@ -92,6 +95,37 @@ final class QueryPlanBench {
     return v;
   }
 
+  /**
+   * The plan's first round as the service sends it (the discovery templates with its own fetch
+   * parameters, without the keys it reads only when needed), against the same round with the
+   * active problems asked on their own (the plan before the problem list came with the Patient),
+   * and the two queries that differ, alone.
+   */
+  private static Map<String, List<String>> planVariants() {
+    ServiceDefinition definition = KnowledgeLoader.fromClasspath(MineralCds.SERVICE_ID).service();
+    String p = "{{context.patientId}}";
+    String conditionsInclude = "&_revinclude=Condition:patient";
+    String activeConditions = "Condition?patient=" + p + "&clinical-status=active&_count=1000";
+    List<String> plan = new ArrayList<>();
+    for (String key : definition.prefetch().keySet()) {
+      if (!definition.fetchOnlyWhen().containsKey(key)) {
+        plan.add(definition.fetchTemplate(key));
+      }
+    }
+    List<String> separate = new ArrayList<>();
+    plan.forEach(q -> separate.add(q.replace(conditionsInclude, "")));
+    separate.add(activeConditions);
+    String patient = definition.fetchTemplate("patient");
+    Map<String, List<String>> v = new LinkedHashMap<>();
+    v.put("first round: the plan, 4 requests (every problem with the Patient)", plan);
+    v.put("first round: 5 requests (active problems on their own, before)", separate);
+    v.put("Patient + statements, dispenses, every problem (plan)", List.of(patient));
+    v.put("Patient + statements, dispenses (before)", List.of(patient.replace(conditionsInclude, "")));
+    v.put("problems: active only, on their own (before)", List.of(activeConditions));
+    v.put("problems: every status, on their own", List.of("Condition?patient=" + p + "&_count=1000"));
+    return v;
+  }
+
   record Run(double millis, int requests, long bytes) {}
 
   public static void main(String[] args) throws Exception {
@@ -100,8 +134,13 @@ final class QueryPlanBench {
       options.put(args[i], args[i + 1]);
     }
     if (!options.containsKey("--fhir")) {
-      System.out.println("queryplans --fhir BASE [--patients N]");
+      System.out.println("queryplans --fhir BASE [--patients N] [--variants all|plan]");
       return;
+    }
+    Map<String, List<String>> variants =
+        "plan".equals(options.get("--variants")) ? planVariants() : variants();
+    if (!"plan".equals(options.get("--variants"))) {
+      variants.putAll(planVariants());
     }
     String fhir = options.get("--fhir").replaceAll("/+$", "");
     int limit = Integer.parseInt(options.getOrDefault("--patients", "100"));
@@ -112,12 +151,12 @@ final class QueryPlanBench {
     try {
       // One warm-up pass over a few patients so the first variant does not pay the JIT alone.
       for (String patient : patients.subList(0, Math.min(3, patients.size()))) {
-        for (List<String> queries : variants().values()) {
+        for (List<String> queries : variants.values()) {
           runSet(fhir, queries, patient, today, pool);
         }
       }
       for (String patient : patients) {
-        for (Map.Entry<String, List<String>> v : variants().entrySet()) {
+        for (Map.Entry<String, List<String>> v : variants.entrySet()) {
           runs.computeIfAbsent(v.getKey(), k -> new ArrayList<>())
               .add(runSet(fhir, v.getValue(), patient, today, pool));
         }
