@@ -692,9 +692,23 @@ public final class PatientDataLoader {
     MedicationHistory.Exposures meds =
         MedicationHistory.withRealStarts(
             currentMeds, pastMeds, ordersById, dispenses, now, historyFrom);
+    conditions.sort(PROBLEM_LIST_ORDER);
     return new PatientRecord(
         patientId, demographics, labs, meds.current(), conditions, orders, gaps, meds.past());
   }
+
+  /**
+   * The problem list in one order whichever way it arrived (a search and a {@code _revinclude}
+   * return the same conditions in different orders, and cards list them): oldest first, then by
+   * description and reference.
+   */
+  private static final Comparator<ConditionRecord> PROBLEM_LIST_ORDER =
+      Comparator.comparing(
+              ConditionRecord::recorded, Comparator.nullsLast(Comparator.<Instant>naturalOrder()))
+          .thenComparing(
+              ConditionRecord::description, Comparator.nullsLast(Comparator.<String>naturalOrder()))
+          .thenComparing(
+              ConditionRecord::reference, Comparator.nullsLast(Comparator.<String>naturalOrder()));
 
   private static void remember(
       Map<String, MedicationHistory.Order> byId, MedicationHistory.Order order) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ca.uhn.fhir.context.FhirContext;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.hl7.fhir.r4.model.Condition;
+import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Reference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -232,6 +234,66 @@ class FhirQueryPlanTest {
         }
       }
     }
+  }
+
+  /**
+   * A search and a {@code _revinclude} return the same problems in different orders; the card lists
+   * them in one order (oldest first) whichever way, and in whatever order, they arrived.
+   */
+  @Test
+  void theProblemListReadsTheSameWhicheverOrderItArrivesIn() throws Exception {
+    String patient = "digoxin-low-potassium";
+    ScenarioStore store = ScenarioStore.loadScenarios(FHIR, 0);
+    Condition heartFailure = new Condition();
+    heartFailure.setId(patient + "-heart-failure");
+    heartFailure.setSubject(new Reference("Patient/" + patient));
+    heartFailure
+        .getClinicalStatus()
+        .addCoding()
+        .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
+        .setCode("active");
+    heartFailure
+        .getCode()
+        .addCoding()
+        .setSystem("http://hl7.org/fhir/sid/icd-10-cm")
+        .setCode("I50.9")
+        .setDisplay("Heart failure, unspecified");
+    heartFailure.setRecordedDateElement(new DateTimeType("2001-03-04"));
+    store.put(heartFailure);
+    List<String> problemLists = new ArrayList<>();
+    try (Support.StubFhir fhir =
+        new Support.StubFhir(ScenarioFhirServer.context("/fhir", FHIR, store))) {
+      problemLists.add(problemList(call(service, patient, fhir.base())));
+      // The same two problems sent as prefetch, in one order and then the other.
+      ObjectNode conditions =
+          (ObjectNode)
+              Support.JSON.readTree(
+                  Support.get(fhir.base() + "/Condition?patient=" + patient).body());
+      for (int pass = 0; pass < 2; pass++) {
+        ObjectNode body = Support.hookRequest(patient, fhir.base(), TOKEN);
+        body.putObject("prefetch").set("conditions", conditions.deepCopy());
+        problemLists.add(
+            problemList(Support.post(service.baseUrl() + Support.SERVICE_PATH, body.toString())));
+        ArrayNode entries = (ArrayNode) conditions.get("entry");
+        entries.insert(0, entries.remove(entries.size() - 1));
+      }
+    }
+    assertThat(problemLists)
+        .containsOnly("Heart failure, unspecified (I50.9); Atrial fibrillation (I48.91)");
+  }
+
+  /** The "On the problem list" line of the response's first card that has one. */
+  private static String problemList(HttpResponse<String> response) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    for (JsonNode card : Support.JSON.readTree(response.body()).path("cards")) {
+      String detail = card.path("detail").asText();
+      int at = detail.indexOf("**On the problem list:** ");
+      if (at >= 0) {
+        String rest = detail.substring(at + "**On the problem list:** ".length());
+        return rest.substring(0, rest.indexOf(".\n"));
+      }
+    }
+    return null;
   }
 
   @Test
