@@ -55,8 +55,31 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
       return -1;
     }
     // Names are canonical strings from the parser's symbol table, usually the very instance a
-    // caller's literal is (both interned), and every String keeps its hash once computed: one
-    // pass of identity and hash comparisons, contents compared only when the hashes agree.
+    // caller's literal is (both interned): a pass comparing references finds them without reading
+    // the strings. Then, for a name asked for by another instance or absent, one pass of hash
+    // comparisons (every String keeps its hash once computed), contents compared only when the
+    // hashes agree.
+    String[] names = this.names;
+    for (int i = 0; i < size; i++) {
+      if (names[i] == wanted) {
+        return i;
+      }
+    }
+    int hash = wanted.hashCode();
+    for (int i = 0; i < size; i++) {
+      String name = names[i];
+      if (name.hashCode() == hash && name.equals(wanted)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * As {@link #indexOf}, for a name about to be added: usually absent (a duplicate member is rare),
+   * so one pass comparing references and hashes together.
+   */
+  private int indexOfNew(String wanted) {
     int hash = wanted.hashCode();
     for (int i = 0; i < size; i++) {
       String name = names[i];
@@ -89,7 +112,7 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
     if (name == null) {
       throw new NullPointerException("a JSON member has a name");
     }
-    int i = indexOf(name);
+    int i = indexOfNew(name);
     if (i >= 0) {
       JsonNode previous = values[i];
       values[i] = value;
