@@ -141,6 +141,34 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
     return null;
   }
 
+  /**
+   * As {@link #put}, for a name from a parser that canonicalises names (JsonTrees): every mention
+   * of a name in the document is the same instance, so a repeated member is found by reference.
+   */
+  void putCanonical(String name, JsonNode value) {
+    if (large == null && name != null) {
+      for (int i = 0; i < size; i++) {
+        if (names[i] == name) {
+          values[i] = value;
+          return;
+        }
+      }
+      if (size < LINEAR_LIMIT) {
+        if (size == names.length) {
+          int capacity = Math.min(LINEAR_LIMIT, size * 2);
+          names = Arrays.copyOf(names, capacity);
+          values = Arrays.copyOf(values, capacity);
+        }
+        names[size] = name;
+        values[size] = value;
+        size++;
+        modifications++;
+        return;
+      }
+    }
+    put(name, value);
+  }
+
   @Override
   public JsonNode remove(Object name) {
     if (large != null) {
