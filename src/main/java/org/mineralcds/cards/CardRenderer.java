@@ -266,8 +266,27 @@ public final class CardRenderer {
 
   /** The absolute URL of the page about a rule. */
   public static String rulePage(String baseUrl, String ruleId) {
-    String base = baseUrl == null ? DEFAULT_BASE_URL : baseUrl.replaceAll("/+$", "");
+    String base = baseUrl == null ? DEFAULT_BASE_URL : withoutTrailingSlashes(baseUrl);
     return base + RULE_PAGES + ruleId;
+  }
+
+  private static final java.util.regex.Pattern TRAILING_SLASHES =
+      java.util.regex.Pattern.compile("/+$");
+
+  /**
+   * {@code url.replaceAll("/+$", "")}, once per card: the regex only when the URL ends with a slash
+   * or a line terminator (before which {@code $} also matches), which a base URL hardly does.
+   */
+  static String withoutTrailingSlashes(String url) {
+    char last = url.isEmpty() ? 'x' : url.charAt(url.length() - 1);
+    boolean maybe =
+        last == '/'
+            || last == '\n'
+            || last == '\r'
+            || last == '\u0085'
+            || last == '\u2028'
+            || last == '\u2029';
+    return maybe ? TRAILING_SLASHES.matcher(url).replaceAll("") : url;
   }
 
   /** "potassium 5.1 mmol/L", "albumin-corrected calcium 7.7 mg/dL". */

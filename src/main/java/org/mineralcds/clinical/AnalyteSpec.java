@@ -52,6 +52,31 @@ public record AnalyteSpec(
 
   /** Case-insensitive, spaces removed, micro sign read as "u": "µIU/mL" and "uiu/ml" match. */
   public static String normaliseUnit(String unit) {
+    // One pass for the ASCII spellings labs send ("mmol/L", "mg/dL"): trimmed, spaces dropped,
+    // A-Z lowered, exactly what the chain below gives; anything else goes through the chain.
+    int start = 0;
+    int end = unit.length();
+    while (start < end && unit.charAt(start) <= ' ') {
+      start++;
+    }
+    while (end > start && unit.charAt(end - 1) <= ' ') {
+      end--;
+    }
+    char[] out = new char[end - start];
+    int length = 0;
+    for (int i = start; i < end; i++) {
+      char c = unit.charAt(i);
+      if (c >= 0x80) {
+        return normaliseAnyUnit(unit);
+      }
+      if (c != ' ') {
+        out[length++] = c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+      }
+    }
+    return new String(out, 0, length);
+  }
+
+  private static String normaliseAnyUnit(String unit) {
     return unit.trim()
         .replace('\u00b5', 'u')
         .replace('\u03bc', 'u')

@@ -19,6 +19,6 @@ public record ConditionRecord(
 
   public ConditionRecord {
     codes = List.copyOf(codes);
-    sets = Set.copyOf(sets);
+    sets = ImmutableSets.copyOf(sets);
   }
 }

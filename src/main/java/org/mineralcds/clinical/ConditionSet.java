@@ -26,7 +26,12 @@ public record ConditionSet(
     }
     String code = coding.code().trim();
     if (ICD10CM_SYSTEM.equals(coding.system())) {
-      return icd10cmPrefixes.stream().anyMatch(code::startsWith);
+      for (String prefix : icd10cmPrefixes) {
+        if (code.startsWith(prefix)) {
+          return true;
+        }
+      }
+      return false;
     }
     return SNOMED_SYSTEM.equals(coding.system()) && snomedCodes.contains(code);
   }

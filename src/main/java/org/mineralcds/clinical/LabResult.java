@@ -66,6 +66,6 @@ public record LabResult(
     Objects.requireNonNull(value, "value");
     Objects.requireNonNull(effective, "effective");
     Objects.requireNonNull(status, "status");
-    flags = Set.copyOf(flags);
+    flags = ImmutableSets.copyOf(flags);
   }
 }

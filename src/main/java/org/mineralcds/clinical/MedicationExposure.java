@@ -20,7 +20,7 @@ public record MedicationExposure(
     boolean startAtLeast) {
 
   public MedicationExposure {
-    ingredients = Set.copyOf(ingredients);
+    ingredients = ImmutableSets.copyOf(ingredients);
   }
 
   /** An exposure whose start, when given, is the start. */

@@ -12,6 +12,8 @@ public record UnitFactor(BigDecimal multiplier, BigDecimal divisor) {
 
   public static final UnitFactor IDENTITY = new UnitFactor(BigDecimal.ONE, BigDecimal.ONE);
 
+  private static final int DIGITS = MathContext.DECIMAL64.getPrecision();
+
   public UnitFactor {
     Objects.requireNonNull(multiplier, "multiplier");
     Objects.requireNonNull(divisor, "divisor");
@@ -33,6 +35,12 @@ public record UnitFactor(BigDecimal multiplier, BigDecimal divisor) {
   }
 
   public BigDecimal apply(BigDecimal value) {
-    return value.multiply(multiplier).divide(divisor, MathContext.DECIMAL64);
+    BigDecimal product = value.multiply(multiplier);
+    if (divisor.equals(BigDecimal.ONE) && product.precision() <= DIGITS) {
+      // Dividing by one is exact within the context's digits and keeps the dividend's scale (the
+      // preferred one): the same number, without the division's work (most units convert so).
+      return product;
+    }
+    return product.divide(divisor, MathContext.DECIMAL64);
   }
 }

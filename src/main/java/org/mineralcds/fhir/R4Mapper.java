@@ -244,8 +244,11 @@ public final class R4Mapper {
     String dedupe =
         identity != null
             ? identity
-            : String.join(
-                "|", entry.analyte().key(), time.instant().toString(), canonical.toString());
+            : entry.analyte().key()
+                + "|"
+                + FhirJson.instantText(time.instant())
+                + "|"
+                + canonical.toString();
     return Optional.of(
         new LabResult(
             source.reference(),

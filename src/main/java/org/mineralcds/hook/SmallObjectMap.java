@@ -55,8 +55,31 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
       return -1;
     }
     // Names are canonical strings from the parser's symbol table, usually the very instance a
-    // caller's literal is (both interned), and every String keeps its hash once computed: one
-    // pass of identity and hash comparisons, contents compared only when the hashes agree.
+    // caller's literal is (both interned): a pass comparing references finds them without reading
+    // the strings. Then, for a name asked for by another instance or absent, one pass of hash
+    // comparisons (every String keeps its hash once computed), contents compared only when the
+    // hashes agree.
+    String[] names = this.names;
+    for (int i = 0; i < size; i++) {
+      if (names[i] == wanted) {
+        return i;
+      }
+    }
+    int hash = wanted.hashCode();
+    for (int i = 0; i < size; i++) {
+      String name = names[i];
+      if (name.hashCode() == hash && name.equals(wanted)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * As {@link #indexOf}, for a name about to be added: usually absent (a duplicate member is rare),
+   * so one pass comparing references and hashes together.
+   */
+  private int indexOfNew(String wanted) {
     int hash = wanted.hashCode();
     for (int i = 0; i < size; i++) {
       String name = names[i];
@@ -89,7 +112,7 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
     if (name == null) {
       throw new NullPointerException("a JSON member has a name");
     }
-    int i = indexOf(name);
+    int i = indexOfNew(name);
     if (i >= 0) {
       JsonNode previous = values[i];
       values[i] = value;
@@ -116,6 +139,34 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
     size++;
     modifications++;
     return null;
+  }
+
+  /**
+   * As {@link #put}, for a name from a parser that canonicalises names (JsonTrees): every mention
+   * of a name in the document is the same instance, so a repeated member is found by reference.
+   */
+  void putCanonical(String name, JsonNode value) {
+    if (large == null && name != null) {
+      for (int i = 0; i < size; i++) {
+        if (names[i] == name) {
+          values[i] = value;
+          return;
+        }
+      }
+      if (size < LINEAR_LIMIT) {
+        if (size == names.length) {
+          int capacity = Math.min(LINEAR_LIMIT, size * 2);
+          names = Arrays.copyOf(names, capacity);
+          values = Arrays.copyOf(values, capacity);
+        }
+        names[size] = name;
+        values[size] = value;
+        size++;
+        modifications++;
+        return;
+      }
+    }
+    put(name, value);
   }
 
   @Override

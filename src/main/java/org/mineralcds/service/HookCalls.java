@@ -109,7 +109,29 @@ public final class HookCalls {
 
   /** The caller chose this text: keep it to one short line of safe characters in the log. */
   static String loggable(String callerText) {
-    String safe = callerText.replaceAll("[^A-Za-z0-9._:-]", "_");
+    // Nearly always a UUID already: then as it is, without the regex (compiled on every call).
+    String safe =
+        onlyLoggable(callerText) ? callerText : UNLOGGABLE.matcher(callerText).replaceAll("_");
     return safe.length() > 64 ? safe.substring(0, 64) : safe;
+  }
+
+  private static final Pattern UNLOGGABLE = Pattern.compile("[^A-Za-z0-9._:-]");
+
+  private static boolean onlyLoggable(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      boolean allowed =
+          c >= 'a' && c <= 'z'
+              || c >= 'A' && c <= 'Z'
+              || c >= '0' && c <= '9'
+              || c == '.'
+              || c == '_'
+              || c == ':'
+              || c == '-';
+      if (!allowed) {
+        return false;
+      }
+    }
+    return true;
   }
 }

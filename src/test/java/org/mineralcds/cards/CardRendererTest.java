@@ -667,4 +667,22 @@ class CardRendererTest {
     assertThat(again).isEqualTo(first);
     assertThat(otherCall).hasSameSizeAs(first).doesNotContainAnyElementsOf(first);
   }
+
+  @Test
+  void baseUrlsLoseTheirTrailingSlashesAsTheRegexRemovesThem() {
+    for (String url :
+        java.util.List.of(
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "https://cds.example.org/base///",
+            "",
+            "/",
+            "https://x/\n",
+            "https://x//\r\n",
+            "https://x/\u2028",
+            "https://x/a\n",
+            "https://x/\u0085")) {
+      assertThat(CardRenderer.withoutTrailingSlashes(url)).isEqualTo(url.replaceAll("/+$", ""));
+    }
+  }
 }

@@ -137,4 +137,63 @@ class MeasurementTest {
     assertThat(AnalyteSpec.normaliseUnit("\u03bcIU/mL")).isEqualTo("uiu/ml");
     assertThat(AnalyteSpec.normaliseUnit("mEq/L")).isEqualTo(AnalyteSpec.normaliseUnit("meq/l"));
   }
+
+  @Test
+  void unitFactorsGiveWhatMultiplyingThenDividingInDecimal64Gives() {
+    java.util.Random random = new java.util.Random(7);
+    java.util.List<UnitFactor> factors =
+        java.util.List.of(
+            UnitFactor.IDENTITY,
+            UnitFactor.parse("1"),
+            UnitFactor.parse("1.0"),
+            UnitFactor.parse("0.4114"),
+            UnitFactor.parse("10"),
+            UnitFactor.parse("1/4.008"),
+            UnitFactor.parse("2.4305/1"),
+            UnitFactor.parse("1/1"));
+    for (int i = 0; i < 50_000; i++) {
+      BigDecimal value =
+          switch (i % 5) {
+            case 0 -> BigDecimal.valueOf(random.nextInt(100_000), random.nextInt(6));
+            case 1 -> new BigDecimal(random.nextLong()).movePointLeft(random.nextInt(25));
+            case 2 -> BigDecimal.valueOf(random.nextInt(1000), -random.nextInt(4));
+            case 3 -> new BigDecimal("0." + "0".repeat(random.nextInt(5)) + random.nextInt(99));
+            default ->
+                new BigDecimal(
+                    new java.math.BigInteger(80 + random.nextInt(40), random), random.nextInt(30));
+          };
+      for (UnitFactor f : factors) {
+        BigDecimal expected =
+            value.multiply(f.multiplier()).divide(f.divisor(), java.math.MathContext.DECIMAL64);
+        BigDecimal actual = f.apply(value);
+        assertThat(actual.unscaledValue()).isEqualTo(expected.unscaledValue());
+        assertThat(actual.scale()).isEqualTo(expected.scale());
+      }
+    }
+  }
+
+  @Test
+  void unitSpellingsAreNormalisedAsTrimmingDroppingSpacesAndLoweringDo() {
+    java.util.Random random = new java.util.Random(3);
+    String alphabet = "mgdLlUuIiK /%*0123456789\t\u00b5\u03bc\u00c9\u0130.^[]{}";
+    java.util.List<String> units =
+        new java.util.ArrayList<>(
+            java.util.List.of("", " ", "mmol/L", " mg/dL ", "\u00b5mol/L", "\u03bcIU/mL", "x\ty"));
+    for (int i = 0; i < 20_000; i++) {
+      StringBuilder unit = new StringBuilder();
+      for (int k = random.nextInt(9); k > 0; k--) {
+        unit.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      units.add(unit.toString());
+    }
+    for (String unit : units) {
+      assertThat(AnalyteSpec.normaliseUnit(unit))
+          .isEqualTo(
+              unit.trim()
+                  .replace('\u00b5', 'u')
+                  .replace('\u03bc', 'u')
+                  .replace(" ", "")
+                  .toLowerCase(java.util.Locale.ROOT));
+    }
+  }
 }

@@ -198,4 +198,40 @@ class FhirJsonTest {
     assertThat(FhirJson.decimal(json("{\"v\":0.0001}"), "v", "X")).isEqualByComparingTo("0.0001");
     assertThat(FhirJson.decimal(json("{\"v\":250000}"), "v", "X")).isEqualByComparingTo("250000");
   }
+
+  @Test
+  void writesInstantsExactlyAsInstantToString() {
+    java.util.List<Instant> instants =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                Instant.EPOCH,
+                Instant.parse("2024-05-17T08:30:00Z"),
+                Instant.parse("2024-05-17T08:30:00.100Z"),
+                Instant.parse("2024-05-17T08:30:00.000100Z"),
+                Instant.parse("2024-05-17T08:30:00.000000100Z"),
+                Instant.parse("2024-02-29T23:59:59.999999999Z"),
+                Instant.parse("1969-12-31T23:59:59.5Z"),
+                Instant.parse("0000-01-01T00:00:00Z"),
+                Instant.parse("0000-01-01T00:00:00Z").minusNanos(1),
+                Instant.parse("9999-12-31T23:59:59.999999999Z"),
+                Instant.parse("9999-12-31T23:59:59.999999999Z").plusNanos(1),
+                Instant.parse("0999-03-01T01:02:03Z"),
+                Instant.MIN,
+                Instant.MAX));
+    java.util.Random random = new java.util.Random(12);
+    for (int i = 0; i < 20_000; i++) {
+      long seconds = random.nextLong() % 300_000_000_000L;
+      int nanos =
+          switch (i % 4) {
+            case 0 -> 0;
+            case 1 -> random.nextInt(1000) * 1_000_000;
+            case 2 -> random.nextInt(1_000_000) * 1000;
+            default -> random.nextInt(1_000_000_000);
+          };
+      instants.add(Instant.ofEpochSecond(seconds, nanos));
+    }
+    for (Instant instant : instants) {
+      assertThat(FhirJson.instantText(instant)).isEqualTo(instant.toString());
+    }
+  }
 }

@@ -119,6 +119,37 @@ class JsonTreesTest {
   }
 
   @Test
+  void theUnreadCheckAgreesWithTheListOfUnreadMembers() {
+    for (String name : JsonTrees.UNREAD_FHIR_MEMBERS) {
+      assertThat(JsonTrees.unread(name)).as(name).isTrue();
+      assertThat(JsonTrees.unread(new String(name.toCharArray()))).as(name).isTrue();
+      assertThat(JsonTrees.unread(name + "x")).isFalse();
+      assertThat(JsonTrees.unread(name.substring(1))).isFalse();
+    }
+    for (String name : java.util.List.of("code", "Meta", "status", "valueQuantity", "", "text")) {
+      assertThat(JsonTrees.unread(name)).as(name).isFalse();
+    }
+  }
+
+  @Test
+  void repeatedMembersOfSmallAndLargeObjectsAreReadAsJacksonReadsThem() throws Exception {
+    StringBuilder large = new StringBuilder("{");
+    for (char c = 'a'; c <= 'p'; c++) {
+      large.append('"').append(c).append("\":").append((int) c).append(',');
+    }
+    large.append("\"c\":1,\"a\":[2],\"p\":{\"x\":1,\"x\":2}}");
+    String small =
+        "{\"b\":1,\"a\":2,\"b\":3,\"longer name, with spaces\":4,\"longer name, with spaces\":5}";
+    for (String text :
+        java.util.List.of(large.toString(), small, "[" + small + "," + large + "]")) {
+      assertThat(JsonTrees.readRequest(JSON, utf8(text))).isEqualTo(JSON.readTree(text));
+      assertThat(JsonTrees.readFhir(JSON, text)).isEqualTo(JSON.readTree(text));
+      assertThat(JsonTrees.readRequest(new ObjectMapper(), utf8(text)))
+          .isEqualTo(JSON.readTree(text));
+    }
+  }
+
+  @Test
   void numbersDuplicatesAndLiteralsAreReadAsJacksonReadsThem() throws Exception {
     String text =
         "{\"a\":1,\"b\":12345678901,\"c\":123456789012345678901234567890,\"d\":1.20,"
