@@ -129,6 +129,12 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
       modifications++;
       return large.put(name, value);
     }
+    append(name, value);
+    return null;
+  }
+
+  /** Adds a member to the arrays, which hold fewer than {@link #LINEAR_LIMIT}. */
+  private void append(String name, JsonNode value) {
     if (size == names.length) {
       int capacity = Math.min(LINEAR_LIMIT, size * 2);
       names = Arrays.copyOf(names, capacity);
@@ -138,7 +144,6 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
     values[size] = value;
     size++;
     modifications++;
-    return null;
   }
 
   /**
@@ -154,15 +159,7 @@ final class SmallObjectMap extends AbstractMap<String, JsonNode> {
         }
       }
       if (size < LINEAR_LIMIT) {
-        if (size == names.length) {
-          int capacity = Math.min(LINEAR_LIMIT, size * 2);
-          names = Arrays.copyOf(names, capacity);
-          values = Arrays.copyOf(values, capacity);
-        }
-        names[size] = name;
-        values[size] = value;
-        size++;
-        modifications++;
+        append(name, value);
         return;
       }
     }

@@ -201,21 +201,7 @@ class FhirQueryPlanTest {
     String patient = "digoxin-low-potassium";
     for (String status : List.of("resolved", "active")) {
       ScenarioStore store = ScenarioStore.loadScenarios(FHIR, 0);
-      Condition heartFailure = new Condition();
-      heartFailure.setId(patient + "-heart-failure");
-      heartFailure.setSubject(new Reference("Patient/" + patient));
-      heartFailure
-          .getClinicalStatus()
-          .addCoding()
-          .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
-          .setCode(status);
-      heartFailure
-          .getCode()
-          .addCoding()
-          .setSystem("http://hl7.org/fhir/sid/icd-10-cm")
-          .setCode("I50.9")
-          .setDisplay("Heart failure, unspecified");
-      store.put(heartFailure);
+      store.put(heartFailure(patient, status));
       try (Support.StubFhir fhir =
           new Support.StubFhir(ScenarioFhirServer.context("/fhir", FHIR, store))) {
         HttpResponse<String> response = call(service, patient, fhir.base());
@@ -244,20 +230,7 @@ class FhirQueryPlanTest {
   void theProblemListReadsTheSameWhicheverOrderItArrivesIn() throws Exception {
     String patient = "digoxin-low-potassium";
     ScenarioStore store = ScenarioStore.loadScenarios(FHIR, 0);
-    Condition heartFailure = new Condition();
-    heartFailure.setId(patient + "-heart-failure");
-    heartFailure.setSubject(new Reference("Patient/" + patient));
-    heartFailure
-        .getClinicalStatus()
-        .addCoding()
-        .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
-        .setCode("active");
-    heartFailure
-        .getCode()
-        .addCoding()
-        .setSystem("http://hl7.org/fhir/sid/icd-10-cm")
-        .setCode("I50.9")
-        .setDisplay("Heart failure, unspecified");
+    Condition heartFailure = heartFailure(patient, "active");
     heartFailure.setRecordedDateElement(new DateTimeType("2001-03-04"));
     store.put(heartFailure);
     List<String> problemLists = new ArrayList<>();
@@ -280,6 +253,25 @@ class FhirQueryPlanTest {
     }
     assertThat(problemLists)
         .containsOnly("Heart failure, unspecified (I50.9); Atrial fibrillation (I48.91)");
+  }
+
+  /** A heart failure (ICD-10-CM I50.9) on {@code patient}'s problem list, with this status. */
+  private static Condition heartFailure(String patient, String clinicalStatus) {
+    Condition heartFailure = new Condition();
+    heartFailure.setId(patient + "-heart-failure");
+    heartFailure.setSubject(new Reference("Patient/" + patient));
+    heartFailure
+        .getClinicalStatus()
+        .addCoding()
+        .setSystem("http://terminology.hl7.org/CodeSystem/condition-clinical")
+        .setCode(clinicalStatus);
+    heartFailure
+        .getCode()
+        .addCoding()
+        .setSystem("http://hl7.org/fhir/sid/icd-10-cm")
+        .setCode("I50.9")
+        .setDisplay("Heart failure, unspecified");
+    return heartFailure;
   }
 
   /** The "On the problem list" line of the response's first card that has one. */
