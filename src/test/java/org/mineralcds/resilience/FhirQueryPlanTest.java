@@ -457,22 +457,37 @@ class FhirQueryPlanTest {
       HttpResponse<String> first = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
       assertThat(topics(first)).isEqualTo(expectedTopics("hypokalemia-on-furosemide"));
-      assertThat(refused.get())
-          .as("labs, medication orders and their history, once each")
-          .isEqualTo(3);
+      // Labs, medication orders and their history carry _include and go out together: how many
+      // of them reach the server before the first refusal is remembered depends on timing, but
+      // each is refused at most once and each is then answered without it.
+      int refusedOnFirstCall = refused.get();
+      assertThat(refusedOnFirstCall).isBetween(1, 3);
+      Predicate<String> orders = t -> t.startsWith("/fhir/MedicationRequest?");
+      Predicate<String> history = orders.and(t -> t.contains("authoredon"));
+      for (Predicate<String> search :
+          List.of(t -> t.startsWith("/fhir/Observation?"), orders.and(history.negate()), history)) {
+        assertThat(count(fhir.targets, search.and(t -> !t.contains("_include"))))
+            .as("each search answered without _include: %s", fhir.targets)
+            .isEqualTo(1);
+      }
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       fhir.targets.clear();
       HttpResponse<String> second = call(svc, "hypokalemia-on-furosemide", fhir.base());
       assertThat(second.statusCode()).isEqualTo(200);
       assertThat(topics(second)).isEqualTo(topics(first));
-      assertThat(refused.get()).as("the refusal is remembered for this server").isEqualTo(3);
+      assertThat(refused.get())
+          .as("the refusal is remembered for this server")
+          .isEqualTo(refusedOnFirstCall);
       assertThat(fhir.targets).noneMatch(t -> t.contains("_include"));
       assertThat(count(fhir.targets, t -> t.startsWith("/fhir/Patient?_id="))).isEqualTo(1);
 
       String scrape = Support.get(svc.baseUrl() + "/metrics").body();
       assertThat(scrape)
-          .contains("mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} 3.0");
+          .contains(
+              "mineralcds_fhir_refused_parameters_total{parameter=\"_include\"} "
+                  + refusedOnFirstCall
+                  + ".0");
     }
   }
 
