@@ -678,23 +678,29 @@ class FhirQueryPlanTest {
   @Test
   void callsTogetherHoldAtMostTheProcessBudgetAndGiveItBack() throws Exception {
     String big = bigSearchset("p-big", 2_000); // about 650 KB
-    Intercept heldWhileConditionsAreSlow =
+    int callCount = 4;
+    // Every call holds its lab answer until its Patient search is answered, and no Patient search
+    // is answered before all four calls have sent theirs: the four calls overlap whatever the
+    // machine's speed, so their lab answers compete for the budget at the same time.
+    CountDownLatch allCallsInFlight = new CountDownLatch(callCount);
+    Intercept heldUntilAllCallsAreInFlight =
         (request, response, callback) -> {
           String path = request.getHttpURI().getPath();
           if (path.equals("/fhir/Observation")) {
             Support.fhirJson(response, callback, 200, big);
             return true;
           }
-          if (path.equals("/fhir/Condition")) {
-            Thread.sleep(600); // every call holds its lab answer until this arrives
+          if (path.equals("/fhir/Patient") && allCallsInFlight.getCount() > 0) {
+            allCallsInFlight.countDown();
+            allCallsInFlight.await(3, TimeUnit.SECONDS);
           }
           return false;
         };
     try (MineralCds svc =
             startWith(new FhirLimits(16, 1_000_000, 1_500_000), Duration.ofSeconds(4));
-        Support.StubFhir fhir = scenarioServer(heldWhileConditionsAreSlow)) {
+        Support.StubFhir fhir = scenarioServer(heldUntilAllCallsAreInFlight)) {
       List<CompletableFuture<HttpResponse<String>>> calls =
-          callsAtOnce(svc, "p-big", fhir.base(), 4);
+          callsAtOnce(svc, "p-big", fhir.base(), callCount);
       int answered = 0;
       int refusedForMemory = 0;
       for (CompletableFuture<HttpResponse<String>> c : calls) {
