@@ -161,12 +161,18 @@ final class DailyRollups {
     if (items.isEmpty()) {
       return;
     }
+    // In key order: transactions claiming the same cards at once never deadlock.
+    List<FeedbackCount> ordered = new ArrayList<>(items);
+    ordered.sort(
+        java.util.Comparator.comparing(FeedbackCount::cardUuid)
+            .thenComparing(FeedbackCount::outcome)
+            .thenComparing(item -> item.reason() == null ? "" : item.reason()));
     int[] claimed;
     try (PreparedStatement claim =
         c.prepareStatement(
             "INSERT INTO feedback_counted (card_uuid, outcome, reason, card_created_at)"
                 + " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-      for (FeedbackCount item : items) {
+      for (FeedbackCount item : ordered) {
         claim.setString(1, item.cardUuid());
         claim.setString(2, item.outcome());
         claim.setString(3, item.reason() == null ? "" : item.reason());
@@ -176,14 +182,14 @@ final class DailyRollups {
       claimed = claim.executeBatch();
     }
     Map<List<Object>, Long> counts = new HashMap<>();
-    for (int i = 0; i < items.size(); i++) {
+    for (int i = 0; i < ordered.size(); i++) {
       if (claimed[i] < 0) {
         throw new IllegalStateException("the JDBC driver did not report the feedback counted");
       }
       if (claimed[i] == 0) {
         continue; // counted already
       }
-      FeedbackCount item = items.get(i);
+      FeedbackCount item = ordered.get(i);
       List<Object> card = item.card();
       counts.merge(
           List.of(

@@ -1003,6 +1003,12 @@ public final class JdbcMemory implements Memory {
   /** One stored item: which request, the item, its card. */
   private record Entry(int request, FeedbackItem item, KnownCard card, FeedbackRequest from) {}
 
+  /** The feedback table's primary key: card, outcome, outcome time. */
+  private static final java.util.Comparator<Entry> FEEDBACK_KEY_ORDER =
+      java.util.Comparator.comparing((Entry e) -> e.item().cardUuid())
+          .thenComparing(e -> e.item().outcome())
+          .thenComparing(e -> e.item().outcomeAt());
+
   /**
    * Stores the requests' feedback in the caller's transaction with a few batched statements (not
    * committed); each request's counts of stored, duplicate and unknown items.
@@ -1022,6 +1028,10 @@ public final class JdbcMemory implements Memory {
         }
       }
     }
+    // In key order: transactions committing at once (IN_FLIGHT groups, other replicas) that share
+    // cards then wait for each other's rows in one order and never deadlock. Every table this
+    // transaction writes next is written in its key order too.
+    entries.sort(FEEDBACK_KEY_ORDER);
     int[] stored = new int[requests.size()];
     int[] duplicates = new int[requests.size()];
     List<Entry> new_ = new ArrayList<>();
@@ -1293,41 +1303,59 @@ public final class JdbcMemory implements Memory {
     if (acceptances.isEmpty()) {
       return;
     }
+    // In key order (suggestion, test), as the other tables: no deadlock between transactions.
+    List<AcceptedTest> rows = new ArrayList<>();
+    for (Entry e : acceptances) {
+      CardFacts card = e.card().facts();
+      Instant now = e.from().now();
+      remember(e.card().patient(), e.from().issuer());
+      for (CardFacts.SuggestionFacts suggestion : card.suggestions()) {
+        if (!e.item().acceptedSuggestions().contains(suggestion.uuid())) {
+          continue;
+        }
+        int days =
+            suggestion.windowDays() > 0 ? suggestion.windowDays() : settings.acceptedTestDays();
+        for (String loinc : suggestion.loincCodes()) {
+          rows.add(
+              new AcceptedTest(
+                  suggestion.uuid(),
+                  cap(loinc, 32),
+                  e,
+                  now.toEpochMilli(),
+                  now.plus(Duration.ofDays(days)).toEpochMilli()));
+        }
+      }
+    }
+    if (rows.isEmpty()) {
+      return;
+    }
+    rows.sort(
+        java.util.Comparator.comparing(AcceptedTest::suggestionUuid)
+            .thenComparing(AcceptedTest::loinc));
     try (PreparedStatement s =
         c.prepareStatement(
             "INSERT INTO accepted_test (suggestion_uuid, loinc, card_uuid, patient, issuer,"
                 + " lead_rule, accepted_at, until_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT DO NOTHING")) {
-      boolean any = false;
-      for (Entry e : acceptances) {
-        CardFacts card = e.card().facts();
-        Instant now = e.from().now();
-        remember(e.card().patient(), e.from().issuer());
-        for (CardFacts.SuggestionFacts suggestion : card.suggestions()) {
-          if (!e.item().acceptedSuggestions().contains(suggestion.uuid())) {
-            continue;
-          }
-          int days =
-              suggestion.windowDays() > 0 ? suggestion.windowDays() : settings.acceptedTestDays();
-          for (String loinc : suggestion.loincCodes()) {
-            s.setString(1, suggestion.uuid());
-            s.setString(2, cap(loinc, 32));
-            s.setString(3, card.cardUuid());
-            s.setString(4, e.card().patient());
-            s.setString(5, e.from().issuer());
-            s.setString(6, card.leadRule());
-            s.setLong(7, now.toEpochMilli());
-            s.setLong(8, now.plus(Duration.ofDays(days)).toEpochMilli());
-            s.addBatch();
-            any = true;
-          }
-        }
+      for (AcceptedTest row : rows) {
+        Entry e = row.from();
+        s.setString(1, row.suggestionUuid());
+        s.setString(2, row.loinc());
+        s.setString(3, e.card().facts().cardUuid());
+        s.setString(4, e.card().patient());
+        s.setString(5, e.from().issuer());
+        s.setString(6, e.card().facts().leadRule());
+        s.setLong(7, row.acceptedAt());
+        s.setLong(8, row.until());
+        s.addBatch();
       }
-      if (any) {
-        s.executeBatch();
-      }
+      s.executeBatch();
     }
   }
+
+  /** One accepted_test row: the suggestion and test, the feedback item, when, until when. */
+  private record AcceptedTest(
+      String suggestionUuid, String loinc, Entry from, long acceptedAt, long until) {}
 
   @Override
   public AnalyticsReport analytics(Instant from, Instant to, String issuer) {

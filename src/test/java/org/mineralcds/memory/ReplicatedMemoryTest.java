@@ -161,6 +161,74 @@ class ReplicatedMemoryTest {
   }
 
   @Test
+  void feedbackNamingTheSameCardsInOppositeOrdersAtOnceNeverDeadlocks() throws Exception {
+    Assumptions.assumeTrue(TestDatabases.postgresUrl() != null, "PostgreSQL only (replicas)");
+    MemorySettings settings = TestDatabases.fresh("postgresql", tmp);
+    int sets = 20;
+    int cardsPerSet = 40;
+    int threadsPerReplica = 4;
+    try (JdbcMemory a = open(settings, new ArrayList<>());
+        JdbcMemory b = open(settings, new ArrayList<>())) {
+      PatientKey key = new PatientKey(a.pseudonym(null, "p-sets"), EHR);
+      List<List<FeedbackItem>> forward = new ArrayList<>();
+      for (int s = 0; s < sets; s++) {
+        List<FeedbackItem> set = new ArrayList<>();
+        for (int i = 0; i < cardsPerSet; i++) {
+          String card = UUID.randomUUID().toString();
+          a.log(call(key, card, UUID.randomUUID().toString()));
+          set.add(override(card));
+        }
+        forward.add(set);
+      }
+      assertThat(a.drain(Duration.ofSeconds(30))).isTrue();
+      // Each request names a set of cards, and the same set arrives at the other replica (and on
+      // other threads of the same one) in the opposite order, at the same moment: before the rows
+      // were written in key order, PostgreSQL found deadlocks here and failed requests.
+      ExecutorService pool = Executors.newFixedThreadPool(2 * threadsPerReplica);
+      try {
+        java.util.concurrent.CyclicBarrier start =
+            new java.util.concurrent.CyclicBarrier(2 * threadsPerReplica);
+        List<Future<int[]>> answers = new ArrayList<>();
+        for (int t = 0; t < 2 * threadsPerReplica; t++) {
+          JdbcMemory replica = t % 2 == 0 ? a : b;
+          boolean reversed = (t / 2) % 2 == 1 ^ t % 2 == 1;
+          answers.add(
+              pool.submit(
+                  () -> {
+                    int stored = 0;
+                    int duplicates = 0;
+                    for (List<FeedbackItem> set : forward) {
+                      List<FeedbackItem> items = new ArrayList<>(set);
+                      if (reversed) {
+                        java.util.Collections.reverse(items);
+                      }
+                      start.await(30, TimeUnit.SECONDS); // every thread on the same set at once
+                      Memory.FeedbackResult r = replica.store(EHR, items, NOW);
+                      stored += r.stored();
+                      duplicates += r.duplicates();
+                    }
+                    return new int[] {stored, duplicates};
+                  }));
+        }
+        int stored = 0;
+        int duplicates = 0;
+        for (Future<int[]> answer : answers) {
+          int[] counts = answer.get(120, TimeUnit.SECONDS);
+          stored += counts[0];
+          duplicates += counts[1];
+        }
+        // Every card stored once, every other mention of it a duplicate, none failed.
+        int cards = sets * cardsPerSet;
+        assertThat(stored).isEqualTo(cards);
+        assertThat(duplicates).isEqualTo(cards * (2 * threadsPerReplica - 1));
+        assertThat(a.recall(key, NOW).overrides()).hasSize(cards);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void feedbackForACardAnotherReplicaHasNotWrittenYetWaitsForIt() throws Exception {
     Assumptions.assumeTrue(TestDatabases.postgresUrl() != null, "PostgreSQL only (replicas)");
     MemorySettings settings = TestDatabases.fresh("postgresql", tmp);
