@@ -165,8 +165,31 @@ public final class MineralCds implements AutoCloseable {
     }
   }
 
-  /** Threads that wait on FHIR servers: enough for several servers at their request limits. */
-  private static final int FETCH_THREADS = 128;
+  /**
+   * Threads that wait on FHIR servers: enough for every admitted hook call to have a typical first
+   * round in flight (4 requests, BENCHMARKS.md) and, at the default call limit, for several servers
+   * at their request limits. Were there fewer, a call's queries would queue behind other calls'
+   * held ones rather than wait for their server's turn.
+   */
+  static int fetchThreads(int maxConcurrentHooks) {
+    return Math.max(128, 4 * maxConcurrentHooks);
+  }
+
+  /**
+   * HTTP threads beyond the hook calls' own: Jetty's acceptors and selectors (up to 8 per connector
+   * on a large machine) and the requests that take no hook slot (health probes, discovery,
+   * feedback, metrics), which must be answered while every hook slot is taken.
+   */
+  private static final int HTTP_THREADS_BESIDE_HOOK_CALLS = 32;
+
+  /**
+   * The HTTP thread pool: every admitted hook call may hold a thread (reading a slow client's body,
+   * waiting for its FHIR servers), so the pool grows with the configured call limit; were it
+   * smaller, calls beyond it would queue inside Jetty and starve the health probes.
+   */
+  static int httpThreads(int maxConcurrentHooks) {
+    return Math.max(64, maxConcurrentHooks + HTTP_THREADS_BESIDE_HOOK_CALLS);
+  }
 
   static final String USAGE =
       """
@@ -428,8 +451,8 @@ public final class MineralCds implements AutoCloseable {
     // on demand and let go after a minute idle.
     ThreadPoolExecutor fetchPool =
         new ThreadPoolExecutor(
-            FETCH_THREADS,
-            FETCH_THREADS,
+            fetchThreads(config.maxConcurrentHooks()),
+            fetchThreads(config.maxConcurrentHooks()),
             60,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
@@ -539,7 +562,7 @@ public final class MineralCds implements AutoCloseable {
 
     AnalyticsHandler analytics =
         memory == null ? null : new AnalyticsHandler(memory, HookJson.newMapper(), clock);
-    QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+    QueuedThreadPool threads = new QueuedThreadPool(httpThreads(config.maxConcurrentHooks()), 4);
     threads.setName("http");
     Server server = new Server(threads);
     ServerConnector connector = new ServerConnector(server);

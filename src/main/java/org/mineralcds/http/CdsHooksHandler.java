@@ -117,6 +117,9 @@ public final class CdsHooksHandler extends Handler.Abstract {
     this.authenticator = authenticator;
     this.metrics = metrics;
     this.hookSlots = new Semaphore(settings.maxConcurrentHooks());
+    metrics.hookCallsInFlight(
+        () -> settings.maxConcurrentHooks() - hookSlots.availablePermits(),
+        settings.maxConcurrentHooks());
     this.cpuSlots = cpuSlots;
   }
 

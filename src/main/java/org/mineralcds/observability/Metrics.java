@@ -1,12 +1,14 @@
 package org.mineralcds.observability;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.function.IntSupplier;
 
 /**
  * The service's Prometheus metrics. Labels carry endpoints, statuses, topics and reasons, never
@@ -170,6 +172,24 @@ public final class Metrics {
 
   public void rejectedAtCapacity() {
     rejected.inc();
+  }
+
+  /**
+   * Publishes the hook calls admitted now (reading their body, waiting for FHIR servers or
+   * evaluating) beside the limit: how close the service is to answering 503. Called once, by the
+   * handler that holds the limit.
+   */
+  public void hookCallsInFlight(IntSupplier inFlight, int limit) {
+    GaugeWithCallback.builder()
+        .name("mineralcds_hook_calls_in_flight")
+        .help("Hook calls admitted now (at most mineralcds_hook_calls_limit)")
+        .callback(callback -> callback.call(inFlight.getAsInt()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("mineralcds_hook_calls_limit")
+        .help("Hook calls admitted at once (--max-concurrent-hooks); more get 503")
+        .callback(callback -> callback.call(limit))
+        .register(registry);
   }
 
   /** The Prometheus text exposition format (version 0.0.4). */

@@ -261,6 +261,8 @@ class MemoryServiceTest {
       HttpResponse<String> notOnCard = feedback(app, accepted(uuid, UUID.randomUUID().toString()));
       assertThat(notOnCard.statusCode()).as(notOnCard.body()).isEqualTo(400);
 
+      // The card log is written after the answer, by its own thread: read it once written.
+      assertThat(app.memory().drain(Duration.ofSeconds(10))).isTrue();
       String from = "2026-11-01";
       JsonNode report =
           JSON.readTree(
@@ -289,7 +291,7 @@ class MemoryServiceTest {
     try (MineralCds app = MineralCds.start(loopback(memory), new TestClock())) {
       JsonNode all = cards(app, potassiumRequest("k1", 3.1));
       assertThat(card(all, "potassium-low")).isNull();
-      app.memory().drain(Duration.ofSeconds(10));
+      assertThat(app.memory().drain(Duration.ofSeconds(10))).isTrue();
       // With a management port, analytics is served there and not on the main port.
       assertThat(get(app.baseUrl() + "/admin/analytics").statusCode()).isEqualTo(404);
       JsonNode report =
@@ -332,7 +334,7 @@ class MemoryServiceTest {
         TestDatabases.fresh("embedded", tmp).withSilent(List.of("local"), List.of());
     try (MineralCds app = MineralCds.start(loopback(silentForLocal), new TestClock())) {
       assertThat(cards(app, potassiumRequest("k1", 3.1))).isEmpty();
-      app.memory().drain(Duration.ofSeconds(10));
+      assertThat(app.memory().drain(Duration.ofSeconds(10))).isTrue();
       JsonNode report =
           JSON.readTree(
               get(app.baseUrl() + "/admin/analytics?from=2026-11-01&to=2026-12-31").body());

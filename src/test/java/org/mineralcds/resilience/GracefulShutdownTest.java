@@ -103,7 +103,7 @@ class GracefulShutdownTest {
   void stoppingTurnsReadinessDownAndFlushesTheCardLogOfTheCallsItFinished(@TempDir Path tmp)
       throws Exception {
     Path data = tmp.resolve("data");
-    try (Support.StubFhir slow = Support.emptyFhir(1_500)) {
+    try (Support.StubFhir slow = Support.emptyFhir(2_000)) {
       MineralCds service =
           Support.start(Support.defaultConfig().withMemory(MemorySettings.embedded(data)));
       // One client, one kept-alive connection, opened before the stop (as a load balancer's).
@@ -126,14 +126,19 @@ class GracefulShutdownTest {
         assertThat(slow.firstRequest.await(10, TimeUnit.SECONDS)).isTrue();
         Thread closer = new Thread(service::close, "test-closer");
         closer.start();
-        Thread.sleep(200);
         // Not ready while stopping: the probe's connection is refused (Jetty closes idle
         // connections and the listener), or, on a connection still open, readiness says 503.
-        int whileStopping;
-        try {
-          whileStopping = client.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode();
-        } catch (java.io.IOException refused) {
-          whileStopping = -1;
+        // Probed until the closer has begun (its thread may start late on a busy machine), well
+        // within the 2 s the FHIR server takes to answer the call in flight.
+        int whileStopping = 200;
+        for (long deadline = System.nanoTime() + 1_500_000_000L;
+            whileStopping == 200 && System.nanoTime() < deadline; ) {
+          Thread.sleep(20);
+          try {
+            whileStopping = client.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode();
+          } catch (java.io.IOException refused) {
+            whileStopping = -1;
+          }
         }
         assertThat(inFlight).as("still in flight").isNotDone();
         assertThat(whileStopping).isIn(-1, 503);

@@ -38,7 +38,19 @@ class MetricsTest {
       HttpResponse<String> missing = Support.post(base + "/cds-services/no-such-service", "{}");
       assertThat(missing.statusCode()).isEqualTo(404);
 
+      // A request is counted, and its call slot given back, once its handler returns, which may
+      // be just after its client has the answer: scrape until the last one (the 404) is counted
+      // and no call is in flight.
+      String lastCounted =
+          "mineralcds_http_requests_total{endpoint=\"service\",status=\"404\"} 1.0";
+      String noneInFlight = "mineralcds_hook_calls_in_flight 0.0";
       HttpResponse<String> metrics = Support.get(base + "/metrics");
+      for (long deadline = System.nanoTime() + 5_000_000_000L;
+          !(metrics.body().contains(lastCounted) && metrics.body().contains(noneInFlight))
+              && System.nanoTime() < deadline; ) {
+        Thread.sleep(20);
+        metrics = Support.get(base + "/metrics");
+      }
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.headers().firstValue("Content-Type"))
           .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
@@ -60,7 +72,9 @@ class MetricsTest {
           .contains("mineralcds_fhir_fetch_duration_seconds_bucket{")
           .contains("mineralcds_fhir_fetch_duration_seconds_count{outcome=\"failed\"}")
           .contains("mineralcds_fhir_fetch_failures_total{reason=\"connect\"}")
-          .contains("mineralcds_hook_rejected_total 0.0");
+          .contains("mineralcds_hook_rejected_total 0.0")
+          .contains(noneInFlight)
+          .contains("mineralcds_hook_calls_limit 32.0");
 
       assertThat(scrape)
           .doesNotContain(PATIENT)
