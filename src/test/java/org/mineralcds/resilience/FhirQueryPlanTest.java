@@ -14,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -634,6 +636,17 @@ class FhirQueryPlanTest {
     }
   }
 
+  /** FHIR queries the service has ended so far, answered or failed (its /metrics). */
+  private static long fetchesEnded(String serviceBase) throws Exception {
+    long ended = 0;
+    for (String line : Support.get(serviceBase + "/metrics").body().split("\n")) {
+      if (line.startsWith("mineralcds_fhir_fetch_duration_seconds_count{")) {
+        ended += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return ended;
+  }
+
   /** A searchset of {@code n} potassium results, about 300 bytes each. */
   private static String bigSearchset(String patient, int n) {
     String[] entries = new String[n];
@@ -680,25 +693,32 @@ class FhirQueryPlanTest {
     String big = bigSearchset("p-big", 2_000); // about 650 KB
     int callCount = 4;
     // Every call holds its lab answer until its Patient search is answered, and no Patient search
-    // is answered before all four calls have sent theirs: the four calls overlap whatever the
-    // machine's speed, so their lab answers compete for the budget at the same time.
-    CountDownLatch allCallsInFlight = new CountDownLatch(callCount);
-    Intercept heldUntilAllCallsAreInFlight =
+    // is answered before every other query of the four calls (labs, orders, order history) has
+    // ended, as the service's own metrics count them: each lab answer is then either held or
+    // refused, whatever the machine's speed, so the four compete for the budget at the same time.
+    int otherQueries = 3 * callCount;
+    AtomicReference<String> serviceBase = new AtomicReference<>();
+    AtomicBoolean released = new AtomicBoolean();
+    Intercept heldUntilEveryOtherQueryEnded =
         (request, response, callback) -> {
           String path = request.getHttpURI().getPath();
           if (path.equals("/fhir/Observation")) {
             Support.fhirJson(response, callback, 200, big);
             return true;
           }
-          if (path.equals("/fhir/Patient") && allCallsInFlight.getCount() > 0) {
-            allCallsInFlight.countDown();
-            allCallsInFlight.await(3, TimeUnit.SECONDS);
+          if (path.equals("/fhir/Patient") && !released.get()) {
+            for (long deadline = System.nanoTime() + 3_000_000_000L;
+                fetchesEnded(serviceBase.get()) < otherQueries && System.nanoTime() < deadline; ) {
+              Thread.sleep(10);
+            }
+            released.set(true);
           }
           return false;
         };
     try (MineralCds svc =
             startWith(new FhirLimits(16, 1_000_000, 1_500_000), Duration.ofSeconds(4));
-        Support.StubFhir fhir = scenarioServer(heldUntilAllCallsAreInFlight)) {
+        Support.StubFhir fhir = scenarioServer(heldUntilEveryOtherQueryEnded)) {
+      serviceBase.set(svc.baseUrl());
       List<CompletableFuture<HttpResponse<String>>> calls =
           callsAtOnce(svc, "p-big", fhir.base(), callCount);
       int answered = 0;
