@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,6 +21,7 @@ class CpuSlotsTest {
     CpuSlots slots = new CpuSlots(2);
     AtomicInteger running = new AtomicInteger();
     AtomicInteger most = new AtomicInteger();
+    CyclicBarrier bothSlotsHeld = new CyclicBarrier(2);
     ExecutorService threads = Executors.newFixedThreadPool(6);
     try {
       List<Future<?>> calls = new ArrayList<>();
@@ -30,13 +32,17 @@ class CpuSlotsTest {
                   slots.acquire();
                   try {
                     most.accumulateAndGet(running.incrementAndGet(), Math::max);
-                    Thread.sleep(2);
+                    // The two slot holders meet here, so two do run at once whatever the timing
+                    // (with one slot, or a third holder, the meeting times out or overlaps).
+                    bothSlotsHeld.await(10, TimeUnit.SECONDS);
+                    Thread.sleep(1);
                     running.decrementAndGet();
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
                   } finally {
                     slots.release();
                   }
+                  return null;
                 }));
       }
       for (Future<?> call : calls) {
